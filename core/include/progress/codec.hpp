@@ -1,0 +1,34 @@
+#pragma once
+// JSON text <-> protocol structs. Decoding never throws: malformed JSON or a wrong field type is
+// `bad_frame`, an unknown `type` is `unknown_type`, a bad id is `invalid_process_id`, a publish
+// whose values break the record rules' static checks (percent, sizes) is `invalid_update`.
+// Unknown fields are ignored.
+#include <string>
+#include <string_view>
+
+#include "progress/protocol.hpp"
+
+namespace progress {
+
+Result<ClientFrame> decode_client_frame(std::string_view text);
+Result<ServerFrame> decode_server_frame(std::string_view text);
+
+// An HTTP progress body: a publish frame without `type`. `path_id` is the id in the URL; a body
+// `process_id` must equal it.
+Result<Publish> decode_publish_body(std::string_view text, std::string_view path_id);
+
+// Static checks of a publish (id, state, percent in [0,100] and finite, string lengths, data an
+// object under the size limit, lease range). Record rules (percent monotonic, terminal final)
+// are checked by ProcessRecord.
+std::optional<Error> validate(const Publish& publish);
+
+std::string encode(const ServerFrame& frame);
+std::string encode(const ClientFrame& frame);
+Json to_json(const ServerFrame& frame);
+Json to_json(const ClientFrame& frame);
+Json to_json(const Snapshot& snapshot);  // the record as served by GET /api/processes/{id}
+
+// {"error":{"code":"...","message":"..."}} for HTTP responses.
+std::string encode_http_error(const Error& error);
+
+}  // namespace progress

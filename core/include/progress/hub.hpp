@@ -1,0 +1,116 @@
+#pragma once
+// The server side of the protocol with no I/O: every connection's protocol (ServerSession), the
+// process registry (Registry) and fan-out with bounded per-connection queues. The native server
+// owns one Hub, calls it from one thread/strand, and only carries out what it asks for:
+//
+//   inputs   open / on_text / on_binary / on_oversize / on_closed / handle_timeout(now)
+//            create_process / publish / snapshot (HTTP API)
+//   outputs  take_dirty() -> connections with new output; pop_outgoing(conn) -> next frame to
+//            write; poll_close(conn) -> close once the queue is flushed; poll_timeout() -> when to
+//            call handle_timeout next.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "progress/limits.hpp"
+#include "progress/protocol.hpp"
+#include "progress/time.hpp"
+
+namespace progress {
+
+struct HubConfig {
+  std::int64_t heartbeat_ms = limits::kDefaultHeartbeatMs;
+  std::int64_t stale_grace_ms = limits::kStaleGraceMs;   // silent heartbeat+grace -> close 1001
+  std::int64_t pending_timeout_ms = 5 * 60 * 1000;       // pending subscription -> not_found
+  std::int64_t retention_ms = 60 * 60 * 1000;            // finished records kept this long
+  std::int64_t health_interval_ms = 5000;                // /ws/health frame period
+  std::size_t history = limits::kDefaultHistory;
+  std::size_t max_processes = 100'000;
+  std::size_t max_subscriptions = 1'000'000;
+  std::size_t max_subscriptions_per_connection = 1'000;
+  std::size_t max_frame_bytes = limits::kMaxFrameBytes;
+  std::size_t max_queue_bytes = 256 * 1024;              // per connection, unsent bytes
+  std::string server_name = "progress-hub/0.1";
+};
+
+enum class Endpoint { progress, progress_multi, health, test_echo, publish, sse };
+
+// What a request target (path + query) names. Pure parsing: routing decisions are the driver's.
+struct Target {
+  Endpoint endpoint = Endpoint::progress_multi;
+  std::string process_id;           // /ws/progress/{id}, /sse/progress/{id} (raw, validated later)
+  std::optional<Seq> after_seq;     // ?after_seq=N (SSE: from Last-Event-ID "epoch:seq")
+  std::optional<std::string> epoch; // ?epoch=E
+  std::optional<std::string> token; // ?token=T
+};
+// nullopt when the path is none of the streaming endpoints.
+std::optional<Target> parse_target(std::string_view target);
+
+using ConnId = std::uint64_t;
+using SharedText = std::shared_ptr<const std::string>;
+
+struct CloseRequest {
+  int code = 1000;  // 1000 normal, 1001 going away / stale, 1003 binary, 1008 policy, 1009 too big,
+                    // 1013 slow consumer over its queue bound
+  std::string reason;
+};
+
+struct HubStats {
+  std::uint64_t connections = 0;
+  std::uint64_t subscriptions = 0;
+  std::uint64_t pending_subscriptions = 0;
+  std::map<State, std::uint64_t> processes_by_state;
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_out = 0;
+  std::uint64_t publishes = 0;
+  std::uint64_t conflated = 0;        // frames dropped by conflation
+  std::uint64_t slow_disconnects = 0; // connections closed for staying over the queue bound
+  std::map<ErrorCode, std::uint64_t> errors_by_code;
+};
+
+class Hub {
+ public:
+  // `seed` feeds the epoch generator (a record's epoch is random per creation).
+  Hub(HubConfig config, Millis now, std::uint64_t seed);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // A WebSocket (or SSE stream) was accepted for `target`. Queues `hello` (not for test_echo or
+  // sse) and, for /ws/progress/{id}, the initial subscription's frames; an invalid id queues an
+  // `invalid_process_id` error and a close 1008.
+  ConnId open(const Target& target, Millis now);
+  void on_text(ConnId conn, std::string_view text, Millis now);
+  void on_binary(ConnId conn, Millis now);    // -> error bad_frame, close 1003
+  void on_oversize(ConnId conn, Millis now);  // -> error too_large, close 1009
+  void on_closed(ConnId conn);                // the socket is gone; forget it
+  void handle_timeout(Millis now);            // heartbeats, stale sockets, pending/lease/TTL expiry
+  std::optional<Millis> poll_timeout() const;
+  // Graceful shutdown: every connection gets close 1001 after its queue.
+  void close_all(Millis now);
+
+  // HTTP API. create_process with an existing id returns that record unchanged.
+  Result<Snapshot> create_process(std::optional<std::string> process_id, Millis now);
+  Result<Ack> publish(const Publish& publish, Millis now);
+  std::optional<Snapshot> snapshot(std::string_view process_id) const;
+
+  // Output side.
+  std::vector<ConnId> take_dirty();  // connections that got frames or a close since last call
+  std::optional<SharedText> pop_outgoing(ConnId conn);
+  std::optional<CloseRequest> poll_close(ConnId conn);  // only once its queue is empty
+  std::size_t queued_bytes(ConnId conn) const;
+
+  HubStats stats() const;
+  const HubConfig& config() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace progress

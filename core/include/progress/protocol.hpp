@@ -1,0 +1,183 @@
+#pragma once
+// Protocol v1: one struct per frame. Server -> client: Hello, Snapshot, ProgressEvent, Pending,
+// Error, Ping, Pong, Ack, Health. Client/producer -> server: Subscribe, Unsubscribe, Ping, Pong,
+// Publish. The wire form of each is described in docs/protocol.md; codec.hpp converts.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "progress/time.hpp"
+
+namespace progress {
+
+using Json = nlohmann::json;
+using Seq = std::uint64_t;
+
+enum class ErrorCode {
+  invalid_process_id,
+  bad_frame,
+  unknown_type,
+  not_found,
+  unauthorized,
+  rate_limited,
+  too_large,
+  process_finished,
+  invalid_update,
+  unavailable,
+};
+
+std::string_view to_string(ErrorCode code) noexcept;
+std::optional<ErrorCode> error_code_from_string(std::string_view text) noexcept;
+// The HTTP status that carries this code in a JSON error body (400, 401, 404, 409, 413, 429, 503).
+int http_status(ErrorCode code) noexcept;
+
+enum class State { pending, running, completed, failed, cancelled };
+
+std::string_view to_string(State state) noexcept;
+std::optional<State> state_from_string(std::string_view text) noexcept;
+constexpr bool is_terminal(State s) noexcept {
+  return s == State::completed || s == State::failed || s == State::cancelled;
+}
+
+// ^[A-Za-z0-9._:-]{1,128}$ without std::regex (kept out of the wasm build for size).
+bool is_valid_process_id(std::string_view id) noexcept;
+
+struct StageSpan {
+  std::string name;
+  Millis started_at = 0;
+  std::optional<Millis> ended_at;
+  bool operator==(const StageSpan&) const = default;
+};
+
+// ---- server -> client -------------------------------------------------------------------
+
+struct Hello {
+  int protocol = 1;
+  std::int64_t heartbeat_ms = 0;
+  std::string server;
+  bool operator==(const Hello&) const = default;
+};
+
+struct Snapshot {
+  std::string process_id;
+  std::string epoch;
+  Seq seq = 0;
+  State state = State::pending;
+  std::string stage;
+  double percent = 0;
+  std::string message;
+  Json data = Json::object();
+  Millis updated_at = 0;
+  std::vector<StageSpan> stages;
+  std::optional<Json> result;  // terminal snapshots only
+  std::optional<Json> error;   // terminal snapshots only: a string or {code, message}
+  bool operator==(const Snapshot&) const = default;
+};
+
+struct ProgressEvent {
+  std::string process_id;
+  std::string epoch;
+  Seq seq = 0;
+  State state = State::running;
+  std::string stage;
+  double percent = 0;
+  std::string message;
+  Json data = Json::object();
+  Millis ts = 0;
+  std::optional<Json> result;
+  std::optional<Json> error;
+  bool operator==(const ProgressEvent&) const = default;
+};
+
+struct Pending {
+  std::string process_id;
+  bool operator==(const Pending&) const = default;
+};
+
+// Both the `error` frame and the error half of every fallible core call.
+struct Error {
+  ErrorCode code = ErrorCode::bad_frame;
+  std::string message;
+  std::optional<std::string> process_id;
+  std::optional<std::string> id;  // the publish `id` this error answers
+  bool operator==(const Error&) const = default;
+};
+
+struct Ping {
+  std::optional<std::int64_t> ts;
+  bool operator==(const Ping&) const = default;
+};
+
+struct Pong {
+  std::optional<std::int64_t> ts;
+  bool operator==(const Pong&) const = default;
+};
+
+struct Ack {
+  std::string id;
+  std::string process_id;
+  Seq seq = 0;
+  bool operator==(const Ack&) const = default;
+};
+
+struct Health {
+  std::uint64_t connections = 0;
+  std::uint64_t processes = 0;
+  std::int64_t uptime_s = 0;
+  bool operator==(const Health&) const = default;
+};
+
+// ---- client / producer -> server ----------------------------------------------------------
+
+struct Subscribe {
+  std::string process_id;
+  std::optional<Seq> after_seq;
+  std::optional<std::string> epoch;
+  std::optional<std::string> token;
+  bool operator==(const Subscribe&) const = default;
+};
+
+struct Unsubscribe {
+  std::string process_id;
+  bool operator==(const Unsubscribe&) const = default;
+};
+
+struct Publish {
+  std::optional<std::string> id;
+  std::string process_id;
+  std::optional<State> state;
+  std::optional<std::string> stage;
+  std::optional<double> percent;
+  std::optional<std::string> message;
+  std::optional<Json> data;    // object, at most limits::kMaxDataBytes serialized
+  std::optional<Json> result;  // any JSON, terminal publishes
+  std::optional<Json> error;   // string or object, terminal publishes
+  std::optional<std::int64_t> lease_ms;
+  bool operator==(const Publish&) const = default;
+};
+
+using ServerFrame = std::variant<Hello, Snapshot, ProgressEvent, Pending, Error, Ping, Pong, Ack, Health>;
+using ClientFrame = std::variant<Subscribe, Unsubscribe, Ping, Pong, Publish>;
+
+// Value or protocol error; decoding and every fallible core call return this, never throw.
+template <class T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}        // NOLINT
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+}  // namespace progress
