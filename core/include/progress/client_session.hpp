@@ -66,7 +66,7 @@ using Generation = std::uint32_t;
 struct Connect { std::string url; Generation generation = 0; };
 struct Send { Generation generation = 0; std::string text; };
 struct Close { Generation generation = 0; int code = 1000; std::string reason; };
-struct SetTimer { Millis at = 0; };
+struct SetTimer { std::optional<Millis> at; };  // nullopt: cancel the timer
 using Action = std::variant<Connect, Send, Close, SetTimer>;
 
 struct StateChanged { SessionState state = SessionState::idle; };
