@@ -1,0 +1,250 @@
+// The JavaScript face of progress::ClientSession: one embind class with raw `_methods` that the
+// web package's session wrapper (web/src/session.js) turns into an ergonomic API.
+//
+// Everything structured crosses the boundary as JSON text rather than as embind value_objects:
+// the core already links nlohmann/json, so one serializer here costs less code than a
+// value_object/enum_/register_vector instantiation per type (a ProcessView alone has 15 fields,
+// nested spans and optional JSON), and the JS side gets plain objects with no `.delete()` to
+// forget. Times cross as doubles: embind maps int64 to BigInt, which every caller would have to
+// convert from Date.now().
+//
+// No exception may reach JavaScript (an escaping C++ exception surfaces as an opaque number and
+// leaves the session half-updated), so every entry point runs under `guarded`, which reports a
+// failure as a returned message the wrapper turns into a thrown Error.
+#include <cmath>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include <emscripten/bind.h>
+
+#include "progress/client_session.hpp"
+#include "progress/codec.hpp"
+#include "progress/protocol.hpp"
+
+namespace {
+
+using progress::Json;
+using progress::Millis;
+
+Millis to_millis(double now) {
+  return std::isfinite(now) ? static_cast<Millis>(now) : 0;
+}
+
+template <class Fn>
+std::string guarded(Fn&& fn) {
+  try {
+    std::forward<Fn>(fn)();
+    return {};
+  } catch (const std::exception& e) {
+    return std::string("progress_wasm: ") + e.what();
+  } catch (...) {
+    return "progress_wasm: unknown exception";
+  }
+}
+
+Json error_json(const progress::Error& error) {
+  Json out = {{"code", progress::to_string(error.code)}, {"message", error.message}};
+  if (error.process_id) out["process_id"] = *error.process_id;
+  return out;
+}
+
+// The view as tests/vectors/README.md spells it (suite `client`): absent optionals left out.
+Json view_json(const progress::ProcessView& view) {
+  Json stages = Json::array();
+  for (const auto& span : view.stages) {
+    Json s = {{"name", span.name}, {"started_at", span.started_at}};
+    if (span.ended_at) s["ended_at"] = *span.ended_at;
+    stages.push_back(std::move(s));
+  }
+  Json out = {{"process_id", view.process_id},
+              {"status", progress::to_string(view.status)},
+              {"epoch", view.epoch},
+              {"seq", view.seq},
+              {"state", progress::to_string(view.state)},
+              {"stage", view.stage},
+              {"percent", view.percent},
+              {"message", view.message},
+              {"data", view.data},
+              {"updated_at", view.updated_at},
+              {"stages", std::move(stages)}};
+  if (view.result) out["result"] = *view.result;
+  if (view.error) out["error"] = *view.error;
+  if (view.failure) out["failure"] = error_json(*view.failure);
+  if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
+  return out;
+}
+
+struct ActionJson {
+  Json operator()(const progress::Connect& a) const {
+    return {{"connect", {{"url", a.url}, {"generation", a.generation}}}};
+  }
+  // The frame stays text: the host sends it as is, parsing it here would be wasted work.
+  Json operator()(const progress::Send& a) const { return {{"send", a.text}, {"generation", a.generation}}; }
+  Json operator()(const progress::Close& a) const {
+    return {{"close", {{"code", a.code}, {"reason", a.reason}, {"generation", a.generation}}}};
+  }
+  Json operator()(const progress::SetTimer& a) const {
+    return {{"set_timer", a.at ? Json(*a.at) : Json(nullptr)}};
+  }
+};
+
+struct EventJson {
+  Json operator()(const progress::StateChanged& e) const { return {{"state", progress::to_string(e.state)}}; }
+  Json operator()(const progress::ProgressChanged& e) const { return {{"progress", view_json(e.view)}}; }
+  Json operator()(const progress::ErrorEvent& e) const { return {{"error", error_json(e.error)}}; }
+};
+
+// ClientConfig from a JSON object of overrides; unknown keys and wrong types are refused so a
+// typo in an option never silently falls back to a default.
+progress::ClientConfig parse_config(const std::string& text) {
+  const Json in = Json::parse(text);
+  progress::ClientConfig config;
+  for (const auto& [key, value] : in.items()) {
+    if (key == "url") config.url = value.get<std::string>();
+    else if (key == "seed") config.seed = value.get<std::uint64_t>();
+    else if (key == "backoff_min_ms") config.backoff_min_ms = value.get<std::int64_t>();
+    else if (key == "backoff_max_ms") config.backoff_max_ms = value.get<std::int64_t>();
+    else if (key == "heartbeat_ms") config.heartbeat_ms = value.get<std::int64_t>();
+    else if (key == "stale_grace_ms") config.stale_grace_ms = value.get<std::int64_t>();
+    else if (key == "connect_timeout_ms") config.connect_timeout_ms = value.get<std::int64_t>();
+    else if (key == "suspend_after_ms") config.suspend_after_ms = value.get<std::int64_t>();
+    else if (key == "suspended_retry_ms") config.suspended_retry_ms = value.get<std::int64_t>();
+    else if (key == "probe_timeout_ms") config.probe_timeout_ms = value.get<std::int64_t>();
+    else if (key == "min_stable_ms") config.min_stable_ms = value.get<std::int64_t>();
+    else if (key == "clock_jump_ms") config.clock_jump_ms = value.get<std::int64_t>();
+    else throw std::invalid_argument("unknown client option " + key);
+  }
+  return config;
+}
+
+class Session {
+ public:
+  explicit Session(const std::string& config_json) {
+    config_error_ = guarded([&] { session_.emplace(parse_config(config_json)); });
+    if (!session_) session_.emplace(progress::ClientConfig{});
+  }
+
+  // Empty when the configuration was accepted; the wrapper throws otherwise.
+  std::string config_error() const { return config_error_; }
+
+  std::string start(double now) {
+    return guarded([&] { session_->start(to_millis(now)); });
+  }
+  std::string subscribe(const std::string& id, double now) {
+    return guarded([&] { session_->subscribe(id, to_millis(now)); });
+  }
+  std::string unsubscribe(const std::string& id, double now) {
+    return guarded([&] { session_->unsubscribe(id, to_millis(now)); });
+  }
+  std::string reconnect(double now) {
+    return guarded([&] { session_->reconnect(to_millis(now)); });
+  }
+  std::string stop(double now) {
+    return guarded([&] { session_->stop(to_millis(now)); });
+  }
+  std::string on_open(progress::Generation gen, double now) {
+    return guarded([&] { session_->on_open(gen, to_millis(now)); });
+  }
+  std::string on_text(progress::Generation gen, const std::string& text, double now) {
+    return guarded([&] { session_->on_text(gen, text, to_millis(now)); });
+  }
+  std::string on_close(progress::Generation gen, int code, const std::string& reason, double now) {
+    return guarded([&] { session_->on_close(gen, code, reason, to_millis(now)); });
+  }
+  std::string on_error(progress::Generation gen, double now) {
+    return guarded([&] { session_->on_error(gen, to_millis(now)); });
+  }
+  std::string on_timer(double now) {
+    return guarded([&] { session_->on_timer(to_millis(now)); });
+  }
+  std::string on_online(double now) {
+    return guarded([&] { session_->on_online(to_millis(now)); });
+  }
+  std::string on_offline(double now) {
+    return guarded([&] { session_->on_offline(to_millis(now)); });
+  }
+  std::string on_visible(double now) {
+    return guarded([&] { session_->on_visible(to_millis(now)); });
+  }
+  std::string on_hidden(double now) {
+    return guarded([&] { session_->on_hidden(to_millis(now)); });
+  }
+
+  // Actions and events drained together in one crossing: {"actions":[...],"events":[...]}.
+  // The host must carry out every action in order before it polls again.
+  std::string poll() {
+    std::string out;
+    const std::string failure = guarded([&] {
+      Json actions = Json::array();
+      for (const auto& a : session_->poll_actions()) actions.push_back(std::visit(ActionJson{}, a));
+      Json events = Json::array();
+      for (const auto& e : session_->poll_events()) events.push_back(std::visit(EventJson{}, e));
+      out = Json{{"actions", std::move(actions)}, {"events", std::move(events)}}.dump();
+    });
+    return failure.empty() ? out : Json{{"failure", failure}}.dump();
+  }
+
+  // -1 when no timer is wanted (timestamps are never negative).
+  double timeout() const {
+    const auto at = session_->poll_timeout();
+    return at ? static_cast<double>(*at) : -1.0;
+  }
+
+  std::string state() const { return std::string(progress::to_string(session_->state())); }
+
+  // The view as JSON, or "" when the process is not watched.
+  std::string view(const std::string& id) const {
+    const auto* v = session_->view(id);
+    return v ? view_json(*v).dump() : std::string();
+  }
+
+  std::string process_ids() const { return Json(session_->process_ids()).dump(); }
+
+ private:
+  std::optional<progress::ClientSession> session_;
+  std::string config_error_;
+};
+
+// The codec for hosts that look at frames themselves (demo page, tests):
+// {"frame": {...}} or {"error": {"code", "message"}}.
+std::string decode_server_frame(const std::string& text) {
+  auto result = progress::decode_server_frame(text);
+  if (!result) return Json{{"error", error_json(result.error())}}.dump();
+  return Json{{"frame", progress::to_json(result.value())}}.dump();
+}
+
+bool is_valid_process_id(const std::string& id) { return progress::is_valid_process_id(id); }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(progress_wasm) {
+  namespace em = emscripten;
+  em::class_<Session>("Session")
+      .constructor<const std::string&>()
+      .function("_configError", &Session::config_error)
+      .function("_start", &Session::start)
+      .function("_subscribe", &Session::subscribe)
+      .function("_unsubscribe", &Session::unsubscribe)
+      .function("_reconnect", &Session::reconnect)
+      .function("_stop", &Session::stop)
+      .function("_onOpen", &Session::on_open)
+      .function("_onText", &Session::on_text)
+      .function("_onClose", &Session::on_close)
+      .function("_onError", &Session::on_error)
+      .function("_onTimer", &Session::on_timer)
+      .function("_onOnline", &Session::on_online)
+      .function("_onOffline", &Session::on_offline)
+      .function("_onVisible", &Session::on_visible)
+      .function("_onHidden", &Session::on_hidden)
+      .function("_poll", &Session::poll)
+      .function("_timeout", &Session::timeout)
+      .function("_state", &Session::state)
+      .function("_view", &Session::view)
+      .function("_processIds", &Session::process_ids);
+  em::function("_decodeServerFrame", &decode_server_frame);
+  em::function("_isValidProcessId", &is_valid_process_id);
+}

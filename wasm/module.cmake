@@ -1,0 +1,35 @@
+# progress_wasm: the embind module the web package loads (web/src/wasm.js). Output
+# progress_wasm.js (ES module factory) + progress_wasm.wasm, copied into web/dist/ after each link
+# so the package, its tests and the server's web root always see the last build.
+add_executable(progress_wasm ${CMAKE_CURRENT_SOURCE_DIR}/bindings.cpp)
+target_link_libraries(progress_wasm PRIVATE progress_core progress_warnings)
+# -Oz on top of the preset's -Os: the bindings are not hot code, bytes over the wire matter more.
+target_compile_options(progress_wasm PRIVATE -Oz)
+target_link_options(progress_wasm PRIVATE
+  --bind
+  -Oz
+  # The toolchain adds -fexceptions to every compile; it must reach the link too, or a throw
+  # (nlohmann parse error on a bad frame) aborts the module instead of reaching its catch.
+  -fexceptions
+  -sMODULARIZE=1
+  -sEXPORT_ES6=1
+  -sEXPORT_NAME=createProgressWasm
+  # Browser only; Node tests pass `wasmBinary` (a node environment breaks ES6 output on 3.1.6).
+  -sENVIRONMENT=web
+  # Sessions come and go for the page's lifetime; the heap may need more than the initial 16 MiB
+  # only under a burst, and the memory test checks it stops growing.
+  -sALLOW_MEMORY_GROWTH=1
+  # Nothing reads files or argv: leave the filesystem emulation out (about 10 KiB of glue).
+  -sFILESYSTEM=0
+  # The page decides what a failure means; never print to the console or exit the page.
+  -sEXIT_RUNTIME=0)
+set_target_properties(progress_wasm PROPERTIES OUTPUT_NAME progress_wasm SUFFIX ".js")
+
+set(PROGRESS_WEB_DIST ${PROJECT_SOURCE_DIR}/web/dist)
+add_custom_command(TARGET progress_wasm POST_BUILD
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROGRESS_WEB_DIST}
+  COMMAND ${CMAKE_COMMAND} -E copy_if_different
+          $<TARGET_FILE_DIR:progress_wasm>/progress_wasm.js
+          $<TARGET_FILE_DIR:progress_wasm>/progress_wasm.wasm
+          ${PROGRESS_WEB_DIST}
+  COMMENT "Copying progress_wasm.{js,wasm} into web/dist")

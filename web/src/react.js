@@ -1,0 +1,121 @@
+// React bindings: useUploadProgress (useSyncExternalStore over the shared ProgressClient) and the
+// drop-in <UploadProgress processId=... /> for the legacy UploadProgress.js component.
+import * as React from 'react';
+
+import { acquireClient, peekClient, releaseClient } from './registry.js';
+import { formatDuration, stageLabel, summarize } from './summary.js';
+
+const h = React.createElement;
+const IDLE = Object.freeze(summarize(undefined, 'idle'));
+
+/**
+ * Live progress of one process. Every component of the page shares one socket per server URL.
+ * @param {string|null|undefined} processId nothing is watched while it is empty
+ * @param {import('./index.js').ProgressClientOptions} [options]
+ */
+export function useUploadProgress(processId, options = {}) {
+  const url = options.url;
+  // The first render's options configure the shared client; keep them without resubscribing on
+  // every render (callers usually pass an inline object).
+  const optionsRef = React.useRef(options);
+  optionsRef.current = options;
+  const cache = React.useRef(null);
+
+  const subscribe = React.useCallback((onChange) => {
+    if (!processId) return () => {};
+    const client = acquireClient(optionsRef.current);
+    const unwatch = client.watch(processId);
+    const offProgress = client.on('progress', (view) => {
+      if (view.process_id === processId) onChange();
+    });
+    const offState = client.on('state', onChange);
+    onChange();  // the view may have arrived between render and subscribe
+    return () => {
+      offProgress();
+      offState();
+      unwatch();
+      releaseClient(client);
+    };
+  }, [processId, url]);
+
+  const getSnapshot = () => {
+    if (!processId) return IDLE;
+    const client = peekClient(url);
+    const view = client?.view(processId);
+    const connection = client?.state ?? 'idle';
+    const last = cache.current;
+    if (last && last.view === view && last.connection === connection && last.processId === processId) return last.value;
+    const value = summarize(view, connection);
+    cache.current = { view, connection, processId, value };
+    return value;
+  };
+
+  return React.useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
+}
+
+const CONNECTION_TEXT = {
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  open: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  suspended: 'Offline, retrying',
+  done: 'Finished',
+  failed: 'Disconnected',
+  stopped: 'Stopped',
+};
+
+const STATE_TEXT = {
+  waiting: 'Waiting for the server…',
+  pending: 'Waiting for the job to start…',
+  running: '',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  error: 'Cannot follow this job',
+};
+
+/**
+ * Drop-in progress display: stage, bar, message, ETA, connection indicator and error text.
+ * Props: processId, url, options (ProgressClientOptions), className, onDone(summary).
+ */
+export function UploadProgress({ processId, url, options, className, onDone }) {
+  const progress = useUploadProgress(processId, { ...options, url: url ?? options?.url });
+  const terminal = ['completed', 'failed', 'cancelled', 'error'].includes(progress.state);
+  const onDoneRef = React.useRef(onDone);
+  onDoneRef.current = onDone;
+  React.useEffect(() => {
+    if (terminal) onDoneRef.current?.(progress);
+    // Once per process reaching its end, not per render.
+  }, [terminal, processId]);  // eslint-disable-line react-hooks/exhaustive-deps
+
+  const percent = Math.round(progress.percent * 10) / 10;
+  const title = stageLabel(progress.stage) || STATE_TEXT[progress.state] || '';
+  return h('div', {
+    className: ['progress-hub', className].filter(Boolean).join(' '),
+    'data-state': progress.state,
+    'data-connection': progress.connection,
+  },
+  h('div', { className: 'progress-hub__header' },
+    h('span', { className: 'progress-hub__stage' }, title),
+    h('span', {
+      className: 'progress-hub__connection',
+      'data-connected': progress.connected ? 'true' : 'false',
+      title: `connection: ${progress.connection}`,
+    }, CONNECTION_TEXT[progress.connection] ?? progress.connection)),
+  h('div', {
+    className: 'progress-hub__bar',
+    role: 'progressbar',
+    'aria-valuemin': 0,
+    'aria-valuemax': 100,
+    'aria-valuenow': percent,
+  }, h('div', { className: 'progress-hub__fill', style: { width: `${percent}%` } })),
+  h('div', { className: 'progress-hub__status' },
+    h('span', { className: 'progress-hub__percent' }, `${percent}%`),
+    progress.message ? h('span', { className: 'progress-hub__message' }, progress.message) : null,
+    progress.eta !== null && !terminal
+      ? h('span', { className: 'progress-hub__eta' }, `about ${formatDuration(progress.eta)} left`)
+      : null,
+    terminal && progress.state !== 'error' ? h('span', { className: 'progress-hub__final' }, STATE_TEXT[progress.state]) : null),
+  progress.error ? h('div', { className: 'progress-hub__error', role: 'alert' }, progress.error) : null);
+}
