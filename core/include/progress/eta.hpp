@@ -1,0 +1,36 @@
+#pragma once
+// Time-to-completion from the observed progress rate. Observations are (server time, percent);
+// server timestamps rather than arrival times, so a burst of replayed events after a reconnect
+// still yields the rate at which the job really advanced.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+#include "progress/time.hpp"
+
+namespace progress {
+
+class EtaEstimator {
+ public:
+  // The rate is taken over the newest kWindow rising observations: long enough to smooth jitter
+  // between updates, short enough to follow a job whose stages run at different speeds.
+  static constexpr std::size_t kWindow = 8;
+
+  // Only a rise in percent is an observation; a repeat (stage change, message only) says nothing
+  // about the rate.
+  void observe(Millis at, double percent);
+  void reset() { points_.clear(); }
+  // Milliseconds left after the newest observation; nullopt until two rising observations with
+  // distinct times exist.
+  std::optional<std::int64_t> estimate() const;
+
+ private:
+  struct Point {
+    Millis at;
+    double percent;
+  };
+  std::deque<Point> points_;
+};
+
+}  // namespace progress

@@ -1,0 +1,503 @@
+// The connection state machine of the client. Per-process rules (duplicates, epochs, stages)
+// live in client_watch.cpp; this file decides when to connect, subscribe, probe, give up on a
+// socket and wait.
+//
+// Connection rules:
+//   - One socket at a time. Every Connect carries a new generation; input tagged with any other
+//     generation is ignored, and a socket the session gives up on gets a Close first, so a host
+//     that follows the actions never holds two sockets.
+//   - connecting --open--> open --hello--> live (subscribe every unfinished watch, resuming with
+//     after_seq + epoch). No hello within connect_timeout_ms of the attempt or of the open ->
+//     give up on the socket.
+//   - live: any frame is life; silence for heartbeat_ms (from hello) + stale_grace_ms -> stale.
+//   - A lost socket -> `reconnecting` with full-jitter backoff; attempts reset only when the
+//     lost connection had stayed live for min_stable_ms (checked when it is lost, so a flapping
+//     server cannot keep the delays short). suspend_after_ms without a live connection ->
+//     `suspended`, one attempt every suspended_retry_ms.
+//   - online / visible / a timer firing clock_jump_ms late (laptop sleep): a live socket is
+//     probed with `ping` (no frame within probe_timeout_ms -> new socket, backoff reset); a
+//     waiting session connects at once with backoff reset.
+//   - offline: no attempts are scheduled until `online` (each would fail and only lengthen the
+//     backoff); a socket that is still open is left alone, stale detection covers it.
+//   - Every watch finished -> Close 1000, `done` (or `failed` when every watch failed). No
+//     watches left after unsubscribe -> Close 1000, `idle`.
+//   - stop(): Close 1000, timer cancelled, `stopped`; only start()/reconnect() revive it.
+#include "progress/client_session.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "client_watch.hpp"
+#include "progress/backoff.hpp"
+#include "progress/codec.hpp"
+#include "progress/limits.hpp"
+
+namespace progress {
+
+std::string_view to_string(SessionState state) noexcept {
+  switch (state) {
+    case SessionState::idle: return "idle";
+    case SessionState::connecting: return "connecting";
+    case SessionState::open: return "open";
+    case SessionState::live: return "live";
+    case SessionState::reconnecting: return "reconnecting";
+    case SessionState::suspended: return "suspended";
+    case SessionState::done: return "done";
+    case SessionState::failed: return "failed";
+    case SessionState::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(WatchStatus status) noexcept {
+  switch (status) {
+    case WatchStatus::waiting: return "waiting";
+    case WatchStatus::pending: return "pending";
+    case WatchStatus::active: return "active";
+    case WatchStatus::done: return "done";
+    case WatchStatus::failed: return "failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Browsers let scripts close with 1000 or 3000-4999 only (anything else throws), so a socket the
+// session gives up on is closed with a private-use code the server can tell from a normal close.
+constexpr int kCloseNormal = 1000;
+constexpr int kCloseAbandoned = 4000;
+
+constexpr std::string_view kMultiplexedPath = "/ws/progress";
+
+enum class Phase { none, connecting, open, live };
+
+std::string endpoint_of(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url + std::string(kMultiplexedPath);
+}
+
+}  // namespace
+
+struct ClientSession::Impl {
+  explicit Impl(ClientConfig cfg)
+      : config(std::move(cfg)),
+        endpoint(endpoint_of(config.url)),
+        backoff(config.backoff_min_ms, config.backoff_max_ms, config.seed),
+        heartbeat_ms(config.heartbeat_ms) {}
+
+  ClientConfig config;
+  std::string endpoint;
+  Backoff backoff;
+  SessionState state = SessionState::idle;
+  std::vector<client::Watch> watches;  // in subscription order: frames go out in that order
+  std::vector<Action> actions;
+  std::vector<ClientEvent> events;
+
+  Phase phase = Phase::none;
+  Generation generation = 0;  // of the current socket while phase != none
+  std::int64_t heartbeat_ms;
+  Millis live_since = 0;
+  std::optional<Millis> without_live_since;  // the suspension clock
+  bool network_offline = false;
+
+  std::optional<Millis> connect_deadline;
+  std::optional<Millis> stale_deadline;
+  std::optional<Millis> probe_deadline;
+  std::optional<Millis> retry_at;
+  std::optional<Millis> armed;  // the timer the host currently holds
+
+  // ---- small helpers ------------------------------------------------------------------------
+
+  bool active() const noexcept {
+    return state == SessionState::connecting || state == SessionState::open || state == SessionState::live ||
+           state == SessionState::reconnecting || state == SessionState::suspended;
+  }
+
+  std::vector<client::Watch>::iterator locate(std::string_view id) {
+    return std::find_if(watches.begin(), watches.end(),
+                        [&](const client::Watch& w) { return w.view().process_id == id; });
+  }
+
+  client::Watch* find(std::string_view id) {
+    auto it = locate(id);
+    return it == watches.end() ? nullptr : &*it;
+  }
+
+  bool has_unfinished() const {
+    return std::any_of(watches.begin(), watches.end(), [](const client::Watch& w) { return !w.finished(); });
+  }
+
+  void set_state(SessionState next) {
+    if (next == state) return;
+    state = next;
+    events.push_back(StateChanged{next});
+  }
+
+  void emit_view(const client::Watch& watch) { events.push_back(ProgressChanged{watch.view()}); }
+
+  void send(const ClientFrame& frame) { actions.push_back(Send{generation, encode(frame)}); }
+
+  std::optional<Millis> next_deadline() const {
+    std::optional<Millis> next;
+    for (const auto& d : {connect_deadline, stale_deadline, probe_deadline, retry_at}) {
+      if (d && (!next || *d < *next)) next = d;
+    }
+    return next;
+  }
+
+  // Called at the end of every input: the host holds exactly one timer, re-armed on change.
+  void sync_timer() {
+    const auto next = next_deadline();
+    if (next == armed) return;
+    armed = next;
+    actions.push_back(SetTimer{next});
+  }
+
+  // ---- socket lifecycle --------------------------------------------------------------------
+
+  void clear_socket_deadlines() {
+    connect_deadline.reset();
+    stale_deadline.reset();
+    probe_deadline.reset();
+  }
+
+  void connect(Millis now) {
+    ++generation;
+    actions.push_back(Connect{endpoint, generation});
+    phase = Phase::connecting;
+    clear_socket_deadlines();
+    retry_at.reset();
+    connect_deadline = now + config.connect_timeout_ms;
+    if (!without_live_since) without_live_since = now;
+    set_state(SessionState::connecting);
+  }
+
+  // Gives up on the current socket (if any): the host is told to close it.
+  void abandon(int code, std::string reason) {
+    if (phase == Phase::none) return;
+    actions.push_back(Close{generation, code, std::move(reason)});
+    phase = Phase::none;
+    clear_socket_deadlines();
+  }
+
+  // A connect from a resting state or on the user's or the network's word: a fresh start.
+  void connect_fresh(Millis now) {
+    backoff.reset();
+    without_live_since = now;
+    connect(now);
+  }
+
+  // The socket is gone (closed by the peer, errored, or abandoned by us): wait, then retry.
+  void lost(Millis now, bool was_live) {
+    if (was_live) {
+      if (now - live_since >= config.min_stable_ms) backoff.reset();
+      without_live_since = now;
+    }
+    if (!without_live_since) without_live_since = now;
+    const bool suspend = now - *without_live_since >= config.suspend_after_ms;
+    retry_at.reset();
+    if (!network_offline) {
+      retry_at = now + (suspend ? config.suspended_retry_ms : backoff.next_delay());
+    }
+    set_state(suspend ? SessionState::suspended : SessionState::reconnecting);
+  }
+
+  // After a watch finished or went away: when nothing is left to watch, end cleanly.
+  void settle() {
+    if (!active() && state != SessionState::idle) return;
+    if (has_unfinished()) return;
+    abandon(kCloseNormal, watches.empty() ? "idle" : "done");
+    retry_at.reset();
+    set_state(resting_state());
+  }
+
+  SessionState resting_state() const {
+    if (watches.empty()) return SessionState::idle;
+    const bool all_failed = std::all_of(watches.begin(), watches.end(), [](const client::Watch& w) {
+      return w.view().status == WatchStatus::failed;
+    });
+    return all_failed ? SessionState::failed : SessionState::done;
+  }
+
+  // online, visible, or a clock jump: whatever we were waiting for may be long dead.
+  void wake(Millis now) {
+    switch (phase) {
+      case Phase::live:
+        if (!probe_deadline) {
+          send(Ping{now});
+          probe_deadline = now + config.probe_timeout_ms;
+          // The probe decides; silence that accumulated while asleep proves nothing yet.
+          stale_deadline = std::max(stale_deadline.value_or(*probe_deadline), *probe_deadline);
+        }
+        return;
+      case Phase::connecting:
+      case Phase::open:
+        backoff.reset();
+        if (connect_deadline && *connect_deadline <= now) {
+          abandon(kCloseAbandoned, "connect timeout");
+          connect_fresh(now);
+        }
+        return;
+      case Phase::none:
+        if (state == SessionState::reconnecting || state == SessionState::suspended) connect_fresh(now);
+        return;
+    }
+  }
+
+  void handle_due(Millis now) {
+    if (probe_deadline && *probe_deadline <= now) {
+      abandon(kCloseAbandoned, "probe timeout");
+      connect_fresh(now);
+    } else if (stale_deadline && *stale_deadline <= now) {
+      abandon(kCloseAbandoned, "stale");
+      lost(now, true);
+    } else if (connect_deadline && *connect_deadline <= now) {
+      abandon(kCloseAbandoned, "connect timeout");
+      lost(now, false);
+    } else if (retry_at && *retry_at <= now) {
+      connect(now);
+    }
+  }
+
+  // ---- frames --------------------------------------------------------------------------------
+
+  void on_frame(const Hello& hello, Millis now) {
+    if (phase != Phase::open) return;
+    phase = Phase::live;
+    connect_deadline.reset();
+    heartbeat_ms = hello.heartbeat_ms > 0 ? hello.heartbeat_ms : config.heartbeat_ms;
+    live_since = now;
+    without_live_since.reset();
+    stale_deadline = now + heartbeat_ms + config.stale_grace_ms;
+    set_state(SessionState::live);
+    for (const auto& watch : watches) {
+      if (!watch.finished()) send(watch.subscribe_frame());
+    }
+  }
+
+  void on_frame(const Snapshot& snapshot, Millis) {
+    client::Watch* watch = find(snapshot.process_id);
+    if (watch == nullptr || watch->apply(snapshot) != client::Applied::changed) return;
+    emit_view(*watch);
+    settle();
+  }
+
+  void on_frame(const ProgressEvent& event, Millis) {
+    client::Watch* watch = find(event.process_id);
+    if (watch == nullptr) return;
+    switch (watch->apply(event)) {
+      case client::Applied::ignored: return;
+      case client::Applied::resync: send(watch->subscribe_frame()); return;
+      case client::Applied::changed: emit_view(*watch); settle(); return;
+    }
+  }
+
+  void on_frame(const Pending& pending, Millis) {
+    client::Watch* watch = find(pending.process_id);
+    if (watch != nullptr && watch->apply_pending()) emit_view(*watch);
+  }
+
+  void on_frame(const Error& error, Millis) {
+    events.push_back(ErrorEvent{error});
+    // An error naming a watched process answers its subscribe (invalid id, unauthorized,
+    // not_found after the pending timeout, a subscription limit): retrying the same subscribe
+    // on the same server would get the same answer, so the watch ends with the server's reason.
+    if (!error.process_id) return;
+    client::Watch* watch = find(*error.process_id);
+    if (watch == nullptr || watch->finished()) return;
+    watch->fail(error, false);
+    emit_view(*watch);
+    settle();
+  }
+
+  void on_frame(const Ping& ping, Millis) { send(Pong{ping.ts}); }
+  void on_frame(const Pong&, Millis) {}    // life; the probe was cleared on arrival
+  void on_frame(const Ack&, Millis) {}     // answers publishes, which this session never sends
+  void on_frame(const Health&, Millis) {}  // /ws/health only
+};
+
+// ---- public API: each input ends by syncing the host's timer ---------------------------------
+
+ClientSession::ClientSession(ClientConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+ClientSession::~ClientSession() = default;
+ClientSession::ClientSession(ClientSession&&) noexcept = default;
+ClientSession& ClientSession::operator=(ClientSession&&) noexcept = default;
+
+void ClientSession::start(Millis now) {
+  Impl& s = *impl_;
+  if (s.active()) return;
+  if (s.has_unfinished()) {
+    s.connect_fresh(now);
+  } else {
+    s.set_state(s.resting_state());
+  }
+  s.sync_timer();
+}
+
+void ClientSession::subscribe(std::string_view process_id, Millis now) {
+  Impl& s = *impl_;
+  if (!is_valid_process_id(process_id)) {
+    const std::string shown(process_id.substr(0, limits::kMaxProcessIdLength));
+    Error error{ErrorCode::invalid_process_id,
+                "process id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -", shown, std::nullopt};
+    s.events.push_back(ErrorEvent{error});
+    client::Watch* watch = s.find(shown);
+    // A long invalid id cut to 128 characters may equal a valid watched one: leave that alone.
+    if (watch == nullptr || watch->rejected_locally()) {
+      if (watch == nullptr) watch = &s.watches.emplace_back(shown);
+      watch->fail(std::move(error), true);
+      s.emit_view(*watch);
+      s.settle();
+    }
+    s.sync_timer();
+    return;
+  }
+  client::Watch* watch = s.find(process_id);
+  if (watch != nullptr && !watch->finished()) return;
+  if (watch != nullptr) {
+    watch->restart();
+  } else {
+    watch = &s.watches.emplace_back(std::string(process_id));
+  }
+  if (s.state == SessionState::stopped) {
+    // Registered; start() or reconnect() brings the session back.
+  } else if (s.active()) {
+    if (s.phase == Phase::live) s.send(watch->subscribe_frame());
+  } else {
+    s.connect_fresh(now);
+  }
+  s.sync_timer();
+}
+
+void ClientSession::unsubscribe(std::string_view process_id, Millis) {
+  Impl& s = *impl_;
+  auto it = s.locate(process_id);
+  if (it == s.watches.end()) return;
+  if (s.phase == Phase::live && !it->rejected_locally()) s.send(Unsubscribe{std::string(process_id)});
+  s.watches.erase(it);
+  s.settle();
+  s.sync_timer();
+}
+
+void ClientSession::reconnect(Millis now) {
+  Impl& s = *impl_;
+  for (auto& watch : s.watches) {
+    if (watch.finished() && !watch.rejected_locally()) {
+      watch.restart();
+      s.emit_view(watch);
+    }
+  }
+  if (s.has_unfinished()) {
+    s.abandon(kCloseNormal, "reconnect");
+    s.connect_fresh(now);
+  }
+  s.sync_timer();
+}
+
+void ClientSession::stop(Millis) {
+  Impl& s = *impl_;
+  s.abandon(kCloseNormal, "stopped");
+  s.retry_at.reset();
+  s.set_state(SessionState::stopped);
+  s.sync_timer();
+}
+
+void ClientSession::on_open(Generation generation, Millis now) {
+  Impl& s = *impl_;
+  if (generation != s.generation || s.phase != Phase::connecting) return;
+  s.phase = Phase::open;
+  s.connect_deadline = now + s.config.connect_timeout_ms;
+  s.set_state(SessionState::open);
+  s.sync_timer();
+}
+
+void ClientSession::on_text(Generation generation, std::string_view text, Millis now) {
+  Impl& s = *impl_;
+  if (generation != s.generation || (s.phase != Phase::open && s.phase != Phase::live)) return;
+  s.probe_deadline.reset();
+  if (s.phase == Phase::live) s.stale_deadline = now + s.heartbeat_ms + s.config.stale_grace_ms;
+  auto frame = decode_server_frame(text);
+  if (!frame) {
+    // A frame this client cannot read is reported, not fatal: the rest of the stream is intact.
+    s.events.push_back(ErrorEvent{frame.error()});
+  } else {
+    std::visit([&](const auto& f) { s.on_frame(f, now); }, frame.value());
+  }
+  s.sync_timer();
+}
+
+void ClientSession::on_close(Generation generation, int, std::string_view, Millis now) {
+  Impl& s = *impl_;
+  if (generation != s.generation || s.phase == Phase::none) return;
+  const bool was_live = s.phase == Phase::live;
+  s.phase = Phase::none;
+  s.clear_socket_deadlines();
+  s.lost(now, was_live);
+  s.sync_timer();
+}
+
+void ClientSession::on_error(Generation generation, Millis now) {
+  Impl& s = *impl_;
+  if (generation != s.generation || s.phase == Phase::none) return;
+  const bool was_live = s.phase == Phase::live;
+  s.abandon(kCloseAbandoned, "socket error");
+  s.lost(now, was_live);
+  s.sync_timer();
+}
+
+void ClientSession::on_timer(Millis now) {
+  Impl& s = *impl_;
+  const auto fired_for = s.armed;
+  s.armed.reset();  // the host's timer is spent: whatever remains must be armed again
+  if (fired_for && now - *fired_for > s.config.clock_jump_ms) {
+    s.wake(now);
+  }
+  s.handle_due(now);
+  s.sync_timer();
+}
+
+void ClientSession::on_online(Millis now) {
+  Impl& s = *impl_;
+  s.network_offline = false;
+  s.wake(now);
+  s.sync_timer();
+}
+
+void ClientSession::on_offline(Millis) {
+  Impl& s = *impl_;
+  s.network_offline = true;
+  if (s.phase == Phase::none) s.retry_at.reset();
+  s.sync_timer();
+}
+
+void ClientSession::on_visible(Millis now) {
+  Impl& s = *impl_;
+  s.wake(now);
+  s.sync_timer();
+}
+
+// Hidden tabs keep their socket: the server's pings are answered from the network handler even
+// when timers are throttled, and a throttled timer that fires late counts as a clock jump.
+void ClientSession::on_hidden(Millis) {}
+
+std::vector<Action> ClientSession::poll_actions() { return std::exchange(impl_->actions, {}); }
+
+std::vector<ClientEvent> ClientSession::poll_events() { return std::exchange(impl_->events, {}); }
+
+std::optional<Millis> ClientSession::poll_timeout() const { return impl_->next_deadline(); }
+
+SessionState ClientSession::state() const noexcept { return impl_->state; }
+
+const ProcessView* ClientSession::view(std::string_view process_id) const {
+  const client::Watch* watch = impl_->find(process_id);
+  return watch == nullptr ? nullptr : &watch->view();
+}
+
+std::vector<std::string> ClientSession::process_ids() const {
+  std::vector<std::string> ids;
+  ids.reserve(impl_->watches.size());
+  for (const auto& watch : impl_->watches) ids.push_back(watch.view().process_id);
+  return ids;
+}
+
+}  // namespace progress
