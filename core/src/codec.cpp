@@ -1,0 +1,613 @@
+// Decoding is strict: each field has one JSON type, a wrong type is `bad_frame` naming the field,
+// so a producer bug shows up as a clear error frame instead of a half-applied update. Helpers
+// throw FrameError internally; every public entry point catches it (and nlohmann's exceptions)
+// and returns a Result, so nothing escapes the API.
+#include "progress/codec.hpp"
+
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "progress/limits.hpp"
+
+namespace progress {
+namespace {
+
+// A frame nested deeper than this is refused before parsing: nlohmann's dump() recurses per
+// level, and no frame of the protocol needs more than a few levels (data/result are user JSON).
+constexpr int kMaxNestingDepth = 64;
+// Unknown `type` values are echoed in the message, cut to this many bytes.
+constexpr std::size_t kMaxEchoedTypeLength = 64;
+
+struct FrameError {
+  Error error;
+};
+
+[[noreturn]] void fail(ErrorCode code, std::string message) {
+  throw FrameError{Error{code, std::move(message), std::nullopt, std::nullopt}};
+}
+
+// Length in Unicode code points: the limits are stated in characters, and the parser has already
+// rejected invalid UTF-8, so counting non-continuation bytes is exact.
+std::size_t char_count(std::string_view text) noexcept {
+  std::size_t n = 0;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+// The first `max_chars` code points of `text`, never splitting a UTF-8 sequence.
+std::string truncate_chars(std::string_view text, std::size_t max_chars) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == max_chars) return std::string(text.substr(0, i));
+      ++chars;
+    }
+  }
+  return std::string(text);
+}
+
+// Invalid UTF-8 can only come from strings set in C++ (a file name, say); replacing it keeps
+// encoding total instead of throwing from the middle of a send.
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+int nesting_depth(std::string_view text) noexcept {
+  int depth = 0;
+  int max_depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) max_depth = depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+Json parse_object(std::string_view text) {
+  if (nesting_depth(text) > kMaxNestingDepth) {
+    fail(ErrorCode::bad_frame, "frame nests deeper than " + std::to_string(kMaxNestingDepth) + " levels");
+  }
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    fail(ErrorCode::bad_frame,
+         "frame is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")");
+  } catch (const Json::out_of_range&) {
+    fail(ErrorCode::bad_frame, "frame holds a number too large for a 64-bit float");
+  }
+  if (!j.is_object()) fail(ErrorCode::bad_frame, "a frame must be a JSON object");
+  return j;
+}
+
+// ---- field readers: `what` names the frame in messages ("subscribe", "publish body") ----------
+
+const Json* find(const Json& o, const char* key) {
+  auto it = o.find(key);
+  return it == o.end() ? nullptr : &*it;
+}
+
+[[noreturn]] void wrong_type(const char* what, const char* key, const char* expected) {
+  fail(ErrorCode::bad_frame, std::string("`") + key + "` in " + what + " must be " + expected);
+}
+
+const Json& require(const Json& o, const char* what, const char* key, const char* expected) {
+  const Json* v = find(o, key);
+  if (v == nullptr) fail(ErrorCode::bad_frame, std::string(what) + " needs `" + key + "` (" + expected + ")");
+  return *v;
+}
+
+std::string as_string(const Json& v, const char* what, const char* key) {
+  if (!v.is_string()) wrong_type(what, key, "a string");
+  return v.get<std::string>();
+}
+
+std::int64_t as_int(const Json& v, const char* what, const char* key) {
+  if (!v.is_number_integer()) wrong_type(what, key, "an integer");
+  if (v.is_number_unsigned() &&
+      v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    wrong_type(what, key, "an integer that fits in 64 signed bits");
+  }
+  return v.get<std::int64_t>();
+}
+
+std::uint64_t as_unsigned(const Json& v, const char* what, const char* key) {
+  if (!v.is_number_unsigned()) wrong_type(what, key, "a non-negative integer");
+  return v.get<std::uint64_t>();
+}
+
+double as_number(const Json& v, const char* what, const char* key) {
+  if (!v.is_number()) wrong_type(what, key, "a number");
+  return v.get<double>() + 0.0;  // + 0.0 turns -0 into 0 so it encodes as 0
+}
+
+State as_state(const Json& v, const char* what) {
+  auto state = state_from_string(as_string(v, what, "state"));
+  if (!state) wrong_type(what, "state", "one of pending, running, completed, failed, cancelled");
+  return *state;
+}
+
+Json as_object(const Json& v, const char* what, const char* key) {
+  if (!v.is_object()) wrong_type(what, key, "an object");
+  return v;
+}
+
+std::optional<std::string> opt_string(const Json& o, const char* what, const char* key) {
+  const Json* v = find(o, key);
+  if (v == nullptr) return std::nullopt;
+  return as_string(*v, what, key);
+}
+
+std::optional<std::int64_t> opt_int(const Json& o, const char* what, const char* key) {
+  const Json* v = find(o, key);
+  if (v == nullptr) return std::nullopt;
+  return as_int(*v, what, key);
+}
+
+std::optional<Json> opt_any(const Json& o, const char* key) {
+  const Json* v = find(o, key);
+  if (v == nullptr) return std::nullopt;
+  return *v;
+}
+
+Error invalid_id_error(std::string_view id) {
+  return Error{ErrorCode::invalid_process_id,
+               "process_id must be 1 to 128 characters from A-Z a-z 0-9 . _ : -",
+               truncate_chars(id, limits::kMaxProcessIdLength), std::nullopt};
+}
+
+std::string read_process_id(const Json& o, const char* what) {
+  std::string id = as_string(require(o, what, "process_id", "a string"), what, "process_id");
+  if (!is_valid_process_id(id)) throw FrameError{invalid_id_error(id)};
+  return id;
+}
+
+// ---- client / producer frames -----------------------------------------------------------------
+
+Subscribe decode_subscribe(const Json& o) {
+  Subscribe s;
+  s.process_id = read_process_id(o, "subscribe");
+  try {
+    if (const Json* v = find(o, "after_seq")) s.after_seq = as_unsigned(*v, "subscribe", "after_seq");
+    s.epoch = opt_string(o, "subscribe", "epoch");
+    if (s.epoch && char_count(*s.epoch) > limits::kMaxEpochLength) {
+      fail(ErrorCode::bad_frame, "`epoch` in subscribe must be at most 64 characters");
+    }
+    s.token = opt_string(o, "subscribe", "token");
+  } catch (FrameError& e) {
+    e.error.process_id = s.process_id;  // lets the client tie the error to its watch
+    throw;
+  }
+  return s;
+}
+
+Unsubscribe decode_unsubscribe(const Json& o) { return Unsubscribe{read_process_id(o, "unsubscribe")}; }
+
+// Fields of a publish frame / HTTP body. `what` names it in messages. The caller has already
+// read `id` and `process_id`, and attaches them to any error thrown from here.
+void read_publish_fields(const Json& o, const char* what, Publish& p) {
+  if (const Json* v = find(o, "state")) {
+    if (!v->is_string()) wrong_type(what, "state", "a string");
+    auto state = state_from_string(v->get<std::string>());
+    if (!state)
+      fail(ErrorCode::invalid_update, "`state` must be one of running, completed, failed, cancelled");
+    p.state = *state;
+  }
+  p.stage = opt_string(o, what, "stage");
+  if (const Json* v = find(o, "percent")) p.percent = as_number(*v, what, "percent");
+  p.message = opt_string(o, what, "message");
+  p.data = opt_any(o, "data");
+  p.result = opt_any(o, "result");
+  p.error = opt_any(o, "error");
+  if (const Json* v = find(o, "lease_ms")) {
+    if (!v->is_number_integer()) wrong_type(what, "lease_ms", "an integer");
+    if (v->is_number_unsigned() &&
+        v->get<std::uint64_t>() > static_cast<std::uint64_t>(limits::kMaxLeaseMs)) {
+      fail(ErrorCode::invalid_update,
+           "`lease_ms` must be between 0 and " + std::to_string(limits::kMaxLeaseMs));
+    }
+    p.lease_ms = v->get<std::int64_t>();
+  }
+}
+
+// `id` first: every later error answers the publish, so it carries the id once that is known good.
+Publish decode_publish(const Json& o, const char* what, std::optional<std::string_view> path_id) {
+  Publish p;
+  if (const Json* v = find(o, "id")) {
+    std::string id = as_string(*v, what, "id");
+    if (char_count(id) > limits::kMaxPublishIdLength) {
+      fail(ErrorCode::invalid_update, "`id` must be at most 128 characters");
+    }
+    p.id = std::move(id);
+  }
+  try {
+    if (path_id) {
+      if (!is_valid_process_id(*path_id)) throw FrameError{invalid_id_error(*path_id)};
+      p.process_id = std::string(*path_id);
+      if (const Json* v = find(o, "process_id")) {
+        if (as_string(*v, what, "process_id") != *path_id) {
+          Error e = invalid_id_error(v->get<std::string>());
+          e.message = "`process_id` in the body must equal the process id in the path";
+          throw FrameError{std::move(e)};
+        }
+      }
+    } else {
+      p.process_id = read_process_id(o, what);
+    }
+    try {
+      read_publish_fields(o, what, p);
+    } catch (FrameError& e) {
+      e.error.process_id = p.process_id;
+      throw;
+    }
+  } catch (FrameError& e) {
+    e.error.id = p.id;
+    throw;
+  }
+  if (auto error = validate(p)) throw FrameError{std::move(*error)};
+  return p;
+}
+
+std::string type_of(const Json& o) {
+  const Json* v = find(o, "type");
+  if (v == nullptr || !v->is_string()) fail(ErrorCode::bad_frame, "a frame needs a string `type`");
+  return v->get<std::string>();
+}
+
+[[noreturn]] void unknown_type(const std::string& type, const char* direction) {
+  fail(ErrorCode::unknown_type,
+       "unknown frame type \"" + truncate_chars(type, kMaxEchoedTypeLength) + "\" for " + direction);
+}
+
+ClientFrame decode_client(const Json& o) {
+  const std::string type = type_of(o);
+  if (type == "subscribe") return decode_subscribe(o);
+  if (type == "unsubscribe") return decode_unsubscribe(o);
+  if (type == "ping") return Ping{opt_int(o, "ping", "ts")};
+  if (type == "pong") return Pong{opt_int(o, "pong", "ts")};
+  if (type == "publish") return decode_publish(o, "publish", std::nullopt);
+  unknown_type(type, "a client frame (expected subscribe, unsubscribe, ping, pong or publish)");
+}
+
+// ---- server frames ----------------------------------------------------------------------------
+
+std::vector<StageSpan> decode_stages(const Json& v, const char* what) {
+  if (!v.is_array()) wrong_type(what, "stages", "an array");
+  std::vector<StageSpan> stages;
+  stages.reserve(v.size());
+  for (const Json& item : v) {
+    if (!item.is_object()) wrong_type(what, "stages", "an array of {name, started_at, ended_at?} objects");
+    StageSpan span;
+    span.name = as_string(require(item, "a stage", "name", "a string"), "a stage", "name");
+    span.started_at = as_int(require(item, "a stage", "started_at", "an integer"), "a stage", "started_at");
+    span.ended_at = opt_int(item, "a stage", "ended_at");
+    stages.push_back(std::move(span));
+  }
+  return stages;
+}
+
+// The fields snapshot and progress share.
+template <class Frame>
+void read_view(const Json& o, const char* what, Frame& f) {
+  f.process_id = read_process_id(o, what);
+  f.epoch = as_string(require(o, what, "epoch", "a string"), what, "epoch");
+  f.seq = as_unsigned(require(o, what, "seq", "a non-negative integer"), what, "seq");
+  f.state = as_state(require(o, what, "state", "a string"), what);
+  f.stage = as_string(require(o, what, "stage", "a string"), what, "stage");
+  f.percent = as_number(require(o, what, "percent", "a number"), what, "percent");
+  f.message = as_string(require(o, what, "message", "a string"), what, "message");
+  f.data = as_object(require(o, what, "data", "an object"), what, "data");
+  f.result = opt_any(o, "result");
+  f.error = opt_any(o, "error");
+}
+
+ServerFrame decode_server(const Json& o) {
+  const std::string type = type_of(o);
+  if (type == "hello") {
+    Hello h;
+    std::int64_t protocol = as_int(require(o, "hello", "protocol", "an integer"), "hello", "protocol");
+    if (protocol < std::numeric_limits<int>::min() || protocol > std::numeric_limits<int>::max())
+      wrong_type("hello", "protocol", "a small integer");
+    h.protocol = static_cast<int>(protocol);
+    h.heartbeat_ms = as_int(require(o, "hello", "heartbeat_ms", "an integer"), "hello", "heartbeat_ms");
+    h.server = opt_string(o, "hello", "server").value_or("");
+    return h;
+  }
+  if (type == "snapshot") {
+    Snapshot s;
+    read_view(o, "snapshot", s);
+    s.updated_at = as_int(require(o, "snapshot", "updated_at", "an integer"), "snapshot", "updated_at");
+    s.stages = decode_stages(require(o, "snapshot", "stages", "an array"), "snapshot");
+    return s;
+  }
+  if (type == "progress") {
+    ProgressEvent p;
+    read_view(o, "progress", p);
+    p.ts = as_int(require(o, "progress", "ts", "an integer"), "progress", "ts");
+    return p;
+  }
+  if (type == "pending") return Pending{read_process_id(o, "pending")};
+  if (type == "error") {
+    Error e;
+    auto code = error_code_from_string(as_string(require(o, "error", "code", "a string"), "error", "code"));
+    if (!code) wrong_type("error", "code", "a known error code");
+    e.code = *code;
+    e.message = as_string(require(o, "error", "message", "a string"), "error", "message");
+    // Not validated: an invalid_process_id error echoes the invalid id.
+    e.process_id = opt_string(o, "error", "process_id");
+    e.id = opt_string(o, "error", "id");
+    return e;
+  }
+  if (type == "ping") return Ping{opt_int(o, "ping", "ts")};
+  if (type == "pong") return Pong{opt_int(o, "pong", "ts")};
+  if (type == "ack") {
+    Ack a;
+    a.id = as_string(require(o, "ack", "id", "a string"), "ack", "id");
+    a.process_id = read_process_id(o, "ack");
+    a.seq = as_unsigned(require(o, "ack", "seq", "a non-negative integer"), "ack", "seq");
+    return a;
+  }
+  if (type == "health") {
+    Health h;
+    h.connections =
+        as_unsigned(require(o, "health", "connections", "a non-negative integer"), "health", "connections");
+    h.processes =
+        as_unsigned(require(o, "health", "processes", "a non-negative integer"), "health", "processes");
+    h.uptime_s = as_int(require(o, "health", "uptime_s", "an integer"), "health", "uptime_s");
+    return h;
+  }
+  unknown_type(type, "a server frame");
+}
+
+// Runs a decoder, turning every failure into an Error value.
+template <class T, class F>
+Result<T> guarded(F&& decode) {
+  try {
+    return T{decode()};
+  } catch (const FrameError& e) {
+    return e.error;
+  } catch (const Json::exception& e) {
+    // A field reader should have caught every type mismatch; this keeps a missed one an error frame.
+    return Error{ErrorCode::bad_frame, std::string("frame could not be decoded: ") + e.what(), std::nullopt,
+                 std::nullopt};
+  }
+}
+
+// ---- encoding ---------------------------------------------------------------------------------
+
+// Integral percents go out as integers ("percent":50): what producers send and browsers show.
+Json number(double value) {
+  if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 9007199254740992.0) {
+    return static_cast<std::int64_t>(value);
+  }
+  return value;
+}
+
+Json typed(const char* type) {
+  Json j = Json::object();
+  j["type"] = type;
+  return j;
+}
+
+template <class Frame>
+void write_view(Json& j, const Frame& f) {
+  j["process_id"] = f.process_id;
+  j["epoch"] = f.epoch;
+  j["seq"] = f.seq;
+  j["state"] = to_string(f.state);
+  j["stage"] = f.stage;
+  j["percent"] = number(f.percent);
+  j["message"] = f.message;
+  j["data"] = f.data;
+}
+
+void write_terminal(Json& j, const std::optional<Json>& result, const std::optional<Json>& error) {
+  if (result) j["result"] = *result;
+  if (error) j["error"] = *error;
+}
+
+Json snapshot_fields(Json j, const Snapshot& s) {
+  write_view(j, s);
+  j["updated_at"] = s.updated_at;
+  Json stages = Json::array();
+  for (const auto& span : s.stages) {
+    Json item = {{"name", span.name}, {"started_at", span.started_at}};
+    if (span.ended_at) item["ended_at"] = *span.ended_at;
+    stages.push_back(std::move(item));
+  }
+  j["stages"] = std::move(stages);
+  write_terminal(j, s.result, s.error);
+  return j;
+}
+
+void write_optional_ts(Json& j, const std::optional<std::int64_t>& ts) {
+  if (ts) j["ts"] = *ts;
+}
+
+struct ServerEncoder {
+  Json operator()(const Hello& h) const {
+    Json j = typed("hello");
+    j["protocol"] = h.protocol;
+    j["heartbeat_ms"] = h.heartbeat_ms;
+    j["server"] = h.server;
+    return j;
+  }
+  Json operator()(const Snapshot& s) const { return snapshot_fields(typed("snapshot"), s); }
+  Json operator()(const ProgressEvent& p) const {
+    Json j = typed("progress");
+    write_view(j, p);
+    j["ts"] = p.ts;
+    write_terminal(j, p.result, p.error);
+    return j;
+  }
+  Json operator()(const Pending& p) const {
+    Json j = typed("pending");
+    j["process_id"] = p.process_id;
+    return j;
+  }
+  Json operator()(const Error& e) const {
+    Json j = typed("error");
+    j["code"] = to_string(e.code);
+    j["message"] = e.message;
+    if (e.process_id) j["process_id"] = *e.process_id;
+    if (e.id) j["id"] = *e.id;
+    return j;
+  }
+  Json operator()(const Ping& p) const {
+    Json j = typed("ping");
+    write_optional_ts(j, p.ts);
+    return j;
+  }
+  Json operator()(const Pong& p) const {
+    Json j = typed("pong");
+    write_optional_ts(j, p.ts);
+    return j;
+  }
+  Json operator()(const Ack& a) const {
+    Json j = typed("ack");
+    j["id"] = a.id;
+    j["process_id"] = a.process_id;
+    j["seq"] = a.seq;
+    return j;
+  }
+  Json operator()(const Health& h) const {
+    Json j = typed("health");
+    j["connections"] = h.connections;
+    j["processes"] = h.processes;
+    j["uptime_s"] = h.uptime_s;
+    return j;
+  }
+};
+
+struct ClientEncoder {
+  Json operator()(const Subscribe& s) const {
+    Json j = typed("subscribe");
+    j["process_id"] = s.process_id;
+    if (s.after_seq) j["after_seq"] = *s.after_seq;
+    if (s.epoch) j["epoch"] = *s.epoch;
+    if (s.token) j["token"] = *s.token;
+    return j;
+  }
+  Json operator()(const Unsubscribe& u) const {
+    Json j = typed("unsubscribe");
+    j["process_id"] = u.process_id;
+    return j;
+  }
+  Json operator()(const Ping& p) const { return ServerEncoder{}(p); }
+  Json operator()(const Pong& p) const { return ServerEncoder{}(p); }
+  Json operator()(const Publish& p) const {
+    Json j = typed("publish");
+    if (p.id) j["id"] = *p.id;
+    j["process_id"] = p.process_id;
+    if (p.state) j["state"] = to_string(*p.state);
+    if (p.stage) j["stage"] = *p.stage;
+    if (p.percent) j["percent"] = number(*p.percent);
+    if (p.message) j["message"] = *p.message;
+    if (p.data) j["data"] = *p.data;
+    if (p.result) j["result"] = *p.result;
+    if (p.error) j["error"] = *p.error;
+    if (p.lease_ms) j["lease_ms"] = *p.lease_ms;
+    return j;
+  }
+};
+
+Error update_error(const Publish& p, std::string message) {
+  return Error{ErrorCode::invalid_update, std::move(message), p.process_id, p.id};
+}
+
+}  // namespace
+
+Result<ClientFrame> decode_client_frame(std::string_view text) {
+  return guarded<ClientFrame>([&] { return decode_client(parse_object(text)); });
+}
+
+Result<ServerFrame> decode_server_frame(std::string_view text) {
+  return guarded<ServerFrame>([&] { return decode_server(parse_object(text)); });
+}
+
+Result<Publish> decode_publish_body(std::string_view text, std::string_view path_id) {
+  return guarded<Publish>([&] {
+    Json o = parse_object(text);
+    if (const Json* type = find(o, "type"); type != nullptr && *type != "publish") {
+      fail(ErrorCode::bad_frame, "a progress body is a publish frame: `type` may only be \"publish\"");
+    }
+    return decode_publish(o, "publish body", path_id);
+  });
+}
+
+std::optional<Error> validate(const Publish& p) {
+  using namespace limits;
+  if (p.id && char_count(*p.id) > kMaxPublishIdLength) {
+    Error e{ErrorCode::invalid_update, "`id` must be at most 128 characters", std::nullopt, std::nullopt};
+    if (is_valid_process_id(p.process_id)) e.process_id = p.process_id;
+    return e;
+  }
+  if (!is_valid_process_id(p.process_id)) {
+    Error e = invalid_id_error(p.process_id);
+    e.id = p.id;
+    return e;
+  }
+  if (p.state == State::pending) {
+    return update_error(p, "`state` may not be pending: use running, completed, failed or cancelled");
+  }
+  if (p.percent && !(std::isfinite(*p.percent) && *p.percent >= 0 && *p.percent <= 100)) {
+    return update_error(p, "`percent` must be a finite number between 0 and 100");
+  }
+  if (p.stage && (p.stage->empty() || char_count(*p.stage) > kMaxStageLength)) {
+    return update_error(p, "`stage` must be 1 to " + std::to_string(kMaxStageLength) + " characters");
+  }
+  if (p.message && char_count(*p.message) > kMaxMessageLength) {
+    return update_error(p, "`message` must be at most " + std::to_string(kMaxMessageLength) + " characters");
+  }
+  if (p.data) {
+    if (!p.data->is_object()) return update_error(p, "`data` must be a JSON object");
+    if (dump(*p.data).size() > kMaxDataBytes) {
+      return update_error(p, "`data` must be at most " + std::to_string(kMaxDataBytes) + " bytes serialized");
+    }
+  }
+  if (p.result && dump(*p.result).size() > kMaxResultBytes) {
+    return update_error(p,
+                        "`result` must be at most " + std::to_string(kMaxResultBytes) + " bytes serialized");
+  }
+  if (p.error) {
+    if (!p.error->is_string() && !p.error->is_object()) {
+      return update_error(p, "`error` must be a string or an object");
+    }
+    if (dump(*p.error).size() > kMaxResultBytes) {
+      return update_error(p,
+                          "`error` must be at most " + std::to_string(kMaxResultBytes) + " bytes serialized");
+    }
+  }
+  if (p.lease_ms && (*p.lease_ms < 0 || *p.lease_ms > kMaxLeaseMs)) {
+    return update_error(p, "`lease_ms` must be between 0 and " + std::to_string(kMaxLeaseMs));
+  }
+  return std::nullopt;
+}
+
+Json to_json(const ServerFrame& frame) { return std::visit(ServerEncoder{}, frame); }
+Json to_json(const ClientFrame& frame) { return std::visit(ClientEncoder{}, frame); }
+Json to_json(const Snapshot& snapshot) { return snapshot_fields(Json::object(), snapshot); }
+
+std::string encode(const ServerFrame& frame) { return dump(to_json(frame)); }
+std::string encode(const ClientFrame& frame) { return dump(to_json(frame)); }
+
+std::string encode_http_error(const Error& error) {
+  Json body = {{"error", {{"code", to_string(error.code)}, {"message", error.message}}}};
+  return dump(body);
+}
+
+}  // namespace progress

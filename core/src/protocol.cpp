@@ -1,0 +1,89 @@
+#include "progress/protocol.hpp"
+
+#include <array>
+#include <utility>
+
+#include "progress/limits.hpp"
+
+namespace progress {
+namespace {
+
+// One table per enum keeps the wire spelling, the enum and the HTTP status in a single place.
+struct ErrorCodeInfo {
+  ErrorCode code;
+  std::string_view name;
+  int status;
+};
+
+constexpr std::array<ErrorCodeInfo, 10> kErrorCodes{{
+    {ErrorCode::invalid_process_id, "invalid_process_id", 400},
+    {ErrorCode::bad_frame, "bad_frame", 400},
+    {ErrorCode::unknown_type, "unknown_type", 400},
+    {ErrorCode::not_found, "not_found", 404},
+    {ErrorCode::unauthorized, "unauthorized", 401},
+    {ErrorCode::rate_limited, "rate_limited", 429},
+    {ErrorCode::too_large, "too_large", 413},
+    {ErrorCode::process_finished, "process_finished", 409},
+    {ErrorCode::invalid_update, "invalid_update", 400},
+    {ErrorCode::unavailable, "unavailable", 503},
+}};
+
+constexpr std::array<std::pair<State, std::string_view>, 5> kStates{{
+    {State::pending, "pending"},
+    {State::running, "running"},
+    {State::completed, "completed"},
+    {State::failed, "failed"},
+    {State::cancelled, "cancelled"},
+}};
+
+constexpr bool is_id_char(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == ':' || c == '-';
+}
+
+}  // namespace
+
+std::string_view to_string(ErrorCode code) noexcept {
+  for (const auto& info : kErrorCodes) {
+    if (info.code == code) return info.name;
+  }
+  return "bad_frame";  // unreachable for a valid enum value; keeps the function total
+}
+
+std::optional<ErrorCode> error_code_from_string(std::string_view text) noexcept {
+  for (const auto& info : kErrorCodes) {
+    if (info.name == text) return info.code;
+  }
+  return std::nullopt;
+}
+
+int http_status(ErrorCode code) noexcept {
+  for (const auto& info : kErrorCodes) {
+    if (info.code == code) return info.status;
+  }
+  return 400;
+}
+
+std::string_view to_string(State state) noexcept {
+  for (const auto& [value, name] : kStates) {
+    if (value == state) return name;
+  }
+  return "pending";
+}
+
+std::optional<State> state_from_string(std::string_view text) noexcept {
+  for (const auto& [value, name] : kStates) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+bool is_valid_process_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > limits::kMaxProcessIdLength) return false;
+  for (char c : id) {
+    if (!is_id_char(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace progress
