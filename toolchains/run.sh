@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# THE run command: builds the release server and the wasm module the demo page loads, then serves
+# the demo page, the web package and the API on http://127.0.0.1:8000 (Ctrl-C stops it).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash toolchains/install-deps.sh
+
+echo "==== building native-release ===="
+cmake --preset native-release
+cmake --build --preset native-release -j 2
+echo "==== building wasm ===="
+cmake --preset wasm
+cmake --build --preset wasm -j 2
+
+mkdir -p data
+echo "==== progress-hub on http://127.0.0.1:8000 ===="
+exec build/native-release/native/server/progress-hub --listen 127.0.0.1:8000 --web-root web --data-dir data

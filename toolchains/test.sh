@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# THE test command: every build the project ships, and every test suite, on 2 cores.
+#   native-debug  build everything (server, CLI, tests) and run ctest
+#   native-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   wasm          em++ build; ctest runs the protocol vectors and core tests under node
+#   native-clang  clang 14 build of the core and its test runners only
+#   web           the npm package's tests against the native server and the wasm module
+# A failing stage does not stop the later ones (one run reports everything); the exit status is
+# non-zero when any stage failed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+jobs=2
+failed=()
+passed=()
+
+header() {
+  printf '\n==== %s ====\n' "$1"
+}
+
+# Runs one stage function, timing it and recording the outcome. `if` disables errexit inside the
+# function, so the stage functions chain their commands with && to stop at the first failure.
+stage() {
+  local name=$1
+  header "$name"
+  local start=$SECONDS
+  if "stage_${name//-/_}"; then
+    passed+=("$name")
+    printf -- '---- %s: ok (%ds)\n' "$name" $((SECONDS - start))
+  else
+    failed+=("$name")
+    printf -- '---- %s: FAILED (%ds)\n' "$name" $((SECONDS - start))
+  fi
+}
+
+preset() {  # configure, build and test one preset
+  cmake --preset "$1" &&
+    cmake --build --preset "$1" -j "$jobs" &&
+    ctest --preset "$1"
+}
+
+stage_native_debug() { preset native-debug; }
+stage_native_asan() { preset native-asan; }
+stage_wasm() { preset wasm; }
+
+stage_native_clang() {
+  cmake --preset native-clang &&
+    cmake --build --preset native-clang -j "$jobs" --target progress_core protocol_vectors core_tests &&
+    ctest --preset native-clang -R '^(protocol_vectors|core_tests)$'
+}
+
+stage_web() {
+  PROGRESS_HUB_BIN=$PWD/build/native-debug/native/server/progress-hub \
+    PROGRESS_WATCH_BIN=$PWD/build/native-debug/native/cli/progress-watch \
+    PROGRESS_WASM_DIR=$PWD/web/dist \
+    bash -c 'npm ci --prefix web --no-audit --no-fund && npm test --prefix web'
+}
+
+header "dependencies"
+bash toolchains/install-deps.sh
+
+total_start=$SECONDS
+stage native-debug
+stage native-asan
+stage wasm
+stage native-clang
+if [[ -f web/package.json ]]; then
+  stage web
+else
+  printf '\n(no web/package.json: web stage skipped)\n'
+fi
+
+elapsed=$((SECONDS - total_start))
+printf '\n==== summary ====\n'
+if ((${#failed[@]} == 0)); then
+  printf 'ALL PASSED: %s (%dm%02ds)\n' "${passed[*]}" $((elapsed / 60)) $((elapsed % 60))
+  exit 0
+fi
+printf 'FAILED: %s; passed: %s (%dm%02ds)\n' "${failed[*]}" "${passed[*]:-none}" $((elapsed / 60)) $((elapsed % 60))
+exit 1
