@@ -1,0 +1,80 @@
+#pragma once
+// The authoritative state of one process. Every rule about how a publish changes a record lives
+// in process_record.cpp (h11 `_state.py` style: nothing else decides these):
+//
+//   R1  a terminal record (completed, failed, cancelled) is final: any publish -> process_finished.
+//   R2  `state: pending` is refused (invalid_update); no `state` moves pending -> running and
+//       keeps running otherwise.
+//   R3  `percent` never decreases: a lower value is refused (invalid_update), never clamped;
+//       absent keeps the current one; `completed` sets 100.
+//   R4  absent `stage`, `message`, `data` keep the current values.
+//   R5  a new stage ends the open span (ended_at = now) and opens one (started_at = now); a
+//       terminal publish ends the open span.
+//   R6  every accepted publish is one event: seq + 1, ts = updated_at = now, full view.
+//   R7  `lease_ms > 0` arms a lease of that length, re-armed by every later publish; `0` clears
+//       it; a terminal publish clears it. Expiry -> failed with error {code: stalled}.
+//   R8  the last `history` events are kept for resume; older ones are forgotten.
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "progress/protocol.hpp"
+#include "progress/time.hpp"
+
+namespace progress {
+
+// One event of the history with what conflation needs to know about it.
+struct RecordedEvent {
+  ProgressEvent event;
+  bool stage_changed = false;  // the event opened a new stage: never conflated away
+};
+
+class ProcessRecord {
+ public:
+  // A new record: seq 0, pending, stage "" and no history.
+  ProcessRecord(std::string process_id, std::string epoch, Millis now, std::size_t history);
+
+  Result<RecordedEvent> apply(const Publish& publish, Millis now);
+  // The lease ran out (R7): the failing event, or nullopt when no lease is due at `now`.
+  std::optional<RecordedEvent> expire_lease(Millis now);
+
+  Snapshot snapshot() const;
+  // Events with seq > after_seq, or nullopt when the history no longer reaches back that far or
+  // after_seq is ahead of the record.
+  std::optional<std::vector<RecordedEvent>> events_after(Seq after_seq) const;
+
+  const std::string& process_id() const noexcept { return process_id_; }
+  const std::string& epoch() const noexcept { return epoch_; }
+  Seq seq() const noexcept { return seq_; }
+  State state() const noexcept { return state_; }
+  bool finished() const noexcept { return is_terminal(state_); }
+  std::optional<Millis> lease_deadline() const noexcept { return lease_deadline_; }
+  std::optional<Millis> finished_at() const noexcept { return finished_at_; }
+
+ private:
+  RecordedEvent record_event(bool stage_changed, Millis now);
+  void enter_stage(const std::string& stage, Millis now);
+  void finish(Millis now);
+
+  std::string process_id_;
+  std::string epoch_;
+  Seq seq_ = 0;
+  State state_ = State::pending;
+  std::string stage_;
+  double percent_ = 0;
+  std::string message_;
+  Json data_ = Json::object();
+  Millis updated_at_ = 0;
+  std::vector<StageSpan> stages_;
+  std::optional<Json> result_;
+  std::optional<Json> error_;
+  std::optional<std::int64_t> lease_ms_;
+  std::optional<Millis> lease_deadline_;
+  std::optional<Millis> finished_at_;
+  std::size_t history_limit_;
+  std::deque<RecordedEvent> history_;
+};
+
+}  // namespace progress

@@ -1,0 +1,134 @@
+#pragma once
+// Processes and who listens to them. The registry decides what a subscriber is owed (replay,
+// snapshot or pending) and who receives an event; it never encodes or queues frames (the Hub
+// does), so fan-out stays one encode per event.
+//
+// Subscribing and the registration are one step, so a subscriber gets snapshot(seq N) and then
+// exactly the events > N. Pending subscriptions (unknown id) wait `pending_timeout_ms`; a
+// finished record is kept `retention_ms`, then forgotten (its listeners stay registered and get a
+// snapshot if the id is created again, under a new epoch).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include "progress/deadlines.hpp"
+#include "progress/epoch.hpp"
+#include "progress/process_record.hpp"
+#include "progress/protocol.hpp"
+#include "progress/time.hpp"
+
+namespace progress {
+
+using SubscriberId = std::uint64_t;
+
+struct RegistryConfig {
+  std::int64_t pending_timeout_ms = 5 * 60 * 1000;
+  std::int64_t retention_ms = 60 * 60 * 1000;
+  std::size_t history = 256;
+  std::size_t max_processes = 100'000;
+  std::size_t max_subscriptions = 1'000'000;
+  std::size_t max_subscriptions_per_connection = 1'000;
+};
+
+// What a new subscriber is owed right now.
+struct PendingReply { std::string process_id; };
+struct SnapshotReply { Snapshot snapshot; };
+struct ReplayReply { std::vector<RecordedEvent> events; };  // may be empty: already up to date
+using SubscribeReply = std::variant<PendingReply, SnapshotReply, ReplayReply>;
+
+// One accepted event and who gets what. `subscribers` stays valid until the registry changes.
+struct Fanout {
+  RecordedEvent event;
+  const std::vector<SubscriberId>* subscribers = nullptr;  // live subscribers: the event
+  std::vector<SubscriberId> activated;  // were waiting for the record: `snapshot` instead
+  std::optional<Snapshot> snapshot;     // set when `activated` is not empty
+};
+
+struct Created {
+  Snapshot snapshot;
+  bool created = false;                 // false: the id existed, returned unchanged
+  std::vector<SubscriberId> activated;  // pending subscribers now owed `snapshot`
+};
+
+struct Expired { SubscriberId subscriber = 0; std::string process_id; };
+
+struct TickResult {
+  std::vector<Expired> not_found;  // pending subscriptions that timed out (now dropped)
+  std::vector<Fanout> stalled;     // lease expiries (failed events)
+  std::size_t forgotten = 0;       // finished records dropped after retention
+};
+
+class Registry {
+ public:
+  Registry(RegistryConfig config, std::uint64_t seed);
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Registers (or re-evaluates) `subscriber` on `process_id`. Errors: rate_limited (per
+  // connection bound), unavailable (total bound).
+  Result<SubscribeReply> subscribe(SubscriberId subscriber, const std::string& process_id,
+                                   std::optional<Seq> after_seq, const std::optional<std::string>& epoch,
+                                   Millis now);
+  bool unsubscribe(SubscriberId subscriber, const std::string& process_id);
+  void remove_subscriber(SubscriberId subscriber);
+
+  // A generated id when `process_id` is nullopt. Error: unavailable (process limit reached).
+  Result<Created> create(std::optional<std::string> process_id, Millis now);
+  // Creates the record on first publish. Errors: those of ProcessRecord::apply, unavailable.
+  Result<Fanout> publish(const Publish& publish, Millis now);
+
+  TickResult tick(Millis now);
+  std::optional<Millis> next_deadline() const { return deadlines_.next(); }
+
+  const ProcessRecord* find(std::string_view process_id) const;
+  std::size_t process_count() const noexcept { return records_; }
+  std::size_t subscription_count() const noexcept { return subscriptions_; }
+  std::size_t pending_count() const noexcept { return pending_; }
+  std::size_t subscriptions_of(SubscriberId subscriber) const;
+  template <class F>
+  void for_each_record(F&& f) const {
+    for (const auto& [id, entry] : entries_) {
+      if (entry.record) f(*entry.record);
+    }
+  }
+
+ private:
+  enum class TimerKind { pending, lease, retention };
+  struct TimerKey {
+    TimerKind kind = TimerKind::pending;
+    std::string process_id;
+    SubscriberId subscriber = 0;
+    auto operator<=>(const TimerKey&) const = default;
+  };
+  // Without a record every subscriber is waiting for one (pending, or kept after retention).
+  struct Entry {
+    std::unique_ptr<ProcessRecord> record;
+    std::vector<SubscriberId> subscribers;                     // fan-out order
+    std::unordered_map<SubscriberId, std::size_t> position;  // index into `subscribers`
+  };
+
+  Entry& install(const std::string& process_id, std::unique_ptr<ProcessRecord> record,
+                 std::vector<SubscriberId>& activated);
+  void add(Entry& entry, SubscriberId subscriber, const std::string& process_id);
+  void remove(Entry& entry, SubscriberId subscriber, const std::string& process_id);
+  void forget_if_empty(const std::string& process_id);
+  void arm_record_timers(const ProcessRecord& record);
+
+  RegistryConfig config_;
+  EpochSource epochs_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<SubscriberId, std::unordered_set<std::string>> by_subscriber_;
+  Deadlines<TimerKey> deadlines_;
+  std::size_t records_ = 0;
+  std::size_t subscriptions_ = 0;
+  std::size_t pending_ = 0;
+};
+
+}  // namespace progress

@@ -1,0 +1,85 @@
+#pragma once
+// One connection's protocol on the server, without the registry: greeting, heartbeat pings,
+// stale detection, decoding what the client sends (answering ping and malformed input itself),
+// the outgoing queue with its byte bound and conflation, and the close handshake. Frames that
+// need the registry (subscribe, unsubscribe, publish) are handed back to the Hub.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "progress/conflation.hpp"
+#include "progress/hub.hpp"
+#include "progress/protocol.hpp"
+#include "progress/time.hpp"
+
+namespace progress {
+
+// A queued frame and what conflation needs to know about it. `process_id` is shared with every
+// other connection receiving the same event.
+struct OutFrame {
+  SharedText text;
+  FrameKind kind = FrameKind::control;
+  SharedText process_id;  // null for control frames
+  Seq seq = 0;
+};
+
+enum class PushResult { queued, conflated, closed_slow, ignored };
+
+// Counters every session of one Hub adds to (for HubStats / metrics).
+struct SessionCounters {
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_out = 0;
+  std::uint64_t conflated = 0;
+  std::uint64_t slow_disconnects = 0;
+  std::map<ErrorCode, std::uint64_t> errors;
+};
+
+class ServerSession {
+ public:
+  ServerSession(Endpoint endpoint, const HubConfig& config, SessionCounters& counters, Millis now);
+
+  // Decodes one text frame. Returns the frame when the Hub must act on it (subscribe,
+  // unsubscribe, publish on the publish endpoint); everything else is answered here.
+  std::optional<ClientFrame> on_text(std::string_view text, Millis now);
+  void on_binary(Millis now);
+  void on_oversize(Millis now);
+  // Heartbeat pings and stale close. Returns true when a /ws/health report is due.
+  bool on_timer(Millis now);
+  std::optional<Millis> next_deadline() const;
+
+  PushResult push(OutFrame frame);
+  void send(const ServerFrame& frame);  // encodes a control/one-off frame and queues it
+  void send_error(Error error);
+  // Requests a close once the queue is flushed; the first request wins.
+  void close(int code, std::string reason);
+
+  std::optional<SharedText> pop();
+  std::optional<CloseRequest> poll_close();  // once, after the queue is empty
+  std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+  bool closing() const noexcept { return close_.has_value(); }
+  Endpoint endpoint() const noexcept { return endpoint_; }
+
+
+ private:
+  void heard(Millis now) noexcept { last_heard_ = now; }
+  void conflate();
+  bool has_heartbeat() const noexcept { return endpoint_ != Endpoint::test_echo; }
+  bool detects_stale() const noexcept { return endpoint_ != Endpoint::test_echo && endpoint_ != Endpoint::sse; }
+
+  Endpoint endpoint_;
+  const HubConfig& config_;
+  SessionCounters& counters_;
+  Millis last_heard_;
+  Millis next_ping_;
+  std::optional<Millis> next_health_;
+  std::deque<OutFrame> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::optional<CloseRequest> close_;
+  bool close_taken_ = false;
+};
+
+}  // namespace progress

@@ -1,0 +1,311 @@
+// The Hub composes the registry and the sessions: it runs what a session hands back through the
+// registry and fans the outcome out, encoding each event once for all of its subscribers.
+#include "progress/hub.hpp"
+
+#include <algorithm>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+
+#include "progress/codec.hpp"
+#include "progress/conflation.hpp"
+#include "progress/deadlines.hpp"
+#include "progress/registry.hpp"
+#include "progress/server_session.hpp"
+
+namespace progress {
+namespace {
+
+SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+
+RegistryConfig registry_config(const HubConfig& config) {
+  return RegistryConfig{config.pending_timeout_ms,          config.retention_ms,
+                        config.history,                     config.max_processes,
+                        config.max_subscriptions,           config.max_subscriptions_per_connection};
+}
+
+}  // namespace
+
+struct Hub::Impl {
+  Impl(HubConfig hub_config, Millis now, std::uint64_t seed)
+      : config(std::move(hub_config)), registry(registry_config(config), seed), started_at(now) {}
+
+  ServerSession* find(ConnId conn) {
+    auto it = sessions.find(conn);
+    return it == sessions.end() ? nullptr : &it->second;
+  }
+
+  void mark_dirty(ConnId conn) {
+    if (dirty_set.insert(conn).second) dirty.push_back(conn);
+  }
+
+  // After any call into a session: keep its timer current and, once it is closing, stop
+  // routing events to it.
+  void settle(ConnId conn, ServerSession& session) {
+    mark_dirty(conn);
+    if (session.closing()) {
+      registry.remove_subscriber(conn);
+      session_deadlines.clear(conn);
+    } else if (auto at = session.next_deadline()) {
+      session_deadlines.set(conn, *at);
+    } else {
+      session_deadlines.clear(conn);
+    }
+  }
+
+  void send_error(ConnId conn, ServerSession& session, Error error) {
+    session.send_error(std::move(error));
+    settle(conn, session);
+  }
+
+  Error count(Error error) {
+    ++counters.errors[error.code];
+    return error;
+  }
+
+  OutFrame event_frame(const RecordedEvent& recorded, SharedText process_id) {
+    return OutFrame{shared(encode(ServerFrame{recorded.event})), event_kind(recorded.event, recorded.stage_changed),
+                    std::move(process_id), recorded.event.seq};
+  }
+
+  OutFrame snapshot_frame(const Snapshot& snapshot, SharedText process_id) {
+    return OutFrame{shared(encode(ServerFrame{snapshot})), FrameKind::snapshot, std::move(process_id), snapshot.seq};
+  }
+
+  // Pushes one already-encoded frame to many sessions. Removals from the registry caused by a
+  // slow-consumer close wait until the loop is done: `subscribers` belongs to the registry.
+  void deliver(const std::vector<SubscriberId>& subscribers, const OutFrame& frame) {
+    std::vector<ConnId> closed;
+    for (SubscriberId conn : subscribers) {
+      ServerSession* session = find(conn);
+      if (session == nullptr) continue;
+      if (session->push(frame) == PushResult::closed_slow) closed.push_back(conn);
+      mark_dirty(conn);
+    }
+    for (ConnId conn : closed) settle(conn, sessions.at(conn));
+  }
+
+  void fan_out(const Fanout& fanout) {
+    SharedText process_id = shared(fanout.event.event.process_id);
+    if (fanout.subscribers != nullptr && !fanout.subscribers->empty()) {
+      deliver(*fanout.subscribers, event_frame(fanout.event, process_id));
+    }
+    if (fanout.snapshot && !fanout.activated.empty()) {
+      deliver(fanout.activated, snapshot_frame(*fanout.snapshot, process_id));
+    }
+  }
+
+  void subscribe(ConnId conn, ServerSession& session, const Subscribe& subscribe, Millis now) {
+    auto reply = registry.subscribe(conn, subscribe.process_id, subscribe.after_seq, subscribe.epoch, now);
+    if (!reply) {
+      send_error(conn, session, reply.error());
+      return;
+    }
+    SharedText process_id = shared(subscribe.process_id);
+    std::visit(
+        [&](auto& r) {
+          using R = std::decay_t<decltype(r)>;
+          if constexpr (std::is_same_v<R, PendingReply>) {
+            session.send(Pending{r.process_id});
+          } else if constexpr (std::is_same_v<R, SnapshotReply>) {
+            session.push(snapshot_frame(r.snapshot, process_id));
+          } else {
+            for (const auto& recorded : r.events) {
+              if (session.push(event_frame(recorded, process_id)) == PushResult::closed_slow) break;
+            }
+          }
+        },
+        reply.value());
+    settle(conn, session);
+  }
+
+  Result<Ack> publish(const Publish& publish, Millis now) {
+    if (auto invalid = validate(publish)) return count(std::move(*invalid));
+    auto fanout = registry.publish(publish, now);
+    if (!fanout) return count(fanout.error());
+    ++publishes;
+    fan_out(fanout.value());
+    return Ack{publish.id.value_or(""), publish.process_id, fanout.value().event.event.seq};
+  }
+
+  void on_client_frame(ConnId conn, ServerSession& session, ClientFrame& frame, Millis now) {
+    if (auto* sub = std::get_if<Subscribe>(&frame)) {
+      subscribe(conn, session, *sub, now);
+    } else if (auto* unsub = std::get_if<Unsubscribe>(&frame)) {
+      registry.unsubscribe(conn, unsub->process_id);
+    } else if (auto* pub = std::get_if<Publish>(&frame)) {
+      auto ack = publish(*pub, now);
+      // The session may have been closed as a slow consumer of its own publish's fan-out.
+      if (ServerSession* again = find(conn); again != nullptr) {
+        if (!ack) {
+          again->send(ServerFrame{ack.error()});
+        } else if (pub->id) {
+          again->send(ServerFrame{ack.value()});
+        }
+      }
+    }
+  }
+
+  Health health(Millis now) const {
+    return Health{sessions.size(), registry.process_count(), (now - started_at) / 1000};
+  }
+
+  HubConfig config;
+  Registry registry;
+  Millis started_at;
+  std::unordered_map<ConnId, ServerSession> sessions;
+  Deadlines<ConnId> session_deadlines;
+  std::vector<ConnId> dirty;
+  std::unordered_set<ConnId> dirty_set;
+  SessionCounters counters;
+  std::uint64_t publishes = 0;
+  ConnId next_conn = 1;
+};
+
+Hub::Hub(HubConfig config, Millis now, std::uint64_t seed) : impl_(std::make_unique<Impl>(std::move(config), now, seed)) {}
+
+Hub::~Hub() = default;
+
+ConnId Hub::open(const Target& target, Millis now) {
+  const ConnId conn = impl_->next_conn++;
+  ServerSession& session =
+      impl_->sessions.try_emplace(conn, target.endpoint, impl_->config, impl_->counters, now).first->second;
+  if (target.endpoint != Endpoint::test_echo && target.endpoint != Endpoint::sse) {
+    session.send(Hello{limits::kProtocolVersion, impl_->config.heartbeat_ms, impl_->config.server_name});
+  }
+  if (target.endpoint == Endpoint::health) session.send(impl_->health(now));
+  if (target.endpoint == Endpoint::progress || target.endpoint == Endpoint::sse) {
+    if (!is_valid_process_id(target.process_id)) {
+      session.send_error(Error{ErrorCode::invalid_process_id,
+                               "process id must match ^[A-Za-z0-9._:-]{1,128}$",
+                               target.process_id.substr(0, limits::kMaxProcessIdLength), std::nullopt});
+      session.close(1008, "invalid process id");
+    } else {
+      impl_->subscribe(conn, session, Subscribe{target.process_id, target.after_seq, target.epoch, target.token}, now);
+    }
+  }
+  impl_->settle(conn, session);
+  return conn;
+}
+
+void Hub::on_text(ConnId conn, std::string_view text, Millis now) {
+  ServerSession* session = impl_->find(conn);
+  if (session == nullptr) return;
+  if (auto frame = session->on_text(text, now)) impl_->on_client_frame(conn, *session, *frame, now);
+  if (ServerSession* again = impl_->find(conn)) impl_->settle(conn, *again);
+}
+
+void Hub::on_binary(ConnId conn, Millis now) {
+  if (ServerSession* session = impl_->find(conn)) {
+    session->on_binary(now);
+    impl_->settle(conn, *session);
+  }
+}
+
+void Hub::on_oversize(ConnId conn, Millis now) {
+  if (ServerSession* session = impl_->find(conn)) {
+    session->on_oversize(now);
+    impl_->settle(conn, *session);
+  }
+}
+
+void Hub::on_closed(ConnId conn) {
+  impl_->registry.remove_subscriber(conn);
+  impl_->session_deadlines.clear(conn);
+  impl_->sessions.erase(conn);
+}
+
+void Hub::handle_timeout(Millis now) {
+  TickResult tick = impl_->registry.tick(now);
+  for (const auto& expired : tick.not_found) {
+    if (ServerSession* session = impl_->find(expired.subscriber)) {
+      impl_->send_error(expired.subscriber, *session,
+                        Error{ErrorCode::not_found, "process " + expired.process_id + " did not start in time",
+                              expired.process_id, std::nullopt});
+    }
+  }
+  for (const auto& fanout : tick.stalled) impl_->fan_out(fanout);
+  for (ConnId conn : impl_->session_deadlines.take_due(now)) {
+    ServerSession* session = impl_->find(conn);
+    if (session == nullptr) continue;
+    if (session->on_timer(now)) session->send(impl_->health(now));
+    impl_->settle(conn, *session);
+  }
+}
+
+std::optional<Millis> Hub::poll_timeout() const {
+  auto a = impl_->registry.next_deadline();
+  auto b = impl_->session_deadlines.next();
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
+}
+
+void Hub::close_all(Millis) {
+  for (auto& [conn, session] : impl_->sessions) {
+    session.close(1001, "server shutting down");
+    impl_->settle(conn, session);
+  }
+}
+
+Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Millis now) {
+  if (process_id && !is_valid_process_id(*process_id)) {
+    return impl_->count(Error{ErrorCode::invalid_process_id, "process id must match ^[A-Za-z0-9._:-]{1,128}$",
+                              process_id->substr(0, limits::kMaxProcessIdLength), std::nullopt});
+  }
+  auto created = impl_->registry.create(std::move(process_id), now);
+  if (!created) return impl_->count(created.error());
+  Created& c = created.value();
+  if (!c.activated.empty()) {
+    impl_->deliver(c.activated, impl_->snapshot_frame(c.snapshot, shared(c.snapshot.process_id)));
+  }
+  return c.snapshot;
+}
+
+Result<Ack> Hub::publish(const Publish& publish, Millis now) { return impl_->publish(publish, now); }
+
+std::optional<Snapshot> Hub::snapshot(std::string_view process_id) const {
+  const ProcessRecord* record = impl_->registry.find(process_id);
+  if (record == nullptr) return std::nullopt;
+  return record->snapshot();
+}
+
+std::vector<ConnId> Hub::take_dirty() {
+  impl_->dirty_set.clear();
+  return std::exchange(impl_->dirty, {});
+}
+
+std::optional<SharedText> Hub::pop_outgoing(ConnId conn) {
+  ServerSession* session = impl_->find(conn);
+  return session == nullptr ? std::nullopt : session->pop();
+}
+
+std::optional<CloseRequest> Hub::poll_close(ConnId conn) {
+  ServerSession* session = impl_->find(conn);
+  return session == nullptr ? std::nullopt : session->poll_close();
+}
+
+std::size_t Hub::queued_bytes(ConnId conn) const {
+  auto it = impl_->sessions.find(conn);
+  return it == impl_->sessions.end() ? 0 : it->second.queued_bytes();
+}
+
+HubStats Hub::stats() const {
+  HubStats stats;
+  stats.connections = impl_->sessions.size();
+  stats.subscriptions = impl_->registry.subscription_count();
+  stats.pending_subscriptions = impl_->registry.pending_count();
+  impl_->registry.for_each_record([&stats](const ProcessRecord& record) { ++stats.processes_by_state[record.state()]; });
+  stats.frames_in = impl_->counters.frames_in;
+  stats.frames_out = impl_->counters.frames_out;
+  stats.publishes = impl_->publishes;
+  stats.conflated = impl_->counters.conflated;
+  stats.slow_disconnects = impl_->counters.slow_disconnects;
+  stats.errors_by_code = impl_->counters.errors;
+  return stats;
+}
+
+const HubConfig& Hub::config() const noexcept { return impl_->config; }
+
+}  // namespace progress

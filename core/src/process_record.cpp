@@ -1,0 +1,122 @@
+#include "progress/process_record.hpp"
+
+#include <cmath>
+#include <utility>
+
+namespace progress {
+namespace {
+
+// 40 -> "40", 12.5 -> "12.5": error messages quote what the producer sent.
+std::string format_percent(double value) {
+  if (std::floor(value) == value && std::fabs(value) < 1e15) {
+    return std::to_string(static_cast<long long>(value));
+  }
+  return Json(value).dump();
+}
+
+Error update_error(ErrorCode code, std::string message, const Publish& publish) {
+  return Error{code, std::move(message), publish.process_id, publish.id};
+}
+
+}  // namespace
+
+ProcessRecord::ProcessRecord(std::string process_id, std::string epoch, Millis now, std::size_t history)
+    : process_id_(std::move(process_id)), epoch_(std::move(epoch)), updated_at_(now), history_limit_(history) {}
+
+Result<RecordedEvent> ProcessRecord::apply(const Publish& publish, Millis now) {
+  if (finished()) {  // R1
+    return update_error(ErrorCode::process_finished,
+                        "process " + process_id_ + " already finished (" + std::string(to_string(state_)) + ")",
+                        publish);
+  }
+  if (publish.state == State::pending) {  // R2
+    return update_error(ErrorCode::invalid_update, "state pending cannot be published", publish);
+  }
+  const State next_state = publish.state.value_or(State::running);
+  double next_percent = publish.percent.value_or(percent_);
+  if (next_percent < percent_) {  // R3
+    return update_error(ErrorCode::invalid_update,
+                        "percent " + format_percent(next_percent) + " is below the current " + format_percent(percent_),
+                        publish);
+  }
+  if (next_state == State::completed) next_percent = 100;
+
+  // Accepted: from here on nothing fails.
+  bool stage_changed = false;
+  if (publish.stage && *publish.stage != stage_) {  // R5
+    enter_stage(*publish.stage, now);
+    stage_changed = true;
+  }
+  state_ = next_state;
+  percent_ = next_percent;
+  if (publish.message) message_ = *publish.message;  // R4
+  if (publish.data) data_ = *publish.data;
+  if (publish.result) result_ = *publish.result;
+  if (publish.error) error_ = *publish.error;
+  if (publish.lease_ms) lease_ms_ = *publish.lease_ms > 0 ? publish.lease_ms : std::nullopt;  // R7
+  lease_deadline_ = lease_ms_ ? std::optional<Millis>(now + *lease_ms_) : std::nullopt;
+  if (is_terminal(state_)) finish(now);
+  return record_event(stage_changed, now);
+}
+
+std::optional<RecordedEvent> ProcessRecord::expire_lease(Millis now) {
+  if (!lease_deadline_ || *lease_deadline_ > now || finished()) return std::nullopt;
+  state_ = State::failed;
+  error_ = Json{{"code", "stalled"},
+                {"message", "no update within the lease of " + std::to_string(*lease_ms_) + " ms"}};
+  finish(now);
+  return record_event(false, now);
+}
+
+Snapshot ProcessRecord::snapshot() const {
+  Snapshot s{process_id_, epoch_, seq_, state_, stage_, percent_, message_, data_, updated_at_, stages_,
+             std::nullopt, std::nullopt};
+  if (finished()) {
+    s.result = result_;
+    s.error = error_;
+  }
+  return s;
+}
+
+std::optional<std::vector<RecordedEvent>> ProcessRecord::events_after(Seq after_seq) const {
+  if (after_seq > seq_) return std::nullopt;
+  const Seq oldest = history_.empty() ? seq_ + 1 : history_.front().event.seq;
+  if (after_seq + 1 < oldest) return std::nullopt;  // R8: the history no longer reaches back
+  std::vector<RecordedEvent> events;
+  for (const auto& entry : history_) {
+    if (entry.event.seq > after_seq) events.push_back(entry);
+  }
+  return events;
+}
+
+RecordedEvent ProcessRecord::record_event(bool stage_changed, Millis now) {  // R6
+  ++seq_;
+  updated_at_ = now;
+  RecordedEvent recorded{ProgressEvent{process_id_, epoch_, seq_, state_, stage_, percent_, message_, data_, now,
+                                       std::nullopt, std::nullopt},
+                         stage_changed};
+  if (finished()) {
+    recorded.event.result = result_;
+    recorded.event.error = error_;
+  }
+  if (history_limit_ > 0) {  // R8
+    history_.push_back(recorded);
+    while (history_.size() > history_limit_) history_.pop_front();
+  }
+  return recorded;
+}
+
+void ProcessRecord::enter_stage(const std::string& stage, Millis now) {
+  if (!stages_.empty() && !stages_.back().ended_at) stages_.back().ended_at = now;
+  stage_ = stage;
+  stages_.push_back(StageSpan{stage, now, std::nullopt});
+}
+
+void ProcessRecord::finish(Millis now) {
+  if (!stages_.empty() && !stages_.back().ended_at) stages_.back().ended_at = now;
+  lease_ms_.reset();
+  lease_deadline_.reset();
+  finished_at_ = now;
+}
+
+}  // namespace progress

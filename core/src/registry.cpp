@@ -1,0 +1,197 @@
+#include "progress/registry.hpp"
+
+#include <utility>
+
+namespace progress {
+
+Registry::Registry(RegistryConfig config, std::uint64_t seed) : config_(std::move(config)), epochs_(seed) {}
+
+Result<SubscribeReply> Registry::subscribe(SubscriberId subscriber, const std::string& process_id,
+                                           std::optional<Seq> after_seq, const std::optional<std::string>& epoch,
+                                           Millis now) {
+  auto entry_it = entries_.find(process_id);
+  const bool registered = entry_it != entries_.end() && entry_it->second.position.contains(subscriber);
+  if (!registered) {
+    if (subscriptions_of(subscriber) >= config_.max_subscriptions_per_connection) {
+      return Error{ErrorCode::rate_limited,
+                   "at most " + std::to_string(config_.max_subscriptions_per_connection) +
+                       " subscriptions per connection",
+                   process_id, std::nullopt};
+    }
+    if (subscriptions_ >= config_.max_subscriptions) {
+      return Error{ErrorCode::unavailable, "subscription limit reached", process_id, std::nullopt};
+    }
+    entry_it = entries_.try_emplace(process_id).first;
+    add(entry_it->second, subscriber, process_id);
+  }
+  Entry& entry = entry_it->second;
+  if (!entry.record) {
+    deadlines_.set(TimerKey{TimerKind::pending, process_id, subscriber}, now + config_.pending_timeout_ms);
+    return SubscribeReply{PendingReply{process_id}};
+  }
+  const ProcessRecord& record = *entry.record;
+  if (after_seq && (!epoch || *epoch == record.epoch())) {
+    if (auto events = record.events_after(*after_seq)) return SubscribeReply{ReplayReply{std::move(*events)}};
+  }
+  return SubscribeReply{SnapshotReply{record.snapshot()}};
+}
+
+bool Registry::unsubscribe(SubscriberId subscriber, const std::string& process_id) {
+  auto it = entries_.find(process_id);
+  if (it == entries_.end() || !it->second.position.contains(subscriber)) return false;
+  remove(it->second, subscriber, process_id);
+  auto own = by_subscriber_.find(subscriber);
+  own->second.erase(process_id);
+  if (own->second.empty()) by_subscriber_.erase(own);
+  forget_if_empty(process_id);
+  return true;
+}
+
+void Registry::remove_subscriber(SubscriberId subscriber) {
+  auto own = by_subscriber_.find(subscriber);
+  if (own == by_subscriber_.end()) return;
+  const auto ids = std::move(own->second);
+  by_subscriber_.erase(own);
+  for (const auto& process_id : ids) {
+    auto it = entries_.find(process_id);
+    if (it == entries_.end()) continue;
+    remove(it->second, subscriber, process_id);
+    forget_if_empty(process_id);
+  }
+}
+
+Result<Created> Registry::create(std::optional<std::string> process_id, Millis now) {
+  std::string id = process_id ? std::move(*process_id) : epochs_.next_process_id();
+  auto it = entries_.find(id);
+  if (it != entries_.end() && it->second.record) return Created{it->second.record->snapshot(), false, {}};
+  if (records_ >= config_.max_processes) {
+    return Error{ErrorCode::unavailable, "process limit reached", id, std::nullopt};
+  }
+  Created created{Snapshot{}, true, {}};
+  Entry& entry = install(id, std::make_unique<ProcessRecord>(id, epochs_.next_epoch(), now, config_.history),
+                         created.activated);
+  created.snapshot = entry.record->snapshot();
+  return created;
+}
+
+Result<Fanout> Registry::publish(const Publish& publish, Millis now) {
+  auto it = entries_.find(publish.process_id);
+  if (it != entries_.end() && it->second.record) {
+    Entry& entry = it->second;
+    auto applied = entry.record->apply(publish, now);
+    if (!applied) return applied.error();
+    arm_record_timers(*entry.record);
+    return Fanout{std::move(applied.value()), &entry.subscribers, {}, std::nullopt};
+  }
+  if (records_ >= config_.max_processes) {
+    return Error{ErrorCode::unavailable, "process limit reached", publish.process_id, publish.id};
+  }
+  // Applied before it is installed, so a refused first publish leaves no record behind.
+  auto record = std::make_unique<ProcessRecord>(publish.process_id, epochs_.next_epoch(), now, config_.history);
+  auto applied = record->apply(publish, now);
+  if (!applied) return applied.error();
+  Fanout fanout{std::move(applied.value()), nullptr, {}, std::nullopt};
+  Entry& entry = install(publish.process_id, std::move(record), fanout.activated);
+  fanout.subscribers = nullptr;  // every listener was waiting: they get the snapshot instead
+  if (!fanout.activated.empty()) fanout.snapshot = entry.record->snapshot();
+  arm_record_timers(*entry.record);
+  return fanout;
+}
+
+TickResult Registry::tick(Millis now) {
+  TickResult result;
+  for (auto& key : deadlines_.take_due(now)) {
+    auto it = entries_.find(key.process_id);
+    if (it == entries_.end()) continue;
+    Entry& entry = it->second;
+    switch (key.kind) {
+      case TimerKind::pending:
+        if (entry.record || !entry.position.contains(key.subscriber)) break;
+        result.not_found.push_back(Expired{key.subscriber, key.process_id});
+        unsubscribe(key.subscriber, key.process_id);
+        break;
+      case TimerKind::lease:
+        if (!entry.record) break;
+        if (auto event = entry.record->expire_lease(now)) {
+          arm_record_timers(*entry.record);
+          result.stalled.push_back(Fanout{std::move(*event), &entry.subscribers, {}, std::nullopt});
+        }
+        break;
+      case TimerKind::retention:
+        if (!entry.record || !entry.record->finished()) break;
+        entry.record.reset();
+        --records_;
+        pending_ += entry.subscribers.size();
+        ++result.forgotten;
+        forget_if_empty(key.process_id);
+        break;
+    }
+  }
+  return result;
+}
+
+const ProcessRecord* Registry::find(std::string_view process_id) const {
+  auto it = entries_.find(std::string(process_id));
+  return it == entries_.end() ? nullptr : it->second.record.get();
+}
+
+std::size_t Registry::subscriptions_of(SubscriberId subscriber) const {
+  auto it = by_subscriber_.find(subscriber);
+  return it == by_subscriber_.end() ? 0 : it->second.size();
+}
+
+Registry::Entry& Registry::install(const std::string& process_id, std::unique_ptr<ProcessRecord> record,
+                                   std::vector<SubscriberId>& activated) {
+  Entry& entry = entries_[process_id];
+  entry.record = std::move(record);
+  ++records_;
+  pending_ -= entry.subscribers.size();
+  activated = entry.subscribers;
+  for (SubscriberId subscriber : activated) {
+    deadlines_.clear(TimerKey{TimerKind::pending, process_id, subscriber});
+  }
+  return entry;
+}
+
+void Registry::add(Entry& entry, SubscriberId subscriber, const std::string& process_id) {
+  entry.position.emplace(subscriber, entry.subscribers.size());
+  entry.subscribers.push_back(subscriber);
+  by_subscriber_[subscriber].insert(process_id);
+  ++subscriptions_;
+  if (!entry.record) ++pending_;
+}
+
+// Swap-with-last keeps removal O(1) for processes with many listeners.
+void Registry::remove(Entry& entry, SubscriberId subscriber, const std::string& process_id) {
+  auto pos = entry.position.find(subscriber);
+  const std::size_t index = pos->second;
+  const SubscriberId last = entry.subscribers.back();
+  entry.subscribers[index] = last;
+  entry.position[last] = index;
+  entry.subscribers.pop_back();
+  entry.position.erase(subscriber);
+  --subscriptions_;
+  if (!entry.record) {
+    --pending_;
+    deadlines_.clear(TimerKey{TimerKind::pending, process_id, subscriber});
+  }
+}
+
+void Registry::forget_if_empty(const std::string& process_id) {
+  auto it = entries_.find(process_id);
+  if (it != entries_.end() && !it->second.record && it->second.subscribers.empty()) entries_.erase(it);
+}
+
+void Registry::arm_record_timers(const ProcessRecord& record) {
+  const TimerKey lease{TimerKind::lease, record.process_id(), 0};
+  if (auto at = record.lease_deadline()) {
+    deadlines_.set(lease, *at);
+  } else {
+    deadlines_.clear(lease);
+  }
+  if (auto finished = record.finished_at()) {
+    deadlines_.set(TimerKey{TimerKind::retention, record.process_id(), 0}, *finished + config_.retention_ms);
+  }
+}
+
+}  // namespace progress

@@ -1,0 +1,172 @@
+#include "progress/server_session.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "progress/codec.hpp"
+
+namespace progress {
+namespace {
+
+SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+
+}  // namespace
+
+ServerSession::ServerSession(Endpoint endpoint, const HubConfig& config, SessionCounters& counters, Millis now)
+    : endpoint_(endpoint),
+      config_(config),
+      counters_(counters),
+      last_heard_(now),
+      next_ping_(now + config.heartbeat_ms) {
+  if (endpoint_ == Endpoint::health) next_health_ = now + config.health_interval_ms;
+}
+
+std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis now) {
+  if (closing()) return std::nullopt;  // the close is decided; nothing more is answered
+  heard(now);
+  ++counters_.frames_in;
+  if (text.size() > config_.max_frame_bytes) {
+    on_oversize(now);
+    return std::nullopt;
+  }
+  if (endpoint_ == Endpoint::test_echo) {
+    push(OutFrame{shared(text == "ping" ? std::string("pong") : std::string(text)), FrameKind::control, nullptr, 0});
+    return std::nullopt;
+  }
+  auto decoded = decode_client_frame(text);
+  if (!decoded) {
+    send_error(decoded.error());
+    return std::nullopt;
+  }
+  ClientFrame& frame = decoded.value();
+  if (const auto* ping = std::get_if<Ping>(&frame)) {
+    send(Pong{ping->ts});
+    return std::nullopt;
+  }
+  if (std::holds_alternative<Pong>(frame)) return std::nullopt;  // only proves the peer is alive
+  if (const auto* publish = std::get_if<Publish>(&frame); publish && endpoint_ != Endpoint::publish) {
+    send_error(Error{ErrorCode::unauthorized, "publish is only accepted on /ws/publish", publish->process_id,
+                     publish->id});
+    return std::nullopt;
+  }
+  return std::move(frame);
+}
+
+void ServerSession::on_binary(Millis now) {
+  if (closing()) return;
+  heard(now);
+  ++counters_.frames_in;
+  // The echo endpoint is raw text: it gets no JSON error, only the close.
+  if (endpoint_ != Endpoint::test_echo) {
+    send_error(Error{ErrorCode::bad_frame, "binary frames are not accepted; send JSON text", std::nullopt,
+                     std::nullopt});
+  }
+  close(1003, "binary frames are not supported");
+}
+
+void ServerSession::on_oversize(Millis now) {
+  if (closing()) return;
+  heard(now);
+  if (endpoint_ != Endpoint::test_echo) {
+    send_error(Error{ErrorCode::too_large,
+                     "frame exceeds the limit of " + std::to_string(config_.max_frame_bytes) + " bytes",
+                     std::nullopt, std::nullopt});
+  }
+  close(1009, "frame too large");
+}
+
+bool ServerSession::on_timer(Millis now) {
+  if (closing()) return false;
+  if (detects_stale() && now >= last_heard_ + config_.heartbeat_ms + config_.stale_grace_ms) {
+    close(1001, "stale");
+    return false;
+  }
+  if (has_heartbeat() && now >= next_ping_) {
+    send(Ping{now});
+    next_ping_ = now + config_.heartbeat_ms;  // missed beats are not caught up: one ping is enough
+  }
+  if (next_health_ && now >= *next_health_) {
+    next_health_ = now + config_.health_interval_ms;
+    return true;
+  }
+  return false;
+}
+
+std::optional<Millis> ServerSession::next_deadline() const {
+  if (closing()) return std::nullopt;
+  std::optional<Millis> next = next_health_;
+  auto earliest = [&next](Millis at) { next = next ? std::min(*next, at) : at; };
+  if (has_heartbeat()) earliest(next_ping_);
+  if (detects_stale()) earliest(last_heard_ + config_.heartbeat_ms + config_.stale_grace_ms);
+  return next;
+}
+
+PushResult ServerSession::push(OutFrame frame) {
+  if (closing()) return PushResult::ignored;
+  queued_bytes_ += frame.text->size();
+  queue_.push_back(std::move(frame));
+  if (queued_bytes_ <= config_.max_queue_bytes) return PushResult::queued;
+  conflate();
+  if (queued_bytes_ <= config_.max_queue_bytes) return PushResult::conflated;
+  // Still over the bound: the client is not reading. It resumes with after_seq after the close.
+  queue_.clear();
+  queued_bytes_ = 0;
+  ++counters_.slow_disconnects;
+  close(1013, "slow consumer");
+  return PushResult::closed_slow;
+}
+
+void ServerSession::conflate() {
+  std::vector<FrameTag> tags;
+  tags.reserve(queue_.size());
+  for (const auto& frame : queue_) {
+    tags.push_back(FrameTag{frame.process_id ? std::string_view(*frame.process_id) : std::string_view{},
+                            frame.seq, frame.kind});
+  }
+  const auto drop = frames_to_drop(tags);
+  if (drop.empty()) return;
+  std::deque<OutFrame> kept;
+  std::size_t next_drop = 0;
+  for (std::size_t i = 0; i < queue_.size(); ++i) {
+    if (next_drop < drop.size() && drop[next_drop] == i) {
+      queued_bytes_ -= queue_[i].text->size();
+      ++next_drop;
+    } else {
+      kept.push_back(std::move(queue_[i]));
+    }
+  }
+  queue_ = std::move(kept);
+  counters_.conflated += drop.size();
+}
+
+void ServerSession::send(const ServerFrame& frame) {
+  push(OutFrame{shared(encode(frame)), FrameKind::control, nullptr, 0});
+}
+
+void ServerSession::send_error(Error error) {
+  ++counters_.errors[error.code];
+  send(ServerFrame{std::move(error)});
+}
+
+void ServerSession::close(int code, std::string reason) {
+  if (!close_) close_ = CloseRequest{code, std::move(reason)};
+}
+
+std::optional<SharedText> ServerSession::pop() {
+  if (queue_.empty()) return std::nullopt;
+  SharedText text = std::move(queue_.front().text);
+  queue_.pop_front();
+  queued_bytes_ -= text->size();
+  ++counters_.frames_out;
+  return text;
+}
+
+std::optional<CloseRequest> ServerSession::poll_close() {
+  if (!close_ || close_taken_ || !queue_.empty()) return std::nullopt;
+  close_taken_ = true;
+  return close_;
+}
+
+}  // namespace progress
