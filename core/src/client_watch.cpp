@@ -98,7 +98,7 @@ void Watch::update_eta(Millis at) {
   } else if (is_terminal(view_.state)) {
     view_.eta_ms.reset();
   } else {
-    view_.eta_ms = eta_.estimate();
+    view_.eta_ms = eta_.estimate(at);
   }
 }
 

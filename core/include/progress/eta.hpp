@@ -21,9 +21,10 @@ class EtaEstimator {
   // about the rate.
   void observe(Millis at, double percent);
   void reset() { points_.clear(); }
-  // Milliseconds left after the newest observation; nullopt until two rising observations with
-  // distinct times exist.
-  std::optional<std::int64_t> estimate() const;
+  // Milliseconds left as of `at` (the time of the latest update, which need not be a rise: time
+  // spent without progress counts against the estimate); nullopt until two rising observations
+  // with distinct times exist.
+  std::optional<std::int64_t> estimate(Millis at) const;
 
  private:
   struct Point {
