@@ -19,7 +19,11 @@ Subscribe Watch::subscribe_frame() const {
 Applied Watch::apply(const Snapshot& snapshot) {
   if (finished()) return Applied::ignored;
   const bool same_epoch = !view_.epoch.empty() && snapshot.epoch == view_.epoch;
-  if (same_epoch && !resyncing_ && snapshot.seq < view_.seq) return Applied::ignored;
+  if (same_epoch && snapshot.seq <= view_.seq) {
+    // Asked to resync but the record is the one shown: live progress of it is welcome again.
+    resyncing_ = false;
+    return Applied::ignored;
+  }
   if (!same_epoch) eta_.reset();
   resyncing_ = false;
   view_.status = is_terminal(snapshot.state) ? WatchStatus::done : WatchStatus::active;

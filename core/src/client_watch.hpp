@@ -4,8 +4,9 @@
 //
 //   1. A `progress` with seq <= the last seen seq of the same epoch is a duplicate: dropped.
 //   2. Gaps in seq are legal (the server conflates intermediate progress for slow consumers).
-//   3. A `snapshot` replaces the view, except one of the same epoch older than what is shown
-//      (a stale copy can only be an echo of something already applied).
+//   3. A `snapshot` replaces the view, except one of the same epoch and a seq not above the
+//      view's: it holds nothing new (the server's answer to a repeated subscribe), and applying
+//      an older one would move percent backwards.
 //   4. A `progress` of another epoch means the record was recreated (server restart, expiry):
 //      it is ignored, and the watch asks for a fresh snapshot and ignores progress until it
 //      arrives, so the new record's seq 1 is never mistaken for an old duplicate.
