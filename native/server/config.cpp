@@ -1,0 +1,153 @@
+#include "config.hpp"
+
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <string_view>
+
+namespace progress::server {
+namespace {
+
+template <class Int>
+bool parse_int(std::string_view text, Int min, Int max, Int& out) {
+  Int value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) return false;
+  out = value;
+  return true;
+}
+
+bool parse_listen(std::string_view text, server_config& cfg) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::uint16_t port = 0;
+  if (!parse_int<std::uint16_t>(text.substr(colon + 1), 0, 65535, port)) return false;
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  cfg.listen_host = std::string(host);
+  cfg.listen_port = port;
+  return true;
+}
+
+struct option {
+  const char* flag;
+  const char* env;
+  const char* help;
+  // Applies a value; false when it does not parse.
+  std::function<bool(std::string_view, server_config&)> apply;
+};
+
+template <class Int>
+std::function<bool(std::string_view, server_config&)> int_setter(Int server_config::*member, Int min, Int max) {
+  return [=](std::string_view v, server_config& c) { return parse_int<Int>(v, min, max, c.*member); };
+}
+
+template <class Int>
+std::function<bool(std::string_view, server_config&)> hub_setter(Int HubConfig::*member, Int min, Int max) {
+  return [=](std::string_view v, server_config& c) { return parse_int<Int>(v, min, max, c.hub.*member); };
+}
+
+const std::vector<option>& options() {
+  constexpr std::int64_t day_ms = 24LL * 3600 * 1000;
+  constexpr std::size_t max_size = std::size_t{1} << 40;
+  static const std::vector<option> table = {
+      {"--listen", "PROGRESS_LISTEN", "HOST:PORT to listen on (default 127.0.0.1:8000; port 0 picks one)",
+       parse_listen},
+      {"--web-root", "PROGRESS_WEB_ROOT", "folder served at / (demo page, web package files)",
+       [](std::string_view v, server_config& c) {
+         c.web_root = std::filesystem::path(std::string(v));
+         return !v.empty();
+       }},
+      {"--data-dir", "PROGRESS_DATA_DIR", "folder for uploaded files (default: a new temp folder)",
+       [](std::string_view v, server_config& c) {
+         c.data_dir = std::filesystem::path(std::string(v));
+         return !v.empty();
+       }},
+      {"--heartbeat-ms", "PROGRESS_HEARTBEAT_MS", "server ping period (default 20000)",
+       hub_setter<std::int64_t>(&HubConfig::heartbeat_ms, 100, day_ms)},
+      {"--pending-timeout-ms", "PROGRESS_PENDING_TIMEOUT_MS",
+       "how long a subscription to an unknown process waits (default 300000)",
+       hub_setter<std::int64_t>(&HubConfig::pending_timeout_ms, 1, day_ms)},
+      {"--retention-ms", "PROGRESS_RETENTION_MS", "how long finished processes are kept (default 3600000)",
+       hub_setter<std::int64_t>(&HubConfig::retention_ms, 1, 30 * day_ms)},
+      {"--history", "PROGRESS_HISTORY", "events kept per process for resume (default 256)",
+       hub_setter<std::size_t>(&HubConfig::history, 1, 1'000'000)},
+      {"--max-queue-bytes", "PROGRESS_MAX_QUEUE_BYTES", "unsent bytes per connection (default 262144)",
+       hub_setter<std::size_t>(&HubConfig::max_queue_bytes, 1024, max_size)},
+      {"--max-frame-bytes", "PROGRESS_MAX_FRAME_BYTES", "largest inbound WebSocket frame (default 65536)",
+       hub_setter<std::size_t>(&HubConfig::max_frame_bytes, 256, 64 * 1024 * 1024)},
+      {"--max-upload-bytes", "PROGRESS_MAX_UPLOAD_BYTES", "largest upload body (default 33554432)",
+       int_setter<std::size_t>(&server_config::max_upload_bytes, 1, max_size)},
+      {"--log-level", "PROGRESS_LOG_LEVEL", "debug, info, warn, error or off (default info)",
+       [](std::string_view v, server_config& c) {
+         const auto level = log_level_from_string(v);
+         if (level) c.level = *level;
+         return level.has_value();
+       }},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::string usage_text() {
+  std::string text =
+      "usage: progress-hub [options]\n"
+      "Serves live job progress over WebSocket, SSE and HTTP (protocol v1).\n\noptions (env fallback):\n";
+  for (const auto& opt : options()) {
+    text += "  " + std::string(opt.flag) + " VALUE  (" + opt.env + ")\n      " + opt.help + "\n";
+  }
+  text += "  --help\n      this text\n";
+  return text;
+}
+
+parse_result parse_config(const std::vector<std::string>& args,
+                          const std::function<std::optional<std::string>(const char*)>& env) {
+  parse_result out;
+  server_config cfg;
+  for (const auto& opt : options()) {
+    if (auto value = env(opt.env); value && !value->empty()) {
+      if (!opt.apply(*value, cfg)) {
+        out.error = std::string("invalid value for ") + opt.env + ": " + *value;
+        return out;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      out.show_help = true;
+      return out;
+    }
+    std::string_view value;
+    bool has_inline_value = false;
+    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_inline_value = true;
+    }
+    const option* match = nullptr;
+    for (const auto& opt : options()) {
+      if (arg == opt.flag) match = &opt;
+    }
+    if (match == nullptr) {
+      out.error = "unknown option: " + std::string(arg);
+      return out;
+    }
+    if (!has_inline_value) {
+      if (i + 1 >= args.size()) {
+        out.error = "missing value for " + std::string(arg);
+        return out;
+      }
+      value = args[++i];
+    }
+    if (!match->apply(value, cfg)) {
+      out.error = "invalid value for " + std::string(arg) + ": " + std::string(value);
+      return out;
+    }
+  }
+  out.config = std::move(cfg);
+  return out;
+}
+
+}  // namespace progress::server

@@ -1,0 +1,45 @@
+#pragma once
+// Server options: command-line flags with environment fallbacks (flag > env > default).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "log.hpp"
+#include "progress/hub.hpp"
+
+namespace progress::server {
+
+struct server_config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8000;
+  std::filesystem::path web_root;  // empty: no static files (404)
+  std::filesystem::path data_dir;  // empty: a fresh temp dir is created at start
+  std::size_t max_upload_bytes = 32 * 1024 * 1024;
+  std::size_t max_body_bytes = 256 * 1024;  // every request body but uploads
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds header_timeout{30'000};
+  std::chrono::milliseconds body_timeout{120'000};
+  std::chrono::milliseconds shutdown_grace{5'000};  // in-flight work gets this long after SIGTERM
+  std::size_t max_queued_uploads = 64;              // document jobs waiting -> 503 unavailable
+  log_level level = log_level::info;
+  HubConfig hub;
+};
+
+struct parse_result {
+  std::optional<server_config> config;  // set when the server should run
+  bool show_help = false;
+  std::string error;  // set when the arguments are wrong
+};
+
+// `env` looks a variable up (std::getenv in main; a table in tests).
+parse_result parse_config(const std::vector<std::string>& args,
+                          const std::function<std::optional<std::string>(const char*)>& env);
+
+std::string usage_text();
+
+}  // namespace progress::server

@@ -1,0 +1,207 @@
+#include "http_session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "routes/router.hpp"
+#include "sse_session.hpp"
+#include "url_query.hpp"
+#include "websocket_session.hpp"
+
+namespace progress::server {
+namespace {
+
+bool is_quiet(error_code ec) {
+  return ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
+         ec == net::error::connection_reset || ec == net::error::eof;
+}
+
+constexpr std::chrono::seconds kDrainTimeout{5};
+
+}  // namespace
+
+std::uint64_t http_session_registry::add(std::weak_ptr<http_session> session) {
+  sessions_.emplace(++next_id_, std::move(session));
+  return next_id_;
+}
+
+void http_session_registry::remove(std::uint64_t id) { sessions_.erase(id); }
+
+void http_session_registry::close_idle() {
+  // Copy first: closing may end a session, which removes itself from the map.
+  std::vector<std::shared_ptr<http_session>> alive;
+  for (const auto& [id, weak] : sessions_) {
+    if (auto s = weak.lock()) alive.push_back(std::move(s));
+  }
+  for (const auto& s : alive) s->close_if_idle();
+}
+
+http_session::http_session(tcp::socket&& socket, server_context& ctx, http_session_registry& registry)
+    : stream_(std::move(socket)), ctx_(ctx), registry_(registry) {}
+
+http_session::~http_session() {
+  if (registry_id_ != 0) registry_.remove(registry_id_);
+}
+
+void http_session::run() {
+  registry_id_ = registry_.add(weak_from_this());
+  do_read();
+}
+
+void http_session::close_if_idle() {
+  if (idle_ && buffer_.size() == 0) {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().cancel(ignored);
+  }
+}
+
+void http_session::do_read() {
+  if (ctx_.hub.stopping()) {
+    do_close();
+    return;
+  }
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(ctx_.config.max_header_bytes));
+  // The real limit depends on the route, known only after the header; until then allow the largest.
+  parser_->body_limit(std::max(ctx_.config.max_upload_bytes, ctx_.config.max_body_bytes));
+  idle_ = true;
+  stream_.expires_after(ctx_.config.header_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+}
+
+void http_session::on_header(error_code ec, std::size_t) {
+  idle_ = false;
+  if (ec == http::error::body_limit) {
+    reply_and_close(error_response(parser_->get(), ErrorCode::too_large, "the request body is too large"));
+    return;
+  }
+  if (ec == http::error::header_limit) {
+    reply_and_close(error_response(parser_->get(), ErrorCode::too_large, "the request header is too large"));
+    return;
+  }
+  if (ec) {
+    if (!is_quiet(ec)) {
+      ctx_.log.debug("http_bad_request", {{"error", ec.message()}});
+      request dummy;
+      reply_and_close(error_response(dummy, ErrorCode::bad_frame, "malformed HTTP request: " + ec.message()));
+      return;
+    }
+    do_close();
+    return;
+  }
+  const auto path = split_target(parser_->get().target()).path;
+  const std::size_t limit = path == "/api/uploads" ? ctx_.config.max_upload_bytes : ctx_.config.max_body_bytes;
+  if (const auto length = parser_->content_length(); length && *length > limit) {
+    reply_and_close(error_response(parser_->get(), ErrorCode::too_large,
+                                   "the request body is over the limit of " + std::to_string(limit) + " bytes"));
+    return;
+  }
+  parser_->body_limit(limit);  // chunked bodies are checked as they arrive
+  if (parser_->is_done()) {
+    handle(parser_->release());
+    return;
+  }
+  stream_.expires_after(ctx_.config.body_timeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_body, shared_from_this()));
+}
+
+void http_session::on_body(error_code ec, std::size_t) {
+  if (ec == http::error::body_limit) {
+    reply_and_close(error_response(parser_->get(), ErrorCode::too_large, "the request body is too large"));
+    return;
+  }
+  if (ec) {
+    if (!is_quiet(ec)) ctx_.log.debug("http_read_failed", {{"error", ec.message()}});
+    do_close();
+    return;
+  }
+  handle(parser_->release());
+}
+
+void http_session::handle(request&& req) {
+  const std::string target(req.target());
+  const auto path = split_target(target).path;
+  const auto stream_target = parse_target(target);
+  const bool upgrade = websocket::is_upgrade(req);
+  if ((upgrade || (stream_target && stream_target->endpoint == Endpoint::sse)) && ctx_.hub.stopping()) {
+    reply_and_close(error_response(req, ErrorCode::unavailable, "the server is shutting down"));
+    return;
+  }
+  if (upgrade) {
+    if (!stream_target || stream_target->endpoint == Endpoint::sse) {
+      reply_and_close(not_found(req));
+      return;
+    }
+    ctx_.metrics.count("ws", 101);
+    ctx_.log.debug("ws_upgrade", {{"target", target}});
+    stream_.expires_never();
+    std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, *stream_target)
+        ->run(std::move(req));
+    return;
+  }
+  if (stream_target && stream_target->endpoint == Endpoint::sse && req.method() == http::verb::get) {
+    Target sse_target = *stream_target;
+    if (const auto last_id = req["Last-Event-ID"]; !last_id.empty()) {
+      apply_last_event_id(sse_target, last_id);
+    }
+    ctx_.metrics.count("sse", 200);
+    std::make_shared<sse_session>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target))->run();
+    return;
+  }
+  const std::string method(req.method_string());
+  const std::string label = route_label(path);
+  auto routed = handle_request(ctx_, std::move(req));
+  ctx_.metrics.count(label, routed.status);
+  ctx_.log.info("http_request", {{"method", method}, {"target", target}, {"status", std::to_string(routed.status)}});
+  const bool keep_alive = routed.keep_alive;
+  stream_.expires_after(ctx_.config.body_timeout);
+  beast::async_write(stream_, std::move(routed.message),
+                     beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+}
+
+void http_session::reply_and_close(string_response&& res) {
+  res.keep_alive(false);
+  ctx_.metrics.count("error", res.result_int());
+  ctx_.log.info("http_refused", {{"status", std::to_string(res.result_int())}});
+  stream_.expires_after(ctx_.config.header_timeout);
+  beast::async_write(stream_, http::message_generator(std::move(res)),
+                     [self = shared_from_this()](error_code ec, std::size_t) {
+                       if (ec) return;
+                       self->do_close();
+                       self->drain();
+                     });
+}
+
+void http_session::drain() {
+  // The client may still be sending the body we refused; closing with unread bytes would reset
+  // the connection and could destroy our answer before it reads it, so swallow them for a while.
+  if (!draining_) {
+    draining_ = true;
+    stream_.expires_after(kDrainTimeout);
+  }
+  stream_.async_read_some(net::buffer(drain_buffer_), [self = shared_from_this()](error_code ec, std::size_t) {
+    if (!ec) self->drain();
+  });
+}
+
+void http_session::on_write(bool keep_alive, error_code ec, std::size_t) {
+  if (ec) {
+    if (!is_quiet(ec)) ctx_.log.debug("http_write_failed", {{"error", ec.message()}});
+    return;
+  }
+  if (!keep_alive) {
+    do_close();
+    return;
+  }
+  do_read();
+}
+
+void http_session::do_close() {
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace progress::server

@@ -1,0 +1,125 @@
+#include "hub_service.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+namespace progress::server {
+
+Millis wall_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log)
+    : ioc_(ioc), hub_(std::move(config), wall_now(), seed), log_(log), timer_(ioc) {
+  arm_timer();
+}
+
+ConnId hub_service::open(const Target& target, std::weak_ptr<stream_sink> sink) {
+  const ConnId conn = hub_.open(target, wall_now());
+  sinks_.emplace(conn, std::move(sink));
+  return conn;
+}
+
+void hub_service::deliver() { after_call(); }
+
+void hub_service::on_text(ConnId conn, std::string_view text) {
+  hub_.on_text(conn, text, wall_now());
+  after_call();
+}
+
+void hub_service::on_binary(ConnId conn) {
+  hub_.on_binary(conn, wall_now());
+  after_call();
+}
+
+void hub_service::on_oversize(ConnId conn) {
+  hub_.on_oversize(conn, wall_now());
+  after_call();
+}
+
+void hub_service::on_closed(ConnId conn) {
+  if (sinks_.erase(conn) == 0) return;
+  hub_.on_closed(conn);
+  after_call();
+}
+
+Result<Snapshot> hub_service::create_process(std::optional<std::string> process_id) {
+  auto result = hub_.create_process(std::move(process_id), wall_now());
+  after_call();
+  return result;
+}
+
+Result<Ack> hub_service::publish(const Publish& publish) {
+  auto result = hub_.publish(publish, wall_now());
+  after_call();
+  return result;
+}
+
+std::optional<Snapshot> hub_service::snapshot(std::string_view process_id) const {
+  return hub_.snapshot(process_id);
+}
+
+std::optional<SharedText> hub_service::pop_outgoing(ConnId conn) { return hub_.pop_outgoing(conn); }
+
+std::optional<CloseRequest> hub_service::poll_close(ConnId conn) { return hub_.poll_close(conn); }
+
+void hub_service::shutdown(std::function<void()> drained) {
+  if (stopping_) return;
+  stopping_ = true;
+  drained_ = std::move(drained);
+  log_.info("shutdown", {{"streams", std::to_string(sinks_.size())}});
+  hub_.close_all(wall_now());
+  after_call();
+}
+
+HubStats hub_service::stats() const { return hub_.stats(); }
+
+std::size_t hub_service::total_queued_bytes() const {
+  std::size_t total = 0;
+  for (const auto& [conn, sink] : sinks_) total += hub_.queued_bytes(conn);
+  return total;
+}
+
+void hub_service::after_call() {
+  // Kicking may end a session (a failed write), which calls on_closed and so after_call again;
+  // the dirty list is taken first so that nested call sees only what is new.
+  const std::vector<ConnId> dirty = hub_.take_dirty();
+  for (const ConnId conn : dirty) {
+    const auto it = sinks_.find(conn);
+    if (it == sinks_.end()) continue;
+    if (auto sink = it->second.lock()) sink->kick();
+  }
+  arm_timer();
+  if (stopping_ && sinks_.empty() && drained_) {
+    auto drained = std::move(drained_);
+    drained_ = nullptr;
+    drained();
+  }
+}
+
+void hub_service::arm_timer() {
+  // Once shut down and every stream is gone, nothing may keep the io_context alive.
+  const auto at = (stopping_ && sinks_.empty()) ? std::nullopt : hub_.poll_timeout();
+  if (at == armed_at_) return;
+  armed_at_ = at;
+  if (!at) {
+    timer_.cancel();
+    return;
+  }
+  const Millis delay = std::max<Millis>(0, *at - wall_now());
+  timer_.expires_after(std::chrono::milliseconds(delay));
+  timer_.async_wait([this](error_code ec) { on_timer(ec); });
+}
+
+void hub_service::on_timer(error_code ec) {
+  if (ec == net::error::operation_aborted) return;
+  armed_at_.reset();
+  hub_.handle_timeout(wall_now());
+  after_call();
+}
+
+}  // namespace progress::server

@@ -1,0 +1,74 @@
+#pragma once
+// Owns the one progress::Hub and drives it from the io_context thread: every input goes through
+// here, and after each call the connections the hub marked dirty are kicked and the hub's timer
+// is re-armed. Sessions never touch the Hub directly.
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "log.hpp"
+#include "net.hpp"
+#include "progress/hub.hpp"
+
+namespace progress::server {
+
+// A WebSocket or SSE session as the hub_service sees it: told to look at its queue.
+class stream_sink {
+ public:
+  virtual ~stream_sink() = default;
+  // New frames or a close request may be waiting: start a write if none is in flight.
+  virtual void kick() = 0;
+};
+
+// Wall-clock milliseconds since the Unix epoch; the only place the server reads the clock for the hub.
+Millis wall_now();
+
+class hub_service {
+ public:
+  hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log);
+
+  // Registers the session; call deliver() once the session has stored the id.
+  ConnId open(const Target& target, std::weak_ptr<stream_sink> sink);
+  void deliver();
+  void on_text(ConnId conn, std::string_view text);
+  void on_binary(ConnId conn);
+  void on_oversize(ConnId conn);
+  void on_closed(ConnId conn);
+
+  Result<Snapshot> create_process(std::optional<std::string> process_id);
+  Result<Ack> publish(const Publish& publish);
+  std::optional<Snapshot> snapshot(std::string_view process_id) const;
+
+  std::optional<SharedText> pop_outgoing(ConnId conn);
+  std::optional<CloseRequest> poll_close(ConnId conn);
+
+  // Graceful shutdown: close 1001 to everyone, stop the timer once the last session is gone and
+  // then call `drained` (once).
+  void shutdown(std::function<void()> drained);
+  bool stopping() const noexcept { return stopping_; }
+
+  HubStats stats() const;
+  std::size_t total_queued_bytes() const;
+  std::size_t open_streams() const noexcept { return sinks_.size(); }
+  const HubConfig& config() const noexcept { return hub_.config(); }
+
+ private:
+  void after_call();
+  void arm_timer();
+  void on_timer(error_code ec);
+
+  net::io_context& ioc_;
+  Hub hub_;
+  const logger& log_;
+  net::steady_timer timer_;
+  std::optional<Millis> armed_at_;
+  std::unordered_map<ConnId, std::weak_ptr<stream_sink>> sinks_;
+  bool stopping_ = false;
+  std::function<void()> drained_;
+};
+
+}  // namespace progress::server

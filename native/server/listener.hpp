@@ -1,0 +1,31 @@
+#pragma once
+// Accepts TCP connections and starts an http_session for each.
+#include <memory>
+
+#include "http_session.hpp"
+#include "net.hpp"
+#include "server_context.hpp"
+
+namespace progress::server {
+
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  listener(net::io_context& ioc, server_context& ctx, http_session_registry& registry);
+
+  // Binds and listens; on failure returns the error (the caller reports it and exits).
+  error_code open(const tcp::endpoint& endpoint);
+  tcp::endpoint local_endpoint() const;
+  void run();
+  void stop();
+
+ private:
+  void do_accept();
+  void on_accept(error_code ec, tcp::socket socket);
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  server_context& ctx_;
+  http_session_registry& registry_;
+};
+
+}  // namespace progress::server

@@ -1,0 +1,145 @@
+// progress-hub: parse options, bind, run the io_context on this one thread until SIGINT/SIGTERM.
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "http_session.hpp"
+#include "hub_service.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "net.hpp"
+#include "server_context.hpp"
+#include "upload_job.hpp"
+
+namespace ps = progress::server;
+
+namespace {
+
+std::optional<std::filesystem::path> prepare_data_dir(const std::filesystem::path& configured, std::string& error) {
+  std::error_code ec;
+  if (!configured.empty()) {
+    std::filesystem::create_directories(configured, ec);
+    if (ec) {
+      error = "cannot create --data-dir " + configured.string() + ": " + ec.message();
+      return std::nullopt;
+    }
+    return configured;
+  }
+  std::string pattern = (std::filesystem::temp_directory_path(ec) / "progress-hub-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    error = "cannot create a temporary data dir";
+    return std::nullopt;
+  }
+  return std::filesystem::path(pattern);
+}
+
+std::optional<ps::tcp::endpoint> resolve_listen(ps::net::io_context& ioc, const ps::server_config& cfg,
+                                                std::string& error) {
+  ps::error_code ec;
+  ps::tcp::resolver resolver(ioc);
+  const auto results = resolver.resolve(cfg.listen_host, std::to_string(cfg.listen_port),
+                                        ps::tcp::resolver::passive | ps::tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    error = "cannot resolve --listen host " + cfg.listen_host + ": " + ec.message();
+    return std::nullopt;
+  }
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const auto parsed = ps::parse_config(args, [](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  });
+  if (parsed.show_help) {
+    std::cout << ps::usage_text();
+    return 0;
+  }
+  if (!parsed.config) {
+    std::cerr << "progress-hub: " << parsed.error << "\n" << ps::usage_text();
+    return 2;
+  }
+  const ps::server_config& cfg = *parsed.config;
+  const ps::logger log(cfg.level);
+
+  std::string error;
+  const auto data_dir = prepare_data_dir(cfg.data_dir, error);
+  if (!data_dir) {
+    std::cerr << "progress-hub: " << error << "\n";
+    return 2;
+  }
+
+  ps::net::io_context ioc{1};
+  const auto endpoint = resolve_listen(ioc, cfg, error);
+  if (!endpoint) {
+    std::cerr << "progress-hub: " << error << "\n";
+    return 2;
+  }
+
+  std::random_device entropy;
+  const std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
+  ps::hub_service hub(ioc, cfg.hub, seed, log);
+  ps::http_metrics metrics;
+  metrics.started_at = ps::wall_now();
+  ps::upload_worker uploads(ioc, hub, metrics, log, cfg.max_queued_uploads);
+  ps::server_context ctx{cfg, hub, metrics, uploads, log, *data_dir};
+  ps::http_session_registry sessions;
+
+  auto server = std::make_shared<ps::listener>(ioc, ctx, sessions);
+  if (const auto ec = server->open(*endpoint)) {
+    std::cerr << "progress-hub: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+  // First signal: stop accepting, close every stream with 1001, let in-flight responses finish,
+  // and give up after the grace period. A second signal stops at once.
+  ps::net::signal_set signals(ioc, SIGINT, SIGTERM);
+  ps::net::steady_timer grace(ioc);
+  std::function<void(ps::error_code, int)> on_signal = [&](ps::error_code ec, int signal_number) {
+    if (ec) return;
+    if (hub.stopping()) {
+      ioc.stop();
+      return;
+    }
+    log.info("signal", {{"signal", std::to_string(signal_number)}});
+    server->stop();
+    uploads.stop();
+    grace.expires_after(cfg.shutdown_grace);
+    grace.async_wait([&](ps::error_code timer_ec) {
+      if (!timer_ec) {
+        log.warn("shutdown_grace_expired");
+        ioc.stop();
+      }
+    });
+    signals.async_wait(on_signal);
+    hub.shutdown([&] {
+      // Every stream is gone: nothing but in-flight HTTP responses may keep run() going now.
+      signals.cancel();
+      grace.cancel();
+    });
+    sessions.close_idle();
+  };
+  signals.async_wait(on_signal);
+
+  const auto bound = server->local_endpoint();
+  std::cout << "listening on " << bound.address().to_string() << ":" << bound.port() << std::endl;
+  log.info("start", {{"listen", bound.address().to_string() + ":" + std::to_string(bound.port())},
+                     {"data_dir", data_dir->string()},
+                     {"web_root", cfg.web_root.string()}});
+  server->run();
+
+  // Returns once nothing is left to do (after shutdown) or on ioc.stop().
+  ioc.run();
+  uploads.stop();
+  log.info("stopped");
+  return 0;
+}

@@ -1,0 +1,25 @@
+#pragma once
+// What request handlers reach: the config, the hub, counters and the upload worker. One per server,
+// used from the io_context thread only.
+#include <cstdint>
+#include <filesystem>
+
+#include "config.hpp"
+#include "hub_service.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "upload_job.hpp"
+
+namespace progress::server {
+
+struct server_context {
+  const server_config& config;
+  hub_service& hub;
+  http_metrics& metrics;
+  upload_worker& uploads;
+  const logger& log;
+  std::filesystem::path data_dir;
+  std::uint64_t uploads_stored = 0;  // makes stored file names unique
+};
+
+}  // namespace progress::server

@@ -1,0 +1,130 @@
+#include "sse_session.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace progress::server {
+namespace {
+
+// The header is written by hand: the body is open-ended and ends when the connection does.
+constexpr std::string_view kResponseHead =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream\r\n"
+    "Cache-Control: no-cache\r\n"
+    "Connection: close\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "\r\n"
+    "retry: 2000\n\n";
+
+constexpr std::chrono::seconds kStuckWriteTimeout{5};
+
+}  // namespace
+
+std::string format_sse_event(std::string_view frame) {
+  const Json json = Json::parse(frame, nullptr, false);
+  if (!json.is_object()) return {};
+  const auto type = json.value("type", std::string());
+  if (type == "ping") return ": ping " + json.value("ts", Json(0)).dump() + "\n\n";
+  std::string out;
+  if ((type == "snapshot" || type == "progress") && json.contains("epoch") && json.contains("seq")) {
+    out += "id: " + json.value("epoch", std::string()) + ":" + json["seq"].dump() + "\n";
+  }
+  out += "data: ";
+  out += frame;  // one line: the hub's frames are compact JSON
+  out += "\n\n";
+  return out;
+}
+
+void apply_last_event_id(Target& target, std::string_view last_event_id) {
+  const auto colon = last_event_id.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return;
+  const auto seq_text = last_event_id.substr(colon + 1);
+  Seq seq = 0;
+  const auto [end, ec] = std::from_chars(seq_text.data(), seq_text.data() + seq_text.size(), seq);
+  if (ec != std::errc{} || end != seq_text.data() + seq_text.size()) return;
+  target.after_seq = seq;
+  target.epoch = std::string(last_event_id.substr(0, colon));
+}
+
+sse_session::sse_session(beast::tcp_stream&& stream, hub_service& hub, const logger& log, Target target)
+    : stream_(std::move(stream)), hub_(hub), log_(log), target_(std::move(target)) {}
+
+void sse_session::run() {
+  stream_.expires_never();
+  writing_ = true;
+  net::async_write(stream_, net::buffer(kResponseHead.data(), kResponseHead.size()),
+                   beast::bind_front_handler(&sse_session::on_header, shared_from_this()));
+}
+
+void sse_session::on_header(error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) return;
+  conn_ = hub_.open(target_, weak_from_this());
+  registered_ = true;
+  log_.debug("sse_open", {{"conn", std::to_string(conn_)}, {"process_id", target_.process_id}});
+  hub_.deliver();
+  do_watch();
+}
+
+void sse_session::do_watch() {
+  // Clients send nothing on an event stream; a read only tells us when they go away.
+  stream_.socket().async_read_some(net::buffer(sink_buffer_),
+                                   beast::bind_front_handler(&sse_session::on_watch, shared_from_this()));
+}
+
+void sse_session::on_watch(error_code ec, std::size_t) {
+  if (ec) {
+    end();
+    return;
+  }
+  if (!ended_) do_watch();
+}
+
+void sse_session::kick() {
+  if (!registered_ || ended_) return;
+  while (!writing_) {
+    auto frame = hub_.pop_outgoing(conn_);
+    if (!frame) break;
+    out_ = format_sse_event(**frame);
+    if (out_.empty()) continue;
+    writing_ = true;
+    net::async_write(stream_, net::buffer(out_),
+                     beast::bind_front_handler(&sse_session::on_write, shared_from_this()));
+    return;
+  }
+  if (!close_requested_) close_requested_ = hub_.poll_close(conn_).has_value();
+  if (!close_requested_) return;
+  if (writing_) {
+    // A reader that stopped reading would hold the stream open forever: bound the last write.
+    stream_.expires_after(kStuckWriteTimeout);
+    return;
+  }
+  log_.debug("sse_close", {{"conn", std::to_string(conn_)}});
+  end();
+}
+
+void sse_session::on_write(error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    end();
+    return;
+  }
+  kick();
+}
+
+void sse_session::end() {
+  if (ended_) return;
+  ended_ = true;
+  if (registered_) {
+    registered_ = false;
+    hub_.on_closed(conn_);
+  }
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
+
+}  // namespace progress::server
