@@ -1,0 +1,130 @@
+#include "progress_display.hpp"
+
+#include <cmath>
+#include <cstdint>
+
+#include "progress/codec.hpp"
+
+namespace progress::cli {
+namespace {
+
+constexpr int kBarWidth = 30;
+constexpr std::size_t kMaxMessageShown = 60;
+
+std::string format_duration(std::int64_t ms) {
+  const std::int64_t s = (ms + 999) / 1000;
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+  return std::to_string(s / 3600) + "h" + std::to_string((s % 3600) / 60) + "m";
+}
+
+std::string format_percent(double percent) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%5.1f%%", percent);
+  return buf;
+}
+
+}  // namespace
+
+std::string render_bar(double percent, int width) {
+  const double clamped = std::isfinite(percent) ? std::fmin(100.0, std::fmax(0.0, percent)) : 0.0;
+  const int filled = static_cast<int>(std::lround(clamped / 100.0 * width));
+  return "[" + std::string(static_cast<std::size_t>(filled), '#') +
+         std::string(static_cast<std::size_t>(width - filled), '-') + "]";
+}
+
+std::string describe(const ProcessView& view) {
+  std::string line;
+  if (view.failure) return "error " + std::string(to_string(view.failure->code)) + ": " + view.failure->message;
+  switch (view.status) {
+    case WatchStatus::waiting: return "connecting...";
+    case WatchStatus::pending: return "waiting for the job to start";
+    default: break;
+  }
+  line = std::string(to_string(view.state));
+  if (!view.stage.empty()) line += "  " + view.stage;
+  line += "  " + format_percent(view.percent);
+  if (view.eta_ms && !is_terminal(view.state)) line += "  ETA " + format_duration(*view.eta_ms);
+  if (!view.message.empty()) {
+    line += "  " + (view.message.size() > kMaxMessageShown ? view.message.substr(0, kMaxMessageShown) + "..."
+                                                             : view.message);
+  }
+  if (view.state != State::completed && view.error) {
+    line += "  error: " + (view.error->is_string() ? view.error->get<std::string>()
+                                                   : view.error->value("message", view.error->dump()));
+  }
+  return line;
+}
+
+std::string view_json(const ProcessView& view) {
+  Json out = {{"process_id", view.process_id},
+              {"status", std::string(to_string(view.status))},
+              {"state", std::string(to_string(view.state))},
+              {"stage", view.stage},
+              {"percent", view.percent},
+              {"message", view.message},
+              {"seq", view.seq},
+              {"epoch", view.epoch},
+              {"data", view.data},
+              {"updated_at", view.updated_at}};
+  if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
+  if (view.result) out["result"] = *view.result;
+  if (view.error) out["error"] = *view.error;
+  if (view.failure) {
+    out["failure"] = {{"code", std::string(to_string(view.failure->code))}, {"message", view.failure->message}};
+  }
+  return out.dump();
+}
+
+progress_display::progress_display(display_mode mode, std::FILE* out, std::FILE* err)
+    : mode_(mode), out_(out), err_(err) {}
+
+void progress_display::on_event(const ClientEvent& event) {
+  if (const auto* changed = std::get_if<ProgressChanged>(&event)) {
+    show(changed->view);
+  } else if (const auto* state = std::get_if<StateChanged>(&event)) {
+    if (mode_ != display_mode::json &&
+        (state->state == SessionState::reconnecting || state->state == SessionState::suspended)) {
+      finish();
+      std::fprintf(err_, "connection lost: %s\n", std::string(to_string(state->state)).c_str());
+    }
+  } else if (const auto* error = std::get_if<ErrorEvent>(&event)) {
+    finish();
+    std::fprintf(err_, "server error %s: %s\n", std::string(to_string(error->error.code)).c_str(),
+                 error->error.message.c_str());
+  }
+}
+
+void progress_display::show(const ProcessView& view) {
+  if (mode_ == display_mode::json) {
+    std::fprintf(out_, "%s\n", view_json(view).c_str());
+    std::fflush(out_);
+    return;
+  }
+  std::string line = describe(view);
+  if (mode_ == display_mode::lines) {
+    if (line == last_line_) return;
+    last_line_ = line;
+    std::fprintf(out_, "%s %s\n", view.process_id.c_str(), line.c_str());
+    std::fflush(out_);
+    return;
+  }
+  line = render_bar(view.percent, kBarWidth) + " " + line;
+  // Pad over the remains of a longer previous line.
+  const std::size_t width = line.size();
+  if (width < last_line_.size()) line += std::string(last_line_.size() - width, ' ');
+  last_line_ = line.substr(0, width);
+  std::fprintf(out_, "\r%s", line.c_str());
+  std::fflush(out_);
+  bar_open_ = true;
+}
+
+void progress_display::finish() {
+  if (bar_open_) {
+    std::fputc('\n', out_);
+    std::fflush(out_);
+    bar_open_ = false;
+  }
+}
+
+}  // namespace progress::cli

@@ -1,0 +1,47 @@
+#pragma once
+// Carries out what a progress::ClientSession asks (connect, send, close, set timer) with Beast on
+// one io_context, and feeds every socket and timer event back in. Each socket carries the
+// session's generation; events of an older one are passed on and the session ignores them.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio.hpp>
+
+#include "progress/client_session.hpp"
+
+namespace progress::cli {
+
+class session_driver {
+ public:
+  using event_handler = std::function<void(const ClientEvent&)>;
+
+  // `on_socket_closed` runs whenever a socket the session opened is fully closed.
+  session_driver(boost::asio::io_context& ioc, ClientSession& session, event_handler on_event,
+                 std::function<void()> on_socket_closed);
+  ~session_driver();
+
+  // Runs `input` against the session (with the current time), then carries out its actions.
+  void feed(const std::function<void(ClientSession&, Millis)>& input);
+  // True while a socket of the session is connecting, open or closing.
+  bool has_socket() const;
+
+ private:
+  struct connection;
+  void pump();
+  void connect(std::string url, Generation generation);
+  void send(Generation generation, std::string text);
+  void close(Generation generation, int code, std::string reason);
+  void arm_timer(std::optional<Millis> at);
+
+  boost::asio::io_context& ioc_;
+  ClientSession& session_;
+  event_handler on_event_;
+  std::function<void()> on_socket_closed_;
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<connection> current_;
+};
+
+Millis wall_now();
+
+}  // namespace progress::cli
