@@ -112,13 +112,34 @@ struct Hub::Impl {
           } else if constexpr (std::is_same_v<R, SnapshotReply>) {
             session.push(snapshot_frame(r.snapshot, process_id));
           } else {
-            for (const auto& recorded : r.events) {
-              if (session.push(event_frame(recorded, process_id)) == PushResult::closed_slow) break;
-            }
+            replay(session, r.events, process_id);
           }
         },
         reply.value());
     settle(conn, session);
+  }
+
+  // A replay that would not fit the queue bound even after conflation would close the client
+  // with 1013 on every resume, so it could never catch up: it gets the snapshot instead.
+  void replay(ServerSession& session, const std::vector<RecordedEvent>& events, const SharedText& process_id) {
+    std::vector<OutFrame> frames;
+    std::vector<FrameTag> tags;
+    std::size_t bytes = 0;
+    for (const auto& recorded : events) {
+      frames.push_back(event_frame(recorded, process_id));
+      tags.push_back(FrameTag{*process_id, recorded.event.seq, frames.back().kind});
+      bytes += frames.back().text->size();
+    }
+    for (std::size_t dropped : frames_to_drop(tags)) bytes -= frames[dropped].text->size();
+    if (session.queued_bytes() + bytes > config.max_queue_bytes) {
+      if (const ProcessRecord* record = registry.find(*process_id)) {
+        session.push(snapshot_frame(record->snapshot(), process_id));
+        return;
+      }
+    }
+    for (auto& frame : frames) {
+      if (session.push(std::move(frame)) == PushResult::closed_slow) return;
+    }
   }
 
   Result<Ack> publish(const Publish& publish, Millis now) {

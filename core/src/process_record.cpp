@@ -40,13 +40,14 @@ Result<RecordedEvent> ProcessRecord::apply(const Publish& publish, Millis now) {
                         publish);
   }
   if (next_state == State::completed) next_percent = 100;
+  const bool new_stage = publish.stage && *publish.stage != stage_;
+  if (new_stage && stages_.size() >= kMaxStageSpans) {  // R9
+    return update_error(ErrorCode::invalid_update,
+                        "a process has at most " + std::to_string(kMaxStageSpans) + " stages", publish);
+  }
 
   // Accepted: from here on nothing fails.
-  bool stage_changed = false;
-  if (publish.stage && *publish.stage != stage_) {  // R5
-    enter_stage(*publish.stage, now);
-    stage_changed = true;
-  }
+  if (new_stage) enter_stage(*publish.stage, now);  // R5
   state_ = next_state;
   percent_ = next_percent;
   if (publish.message) message_ = *publish.message;  // R4
@@ -56,7 +57,7 @@ Result<RecordedEvent> ProcessRecord::apply(const Publish& publish, Millis now) {
   if (publish.lease_ms) lease_ms_ = *publish.lease_ms > 0 ? publish.lease_ms : std::nullopt;  // R7
   lease_deadline_ = lease_ms_ ? std::optional<Millis>(now + *lease_ms_) : std::nullopt;
   if (is_terminal(state_)) finish(now);
-  return record_event(stage_changed, now);
+  return record_event(new_stage, now);
 }
 
 std::optional<RecordedEvent> ProcessRecord::expire_lease(Millis now) {

@@ -14,6 +14,8 @@
 //   R7  `lease_ms > 0` arms a lease of that length, re-armed by every later publish; `0` clears
 //       it; a terminal publish clears it. Expiry -> failed with error {code: stalled}.
 //   R8  the last `history` events are kept for resume; older ones are forgotten.
+//   R9  at most kMaxStageSpans stages: a publish opening one more is refused (invalid_update), so
+//       a snapshot (which lists every span) stays bounded.
 #include <cstddef>
 #include <deque>
 #include <optional>
@@ -24,6 +26,8 @@
 #include "progress/time.hpp"
 
 namespace progress {
+
+inline constexpr std::size_t kMaxStageSpans = 64;
 
 // One event of the history with what conflation needs to know about it.
 struct RecordedEvent {
