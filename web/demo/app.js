@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const CONNECTION_TEXT = {
   idle: 'Not connected', connecting: 'Connecting…', open: 'Connecting…', live: 'Live',
   reconnecting: 'Reconnecting…', suspended: 'Offline, retrying', done: 'Idle (job finished)',
-  failed: 'Disconnected', stopped: 'Stopped',
+  failed: 'Not connected', stopped: 'Stopped',
 };
 const STATE_TEXT = {
   waiting: 'waiting for the server', pending: 'waiting for the job to start', running: 'running',

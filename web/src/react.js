@@ -61,7 +61,7 @@ const CONNECTION_TEXT = {
   reconnecting: 'Reconnecting…',
   suspended: 'Offline, retrying',
   done: 'Finished',
-  failed: 'Disconnected',
+  failed: 'Not connected',
   stopped: 'Stopped',
 };
 

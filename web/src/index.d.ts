@@ -1,0 +1,229 @@
+// Types of progress-hub-client (hand-written; the runtime is plain ES modules over the wasm core).
+
+/** Connection state of the shared session. */
+export type SessionState =
+  | 'idle' | 'connecting' | 'open' | 'live' | 'reconnecting' | 'suspended' | 'done' | 'failed' | 'stopped';
+
+/** Lifecycle state of a process on the server. */
+export type ProcessState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** Where watching one process stands: `done`/`failed` are final (no more updates come). */
+export type WatchStatus = 'waiting' | 'pending' | 'active' | 'done' | 'failed';
+
+export type ErrorCode =
+  | 'invalid_process_id' | 'bad_frame' | 'unknown_type' | 'not_found' | 'unauthorized' | 'rate_limited'
+  | 'too_large' | 'process_finished' | 'invalid_update' | 'unavailable';
+
+export interface ProtocolError {
+  code: ErrorCode | 'internal';
+  message: string;
+  process_id?: string;
+}
+
+/** One stage of a job; `ended_at` is absent while the stage is running. Times: ms since epoch. */
+export interface StageSpan {
+  name: string;
+  started_at: number;
+  ended_at?: number;
+}
+
+/** Everything known about one watched process, as the wasm session keeps it. */
+export interface ProcessView {
+  process_id: string;
+  status: WatchStatus;
+  /** Changes when the server recreated the record; seq restarts with it. */
+  epoch: string;
+  seq: number;
+  state: ProcessState;
+  stage: string;
+  /** 0..100, never decreasing within an epoch. */
+  percent: number;
+  message: string;
+  /** Opaque producer data (page counts, ETA inputs). */
+  data: Record<string, unknown>;
+  updated_at: number;
+  stages: StageSpan[];
+  /** Terminal `completed` processes: what the job produced. */
+  result?: unknown;
+  /** Failed processes: the job's own error (a string or {code, message}). */
+  error?: string | { code?: string; message?: string; [key: string]: unknown };
+  /** Why watching failed (invalid id, unauthorized, not_found): not the job's error. */
+  failure?: { code: ErrorCode; message: string; process_id?: string };
+  /** Estimated milliseconds to completion, once the observed rate allows an estimate. */
+  eta_ms?: number;
+}
+
+/** Options of a ProgressClient; every timing has the protocol's default. */
+export interface ProgressClientOptions {
+  /** Hub base URL: ws://, wss://, http:// or https:// (http maps to ws). Default: the page's origin. */
+  url?: string;
+  /** Reconnect delays: exponential with full jitter between these bounds (default 500 ms .. 20 s). */
+  backoff?: { minMs?: number; maxMs?: number };
+  /** Heartbeat assumed until the server's hello says otherwise (default 20000). */
+  heartbeatMs?: number;
+  /** Silence beyond heartbeat + this closes the socket as stale and reconnects (default 10000). */
+  staleGraceMs?: number;
+  /** An attempt that got no hello within this is abandoned (default 10000). */
+  connectTimeoutMs?: number;
+  /** Without a connection this long the client is `suspended` (default 120000). */
+  suspendAfterMs?: number;
+  /** Retry period while suspended (default 30000). */
+  suspendedRetryMs?: number;
+  /** Deadline of the ping probe after online/visible/wake (default 3000). */
+  probeTimeoutMs?: number;
+  /** A connection up this long resets the backoff (default 5000). */
+  minStableMs?: number;
+  /** A timer this late means the machine slept: probe the socket (default 30000). */
+  clockJumpMs?: number;
+  /** Jitter seed; random per client unless given (tests). */
+  seed?: number;
+  /** How long a released watch or an unused shared client stays up for a remount (default 3000). */
+  lingerMs?: number;
+  /** Where the wasm core comes from (first load wins; see loadWasm). */
+  wasm?: LoadWasmOptions;
+  /** WebSocket constructor to use (default: globalThis.WebSocket). */
+  WebSocket?: { new (url: string): WebSocket };
+  /** Source of online/offline/pageshow events and `document.visibilitychange`; null: none. */
+  window?: (EventTarget & { document?: Document | (EventTarget & { visibilityState: string }) }) | null;
+}
+
+export type ProgressEventMap = {
+  state: SessionState;
+  progress: ProcessView;
+  error: ProtocolError;
+  stopped: undefined;
+};
+
+/**
+ * Host of one wasm ClientSession: owns the socket and the timer, feeds every browser event into
+ * the session and carries out its actions. One client multiplexes any number of processes.
+ */
+export class ProgressClient {
+  constructor(options?: ProgressClientOptions);
+  /** Normalized ws(s):// base URL. */
+  readonly url: string;
+  /** Resolves once the wasm core is loaded and the session started. */
+  readonly ready: Promise<void>;
+  readonly state: SessionState;
+  /** True while the socket is up and the server's hello arrived. */
+  readonly connected: boolean;
+  /** Latest view of a watched process; the same object until it changes. */
+  view(processId: string): ProcessView | undefined;
+  /** Listen to client events; returns the function that removes the listener. */
+  on<K extends keyof ProgressEventMap>(event: K, callback: (value: ProgressEventMap[K]) => void): () => void;
+  /** Watch a process until the returned function is called (holders are counted; release lingers). */
+  watch(processId: string): () => void;
+  /** Resolves with the final view (status `done` or `failed`); rejects if the client is stopped. */
+  done(processId: string): Promise<ProcessView>;
+  /** Reconnect at once with the backoff reset; works from `suspended` and `failed` too. */
+  reconnect(): void;
+  /** One more user of a shared client. */
+  retain(): void;
+  /** One user less; the last one stops the client after `lingerMs`. */
+  release(): void;
+  /** Close the socket, clear timers, free the wasm session. Final. */
+  stop(): void;
+}
+
+/** The shared client for `options.url` (created on first use); pair with releaseClient. */
+export function acquireClient(options?: ProgressClientOptions): ProgressClient;
+export function releaseClient(client: ProgressClient): void;
+/** The shared client of a URL if it exists, without creating one. */
+export function peekClient(url?: string): ProgressClient | undefined;
+/** Stop every shared client (page teardown, tests). */
+export function stopAllClients(): void;
+/** ws(s):// form of a hub URL (http -> ws, https -> wss, trailing slashes dropped). */
+export function normalizeServerUrl(url?: string): string;
+
+export interface LoadWasmOptions {
+  /** The default export of progress_wasm.js when a bundler imports it. */
+  factory?: (settings: object) => Promise<WasmModule>;
+  /** Where progress_wasm.js is (default: ../dist/progress_wasm.js next to this package's src/). */
+  moduleUrl?: string | URL;
+  /** The .wasm bytes; required under Node (the module is built for browsers). */
+  wasmBinary?: Uint8Array;
+  /** Emscripten's hook to find progress_wasm.wasm elsewhere (CDN). */
+  locateFile?: (path: string, prefix: string) => string;
+}
+
+/** The loaded wasm module (raw embind API; use WasmSession / ProgressClient instead). */
+export interface WasmModule {
+  Session: new (configJson: string) => object;
+  HEAPU8: Uint8Array;
+  _isValidProcessId(id: string): boolean;
+  _decodeServerFrame(text: string): string;
+  /** Bytes allocated by the wasm heap's malloc (leak tests). */
+  _heapInUse(): number;
+}
+
+/** Loads the wasm core once per page; later calls return the same module. */
+export function loadWasm(options?: LoadWasmOptions): Promise<WasmModule>;
+
+/** A C++ failure inside the wasm core (protocol errors arrive as events instead). */
+export class ProgressWasmError extends Error {}
+
+export type SessionAction =
+  | { connect: { url: string; generation: number } }
+  | { send: string; generation: number }
+  | { close: { code: number; reason: string; generation: number } }
+  | { set_timer: number | null };
+
+export type SessionEvent = { state: SessionState } | { progress: ProcessView } | { error: ProtocolError };
+
+/** The session itself, one call per input; for hosts other than ProgressClient (and tests). */
+export class WasmSession {
+  /** `config` uses the C++ ClientConfig names: url, backoff_min_ms, heartbeat_ms, seed, ... */
+  constructor(module: WasmModule, config: Record<string, string | number>);
+  start(now: number): void;
+  subscribe(processId: string, now: number): void;
+  unsubscribe(processId: string, now: number): void;
+  reconnect(now: number): void;
+  stop(now: number): void;
+  onOpen(generation: number, now: number): void;
+  onText(generation: number, text: string, now: number): void;
+  onClose(generation: number, code: number, reason: string, now: number): void;
+  onError(generation: number, now: number): void;
+  onTimer(now: number): void;
+  onOnline(now: number): void;
+  onOffline(now: number): void;
+  onVisible(now: number): void;
+  onHidden(now: number): void;
+  /** Everything queued since the last poll; carry out the actions in order. */
+  poll(): { actions: SessionAction[]; events: SessionEvent[] };
+  /** When the session wants onTimer, or null. */
+  timeout(): number | null;
+  state(): SessionState;
+  view(processId: string): ProcessView | null;
+  processIds(): string[];
+  /** Free the C++ object (the wasm heap is not garbage-collected). */
+  delete(): void;
+  readonly deleted: boolean;
+}
+
+export function isValidProcessId(module: WasmModule, processId: unknown): boolean;
+export function decodeServerFrame(module: WasmModule, text: string):
+  { frame: Record<string, unknown> } | { error: ProtocolError };
+
+/** What a progress UI shows (also what useUploadProgress returns). */
+export interface ProgressSummary {
+  /** Process state, or `waiting` (nothing heard yet), `pending` (job not started), `error` (cannot watch). */
+  state: ProcessState | 'waiting' | 'error';
+  stage: string;
+  percent: number;
+  message: string;
+  /** Milliseconds left, or null when not estimable yet. */
+  eta: number | null;
+  /** Readable error text: the job's error, or why the process cannot be watched. */
+  error: string | null;
+  connected: boolean;
+  connection: SessionState;
+  stages: StageSpan[];
+  result: unknown;
+  view: ProcessView | null;
+}
+
+export function summarize(view: ProcessView | undefined, connection: SessionState): ProgressSummary;
+/** "text_extraction" -> "Text extraction" */
+export function stageLabel(stage: string): string;
+/** Milliseconds as "0.4 s", "12 s", "1 min 5 s". */
+export function formatDuration(ms: number | null | undefined): string;
