@@ -1,0 +1,173 @@
+// The server's pure pieces, without sockets: hashing, multipart parsing, path resolution, SSE
+// formatting, option parsing and the document analysis.
+#include <fstream>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "config.hpp"
+#include "document_analysis.hpp"
+#include "multipart.hpp"
+#include "sha256.hpp"
+#include "sse_session.hpp"
+#include "static_files.hpp"
+
+namespace progress::server {
+namespace {
+
+std::string hash(std::string_view text) {
+  sha256 h;
+  h.update(text);
+  return h.finish_hex();
+}
+
+TEST(Sha256, MatchesTheFipsVectors) {
+  EXPECT_EQ(hash(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hash("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  sha256 pieces;  // fed in uneven pieces across block boundaries
+  const std::string million(1'000'000, 'a');
+  for (std::size_t pos = 0; pos < million.size(); pos += 997) pieces.update(std::string_view(million).substr(pos, 997));
+  EXPECT_EQ(pieces.finish_hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Multipart, FindsFieldsAndFile) {
+  const std::string body =
+      "preamble\r\n--XX\r\nContent-Disposition: form-data; name=\"process_id\"\r\n\r\nabc-1\r\n"
+      "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a;b.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+      "line 1\r\nline 2\r\n--XX--\r\n";
+  ASSERT_EQ(multipart_boundary("multipart/form-data; boundary=XX"), "XX");
+  ASSERT_EQ(multipart_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"XX\""), "XX");
+  EXPECT_FALSE(multipart_boundary("application/json").has_value());
+  const auto form = parse_multipart(body, "XX");
+  ASSERT_TRUE(form.error.empty()) << form.error;
+  ASSERT_EQ(form.parts.size(), 2u);
+  EXPECT_EQ(form.parts[0].name, "process_id");
+  EXPECT_EQ(form.parts[0].data, "abc-1");
+  EXPECT_EQ(form.parts[1].name, "file");
+  EXPECT_EQ(form.parts[1].filename, "a;b.txt");
+  EXPECT_EQ(form.parts[1].data, "line 1\r\nline 2");
+}
+
+TEST(Multipart, RejectsBrokenBodies) {
+  EXPECT_FALSE(parse_multipart("no boundary here", "XX").error.empty());
+  EXPECT_FALSE(parse_multipart("--XX\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nunterminated", "XX").error.empty());
+  EXPECT_FALSE(parse_multipart("--XX\r\nX-Other: 1\r\n\r\ndata\r\n--XX--", "XX").error.empty());
+  EXPECT_FALSE(parse_multipart("--XX--", "").error.empty());
+}
+
+TEST(StaticFiles, ResolvesInsideTheRootOnly) {
+  const std::filesystem::path root = "/srv/web";
+  EXPECT_EQ(resolve_static_path(root, "/"), root / "index.html");
+  EXPECT_EQ(resolve_static_path(root, "/pkg/app.js"), root / "pkg" / "app.js");
+  EXPECT_EQ(resolve_static_path(root, "/a%20b.txt"), root / "a b.txt");
+  for (const char* bad : {"/../etc/passwd", "/%2e%2e/x", "/a/..%2f..%2fx", "/a\\..\\x", "/%00", "/%zz", "relative"}) {
+    EXPECT_FALSE(resolve_static_path(root, bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(resolve_static_path({}, "/index.html").has_value());
+  EXPECT_EQ(mime_type("/x/app.WASM"), "application/wasm");
+  EXPECT_EQ(mime_type("/x/index.html"), "text/html; charset=utf-8");
+  EXPECT_EQ(mime_type("/x.d/noext"), "application/octet-stream");
+}
+
+TEST(ServerSentEvents, FramesGetIdsAndPingsBecomeComments) {
+  EXPECT_EQ(format_sse_event(R"({"type":"progress","epoch":"ab12cd34","seq":7,"percent":5})"),
+            "id: ab12cd34:7\ndata: {\"type\":\"progress\",\"epoch\":\"ab12cd34\",\"seq\":7,\"percent\":5}\n\n");
+  EXPECT_EQ(format_sse_event(R"({"type":"pending","process_id":"x"})"),
+            "data: {\"type\":\"pending\",\"process_id\":\"x\"}\n\n");
+  EXPECT_EQ(format_sse_event(R"({"type":"ping","ts":42})"), ": ping 42\n\n");
+  Target target;
+  apply_last_event_id(target, "ab12cd34:7");
+  EXPECT_EQ(target.after_seq, 7u);
+  EXPECT_EQ(target.epoch, "ab12cd34");
+  Target untouched;
+  apply_last_event_id(untouched, "garbage");
+  EXPECT_FALSE(untouched.after_seq.has_value());
+}
+
+TEST(Config, FlagsOverrideEnvironmentWhichOverridesDefaults) {
+  const std::map<std::string, std::string> env = {{"PROGRESS_LISTEN", "0.0.0.0:9000"}, {"PROGRESS_HISTORY", "32"}};
+  const auto lookup = [&](const char* name) -> std::optional<std::string> {
+    const auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  const auto parsed = parse_config({"--history", "64", "--heartbeat-ms=5000"}, lookup);
+  ASSERT_TRUE(parsed.config) << parsed.error;
+  EXPECT_EQ(parsed.config->listen_host, "0.0.0.0");
+  EXPECT_EQ(parsed.config->listen_port, 9000);
+  EXPECT_EQ(parsed.config->hub.history, 64u);
+  EXPECT_EQ(parsed.config->hub.heartbeat_ms, 5000);
+  const auto none = [](const char*) -> std::optional<std::string> { return std::nullopt; };
+  EXPECT_FALSE(parse_config({"--listen", "nope"}, none).error.empty());
+  EXPECT_FALSE(parse_config({"--history"}, none).error.empty());
+  EXPECT_FALSE(parse_config({"--bogus", "1"}, none).error.empty());
+  EXPECT_FALSE(parse_config({"--log-level", "loud"}, none).error.empty());
+  EXPECT_TRUE(parse_config({"--help"}, none).show_help);
+}
+
+class DocumentAnalysis : public ::testing::Test {
+ protected:
+  std::filesystem::path write(const std::string& bytes) {
+    path_ = std::filesystem::temp_directory_path() /
+            ("progress-analysis-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::ofstream(path_, std::ios::binary) << bytes;
+    return path_;
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  job_outcome run(const std::string& bytes) {
+    updates_.clear();
+    return analyse_document(write(bytes), [this](job_update u) { updates_.push_back(std::move(u)); }, stop_);
+  }
+
+  std::filesystem::path path_;
+  std::vector<job_update> updates_;
+  std::atomic<bool> stop_{false};
+};
+
+TEST_F(DocumentAnalysis, CountsLinesWordsAndTopWordsWithUtf8) {
+  const auto outcome = run("Der Bär läuft.\nthe bear runs, the end\n\nBär!");
+  ASSERT_TRUE(outcome.completed) << outcome.value;
+  EXPECT_EQ(outcome.value["lines"], 3);
+  EXPECT_EQ(outcome.value["words"], 9);
+  EXPECT_EQ(outcome.value["top_words"][0], (Json{{"word", "bär"}, {"count", 2}}));
+  EXPECT_EQ(outcome.value["top_words"][1], (Json{{"word", "the"}, {"count", 2}}));
+}
+
+TEST_F(DocumentAnalysis, ProgressFollowsTheBytesInStageOrder) {
+  std::string big;
+  while (big.size() < 1'000'000) big += "some words on a line\n";
+  ASSERT_TRUE(run(big).completed);
+  ASSERT_GT(updates_.size(), 20u);
+  EXPECT_LE(updates_.size(), 110u);  // throttled to whole-percent steps
+  EXPECT_EQ(updates_.front().stage, kStageReceived);
+  double last = -1;
+  std::vector<std::string> stages;
+  for (const auto& u : updates_) {
+    EXPECT_GE(u.percent, last);
+    last = u.percent;
+    if (stages.empty() || stages.back() != u.stage) stages.push_back(u.stage);
+  }
+  EXPECT_EQ(stages, (std::vector<std::string>{kStageReceived, kStageChecksum, kStageTextExtraction, kStageAnalysis}));
+  EXPECT_LT(last, 100);  // 100 belongs to the completed event
+}
+
+TEST_F(DocumentAnalysis, BinaryInputFailsAsUnreadable) {
+  std::string binary;
+  for (int i = 0; i < 50'000; ++i) binary += static_cast<char>((i * 7919 + i / 3) % 256);
+  const auto outcome = run(binary);
+  EXPECT_FALSE(outcome.completed);
+  EXPECT_EQ(outcome.value["code"], "unreadable");
+}
+
+TEST_F(DocumentAnalysis, InvalidUtf8EndsTextRuns) {
+  // An overlong encoding and a lone continuation byte are not text; the words around them are.
+  const auto outcome = run(std::string("alpha beta\xC0\xAFgamma delta\x80omega words here\n"));
+  ASSERT_TRUE(outcome.completed) << outcome.value;
+  EXPECT_EQ(outcome.value["words"], 7);
+}
+
+}  // namespace
+}  // namespace progress::server

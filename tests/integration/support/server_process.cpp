@@ -1,0 +1,140 @@
+#include "support/server_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace progress::test {
+namespace {
+
+// Reads one line from `fd` within `guard`.
+std::string read_line(int fd, std::chrono::milliseconds guard) {
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + guard;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw std::runtime_error("no `listening on` line from progress-hub");
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char c = 0;
+    const auto n = ::read(fd, &c, 1);
+    if (n <= 0) throw std::runtime_error("progress-hub closed stdout before listening (output: " + line + ")");
+    if (c == '\n') return line;
+    line += c;
+  }
+}
+
+pid_t spawn(const std::string& binary, const std::vector<std::string>& args, int stdout_fd, int stderr_fd) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(stdout_fd, STDOUT_FILENO);
+    if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(binary.c_str(), argv.data());
+    std::_Exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+temp_dir::temp_dir() {
+  std::string pattern = "/tmp/progress-it-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+exit_status wait_for_exit(pid_t pid, std::chrono::milliseconds guard) {
+  exit_status out;
+  const auto deadline = std::chrono::steady_clock::now() + guard;
+  while (true) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      out.exited = WIFEXITED(status);
+      out.code = out.exited ? WEXITSTATUS(status) : -WTERMSIG(status);
+      return out;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return out;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+exit_status run_program(const std::string& binary, const std::vector<std::string>& args,
+                        std::chrono::milliseconds guard) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = spawn(binary, args, fds[1], -1);
+  ::close(fds[1]);
+  // Drain stdout while waiting so a chatty child never blocks on a full pipe.
+  std::string output;
+  const auto deadline = std::chrono::steady_clock::now() + guard;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (::poll(&p, 1, 50) > 0) {
+      char buf[4096];
+      const auto n = ::read(fds[0], buf, sizeof buf);
+      if (n <= 0) break;
+      output.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fds[0]);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  auto status = wait_for_exit(pid, std::max(left, std::chrono::milliseconds(100)));
+  status.output = std::move(output);
+  return status;
+}
+
+server_process::server_process(std::vector<std::string> extra_args) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_.path().string(),
+                                   "--log-level", "warn"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = spawn(PROGRESS_HUB_BINARY, args, fds[1], -1);
+  ::close(fds[1]);
+  stdout_fd_ = fds[0];
+  const std::string line = read_line(stdout_fd_, std::chrono::seconds(30));
+  const auto colon = line.rfind(':');
+  if (line.rfind("listening on ", 0) != 0 || colon == std::string::npos) {
+    throw std::runtime_error("unexpected first line from progress-hub: " + line);
+  }
+  port_ = static_cast<unsigned short>(std::stoi(line.substr(colon + 1)));
+}
+
+server_process::~server_process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+exit_status server_process::terminate(std::chrono::milliseconds guard) {
+  ::kill(pid_, SIGTERM);
+  auto status = wait_for_exit(pid_, guard);
+  pid_ = -1;
+  return status;
+}
+
+}  // namespace progress::test
