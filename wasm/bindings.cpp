@@ -74,7 +74,9 @@ Json view_json(const progress::ProcessView& view) {
               {"stages", std::move(stages)}};
   if (view.result) out["result"] = *view.result;
   if (view.error) out["error"] = *view.error;
-  if (view.failure) out["failure"] = error_json(*view.failure);
+  if (view.failure) {
+    out["failure"] = {{"code", progress::to_string(view.failure->code)}, {"message", view.failure->message}};
+  }
   if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
   return out;
 }

@@ -36,6 +36,10 @@ const CALLS = {
   stop: (s, step, now) => s.stop(now),
 };
 
+// The keys a step may carry (as the native runner): a typo must fail, not be skipped silently.
+const STEP_KEYS = new Set(['at', 'do', 'process_id', 'generation', 'text', 'frame', 'code', 'reason', 'actions',
+  'events', 'state', 'timeout', 'note']);
+
 function runCase(module, vcase) {
   const session = new WasmSession(module, { url: 'ws://hub.test', ...vcase.config });
   const matcher = new JsonMatcher();
@@ -43,6 +47,7 @@ function runCase(module, vcase) {
   try {
     vcase.steps.forEach((step, index) => {
       const where = `${vcase.id} step ${index} (${step.do})`;
+      for (const key of Object.keys(step)) expect(STEP_KEYS.has(key), `${where}: unknown key ${key}`).toBe(true);
       if (step.at !== undefined) now = step.at;
       const call = CALLS[step.do];
       if (!call) throw new Error(`${where}: unknown step ${step.do}`);
