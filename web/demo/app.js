@@ -12,13 +12,24 @@ const client = acquireClient({ url: serverUrl });
 
 const $ = (id) => document.getElementById(id);
 const CONNECTION_TEXT = {
-  idle: 'Not connected', connecting: 'Connecting…', open: 'Connecting…', live: 'Live',
-  reconnecting: 'Reconnecting…', suspended: 'Offline, retrying', done: 'Idle (job finished)',
-  failed: 'Not connected', stopped: 'Stopped',
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  open: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  suspended: 'Offline, retrying',
+  done: 'Idle (job finished)',
+  failed: 'Not connected',
+  stopped: 'Stopped',
 };
 const STATE_TEXT = {
-  waiting: 'waiting for the server', pending: 'waiting for the job to start', running: 'running',
-  completed: 'completed', failed: 'failed', cancelled: 'cancelled', error: 'cannot follow',
+  waiting: 'waiting for the server',
+  pending: 'waiting for the job to start',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  error: 'cannot follow',
 };
 
 // Every view the page received, kept for inspection (the end-to-end tests read it to check that
@@ -26,7 +37,7 @@ const STATE_TEXT = {
 const history = [];
 window.progressDemo = { client, history };
 
-let current = null;  // {processId, unwatch}
+let current = null; // {processId, unwatch}
 
 function follow(processId) {
   if (current?.processId === processId) return;
@@ -45,14 +56,15 @@ function follow(processId) {
 function newProcessId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const parts = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)];
+  const uuid = parts.join('-');
   return `auto_proc_${uuid}_${Math.floor(Date.now() / 1000)}`;
 }
 
 async function upload(file) {
   $('upload-error').hidden = true;
   const processId = newProcessId();
-  follow(processId);  // subscribe first: the first event of the job is never missed
+  follow(processId); // subscribe first: the first event of the job is never missed
   const body = new FormData();
   body.append('file', file);
   try {
@@ -79,17 +91,19 @@ async function upload(file) {
 
 function renderStages(stages, now) {
   const list = $('stages');
-  list.replaceChildren(...stages.map((span) => {
-    const item = document.createElement('li');
-    item.dataset.stage = span.name;
-    item.dataset.open = span.ended_at === undefined ? 'true' : 'false';
-    item.textContent = stageLabel(span.name);
-    const duration = document.createElement('span');
-    duration.className = 'duration';
-    duration.textContent = formatDuration((span.ended_at ?? now) - span.started_at);
-    item.append(duration);
-    return item;
-  }));
+  list.replaceChildren(
+    ...stages.map((span) => {
+      const item = document.createElement('li');
+      item.dataset.stage = span.name;
+      item.dataset.open = span.ended_at === undefined ? 'true' : 'false';
+      item.textContent = stageLabel(span.name);
+      const duration = document.createElement('span');
+      duration.className = 'duration';
+      duration.textContent = formatDuration((span.ended_at ?? now) - span.started_at);
+      item.append(duration);
+      return item;
+    }),
+  );
 }
 
 function render() {
@@ -119,8 +133,15 @@ function render() {
 
 client.on('progress', (view) => {
   if (view.process_id !== current?.processId) return;
-  history.push({ seq: view.seq, epoch: view.epoch, state: view.state, stage: view.stage, percent: view.percent,
-    status: view.status, stages: view.stages.map((s) => s.name) });
+  history.push({
+    seq: view.seq,
+    epoch: view.epoch,
+    state: view.state,
+    stage: view.stage,
+    percent: view.percent,
+    status: view.status,
+    stages: view.stages.map((s) => s.name),
+  });
   render();
 });
 client.on('state', render);

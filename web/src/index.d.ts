@@ -2,7 +2,7 @@
 
 /** Connection state of the shared session. */
 export type SessionState =
-  | 'idle' | 'connecting' | 'open' | 'live' | 'reconnecting' | 'suspended' | 'done' | 'failed' | 'stopped';
+  'idle' | 'connecting' | 'open' | 'live' | 'reconnecting' | 'suspended' | 'done' | 'failed' | 'stopped';
 
 /** Lifecycle state of a process on the server. */
 export type ProcessState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -11,8 +11,16 @@ export type ProcessState = 'pending' | 'running' | 'completed' | 'failed' | 'can
 export type WatchStatus = 'waiting' | 'pending' | 'active' | 'done' | 'failed';
 
 export type ErrorCode =
-  | 'invalid_process_id' | 'bad_frame' | 'unknown_type' | 'not_found' | 'unauthorized' | 'rate_limited'
-  | 'too_large' | 'process_finished' | 'invalid_update' | 'unavailable';
+  | 'invalid_process_id'
+  | 'bad_frame'
+  | 'unknown_type'
+  | 'not_found'
+  | 'unauthorized'
+  | 'rate_limited'
+  | 'too_large'
+  | 'process_finished'
+  | 'invalid_update'
+  | 'unavailable';
 
 export interface ProtocolError {
   code: ErrorCode | 'internal';
@@ -201,8 +209,10 @@ export class WasmSession {
 }
 
 export function isValidProcessId(module: WasmModule, processId: unknown): boolean;
-export function decodeServerFrame(module: WasmModule, text: string):
-  { frame: Record<string, unknown> } | { error: ProtocolError };
+export function decodeServerFrame(
+  module: WasmModule,
+  text: string,
+): { frame: Record<string, unknown> } | { error: ProtocolError };
 
 /** What a progress UI shows (also what useUploadProgress returns). */
 export interface ProgressSummary {

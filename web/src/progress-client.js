@@ -57,12 +57,12 @@ export class ProgressClient {
     this.WebSocket_ = options.WebSocket ?? globalThis.WebSocket;
     this.window_ = options.window ?? globalThis.window;
     this.state_ = 'idle';
-    this.views_ = new Map();      // process id -> latest view (a new object per change)
-    this.watchers_ = new Map();   // process id -> count of watch() holders
-    this.lingering_ = new Map();  // process id -> timer of a delayed unsubscribe
-    this.sockets_ = new Map();    // generation -> WebSocket
-    this.listeners_ = new Map();  // event name -> Set of callbacks
-    this.waiters_ = new Map();    // process id -> [{resolve, reject}]
+    this.views_ = new Map(); // process id -> latest view (a new object per change)
+    this.watchers_ = new Map(); // process id -> count of watch() holders
+    this.lingering_ = new Map(); // process id -> timer of a delayed unsubscribe
+    this.sockets_ = new Map(); // generation -> WebSocket
+    this.listeners_ = new Map(); // event name -> Set of callbacks
+    this.waiters_ = new Map(); // process id -> [{resolve, reject}]
     this.timer_ = null;
     this.session_ = null;
     this.stopped_ = false;
@@ -77,13 +77,19 @@ export class ProgressClient {
   }
 
   /** Session state: idle, connecting, open, live, reconnecting, suspended, done, failed, stopped. */
-  get state() { return this.state_; }
+  get state() {
+    return this.state_;
+  }
 
   /** True while the socket is up and the server's hello arrived. */
-  get connected() { return this.state_ === 'live'; }
+  get connected() {
+    return this.state_ === 'live';
+  }
 
   /** The latest view of a watched process (the same object until it changes), or undefined. */
-  view(processId) { return this.views_.get(processId); }
+  view(processId) {
+    return this.views_.get(processId);
+  }
 
   /**
    * Subscribe to `state` (string), `progress` (view) or `error` ({code, message, process_id?}).
@@ -127,15 +133,23 @@ export class ProgressClient {
       const unwatch = this.watch(processId);
       const list = this.waiters_.get(processId) ?? [];
       list.push({
-        resolve: (v) => { unwatch(); resolve(v); },
-        reject: (e) => { unwatch(); reject(e); },
+        resolve: (v) => {
+          unwatch();
+          resolve(v);
+        },
+        reject: (e) => {
+          unwatch();
+          reject(e);
+        },
       });
       this.waiters_.set(processId, list);
     });
   }
 
   /** Reconnect now with the backoff reset (also from `suspended` and `failed`). */
-  reconnect() { this.input_((s, now) => s.reconnect(now)); }
+  reconnect() {
+    this.input_((s, now) => s.reconnect(now));
+  }
 
   /** Count one more user of a shared client (see registry.js). */
   retain() {
@@ -173,7 +187,8 @@ export class ProgressClient {
     for (const [generation, socket] of this.sockets_) this.closeSocket_(generation, socket, 1000, 'stopped');
     this.detachWindow_();
     this.setState_('stopped');
-    for (const list of this.waiters_.values()) for (const w of list) w.reject(new Error('progress-hub: client stopped'));
+    for (const list of this.waiters_.values())
+      for (const w of list) w.reject(new Error('progress-hub: client stopped'));
     this.waiters_.clear();
     this.emit_('stopped', undefined);
     this.listeners_.clear();
@@ -198,7 +213,10 @@ export class ProgressClient {
   }
 
   fail_(error) {
-    this.emit_('error', { code: 'unavailable', message: `progress-hub: cannot load the wasm core: ${error.message}` });
+    this.emit_('error', {
+      code: 'unavailable',
+      message: `progress-hub: cannot load the wasm core: ${error.message}`,
+    });
     this.setState_('failed');
   }
 
@@ -210,16 +228,19 @@ export class ProgressClient {
     }
     this.watchers_.delete(processId);
     if (this.stopped_) return;
-    this.lingering_.set(processId, setTimeout(() => {
-      this.lingering_.delete(processId);
-      this.views_.delete(processId);
-      this.input_((s, now) => s.unsubscribe(processId, now));
-    }, this.lingerMs_));
+    this.lingering_.set(
+      processId,
+      setTimeout(() => {
+        this.lingering_.delete(processId);
+        this.views_.delete(processId);
+        this.input_((s, now) => s.unsubscribe(processId, now));
+      }, this.lingerMs_),
+    );
   }
 
   // Every input to the session goes through here: call, then carry out what it asks for.
   input_(call) {
-    if (!this.session_) return;  // before the module loaded: attach_ replays watches
+    if (!this.session_) return; // before the module loaded: attach_ replays watches
     try {
       call(this.session_, Date.now());
       this.drain_();
@@ -310,10 +331,13 @@ export class ProgressClient {
     if (this.timer_ !== null) clearTimeout(this.timer_);
     this.timer_ = null;
     if (at === null || at === undefined || this.stopped_) return;
-    this.timer_ = setTimeout(() => {
-      this.timer_ = null;
-      this.input_((s, now) => s.onTimer(now));
-    }, Math.max(0, at - Date.now()));
+    this.timer_ = setTimeout(
+      () => {
+        this.timer_ = null;
+        this.input_((s, now) => s.onTimer(now));
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   setState_(state) {
@@ -330,7 +354,9 @@ export class ProgressClient {
         callback(value);
       } catch (error) {
         // One broken subscriber must not stop the others or the session.
-        queueMicrotask(() => { throw error; });
+        queueMicrotask(() => {
+          throw error;
+        });
       }
     }
   }
@@ -351,8 +377,12 @@ export class ProgressClient {
 
   windowEvent_(event) {
     switch (event.type) {
-      case 'online': this.input_((s, now) => s.onOnline(now)); break;
-      case 'offline': this.input_((s, now) => s.onOffline(now)); break;
+      case 'online':
+        this.input_((s, now) => s.onOnline(now));
+        break;
+      case 'offline':
+        this.input_((s, now) => s.onOffline(now));
+        break;
       case 'visibilitychange':
         if (this.window_.document.visibilityState === 'hidden') this.input_((s, now) => s.onHidden(now));
         else this.input_((s, now) => s.onVisible(now));
@@ -361,7 +391,8 @@ export class ProgressClient {
         // Restored from the back/forward cache: the old socket is gone, start over at once.
         if (event.persisted) this.input_((s, now) => s.reconnect(now));
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }

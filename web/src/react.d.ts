@@ -5,7 +5,10 @@ import type { ProgressClientOptions, ProgressSummary } from './index.js';
  * one client and socket; unmounting lingers ~3 s so StrictMode and route changes do not reconnect.
  * An empty `processId` watches nothing.
  */
-export function useUploadProgress(processId: string | null | undefined, options?: ProgressClientOptions): ProgressSummary;
+export function useUploadProgress(
+  processId: string | null | undefined,
+  options?: ProgressClientOptions,
+): ProgressSummary;
 
 export interface UploadProgressProps {
   processId: string | null | undefined;

@@ -21,22 +21,25 @@ export function useUploadProgress(processId, options = {}) {
   optionsRef.current = options;
   const cache = React.useRef(null);
 
-  const subscribe = React.useCallback((onChange) => {
-    if (!processId) return () => {};
-    const client = acquireClient(optionsRef.current);
-    const unwatch = client.watch(processId);
-    const offProgress = client.on('progress', (view) => {
-      if (view.process_id === processId) onChange();
-    });
-    const offState = client.on('state', onChange);
-    onChange();  // the view may have arrived between render and subscribe
-    return () => {
-      offProgress();
-      offState();
-      unwatch();
-      releaseClient(client);
-    };
-  }, [processId, url]);
+  const subscribe = React.useCallback(
+    (onChange) => {
+      if (!processId) return () => {};
+      const client = acquireClient(optionsRef.current);
+      const unwatch = client.watch(processId);
+      const offProgress = client.on('progress', (view) => {
+        if (view.process_id === processId) onChange();
+      });
+      const offState = client.on('state', onChange);
+      onChange(); // the view may have arrived between render and subscribe
+      return () => {
+        offProgress();
+        offState();
+        unwatch();
+        releaseClient(client);
+      };
+    },
+    [processId, url],
+  );
 
   const getSnapshot = () => {
     if (!processId) return IDLE;
@@ -44,7 +47,8 @@ export function useUploadProgress(processId, options = {}) {
     const view = client?.view(processId);
     const connection = client?.state ?? 'idle';
     const last = cache.current;
-    if (last && last.view === view && last.connection === connection && last.processId === processId) return last.value;
+    if (last && last.view === view && last.connection === connection && last.processId === processId)
+      return last.value;
     const value = summarize(view, connection);
     cache.current = { view, connection, processId, value };
     return value;
@@ -87,35 +91,54 @@ export function UploadProgress({ processId, url, options, className, onDone }) {
   React.useEffect(() => {
     if (terminal) onDoneRef.current?.(progress);
     // Once per process reaching its end, not per render.
-  }, [terminal, processId]);  // eslint-disable-line react-hooks/exhaustive-deps
+  }, [terminal, processId]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const percent = Math.round(progress.percent * 10) / 10;
   const title = stageLabel(progress.stage) || STATE_TEXT[progress.state] || '';
-  return h('div', {
-    className: ['progress-hub', className].filter(Boolean).join(' '),
-    'data-state': progress.state,
-    'data-connection': progress.connection,
-  },
-  h('div', { className: 'progress-hub__header' },
-    h('span', { className: 'progress-hub__stage' }, title),
-    h('span', {
-      className: 'progress-hub__connection',
-      'data-connected': progress.connected ? 'true' : 'false',
-      title: `connection: ${progress.connection}`,
-    }, CONNECTION_TEXT[progress.connection] ?? progress.connection)),
-  h('div', {
-    className: 'progress-hub__bar',
-    role: 'progressbar',
-    'aria-valuemin': 0,
-    'aria-valuemax': 100,
-    'aria-valuenow': percent,
-  }, h('div', { className: 'progress-hub__fill', style: { width: `${percent}%` } })),
-  h('div', { className: 'progress-hub__status' },
-    h('span', { className: 'progress-hub__percent' }, `${percent}%`),
-    progress.message ? h('span', { className: 'progress-hub__message' }, progress.message) : null,
-    progress.eta !== null && !terminal
-      ? h('span', { className: 'progress-hub__eta' }, `about ${formatDuration(progress.eta)} left`)
-      : null,
-    terminal && progress.state !== 'error' ? h('span', { className: 'progress-hub__final' }, STATE_TEXT[progress.state]) : null),
-  progress.error ? h('div', { className: 'progress-hub__error', role: 'alert' }, progress.error) : null);
+  return h(
+    'div',
+    {
+      className: ['progress-hub', className].filter(Boolean).join(' '),
+      'data-state': progress.state,
+      'data-connection': progress.connection,
+    },
+    h(
+      'div',
+      { className: 'progress-hub__header' },
+      h('span', { className: 'progress-hub__stage' }, title),
+      h(
+        'span',
+        {
+          className: 'progress-hub__connection',
+          'data-connected': progress.connected ? 'true' : 'false',
+          title: `connection: ${progress.connection}`,
+        },
+        CONNECTION_TEXT[progress.connection] ?? progress.connection,
+      ),
+    ),
+    h(
+      'div',
+      {
+        className: 'progress-hub__bar',
+        role: 'progressbar',
+        'aria-valuemin': 0,
+        'aria-valuemax': 100,
+        'aria-valuenow': percent,
+      },
+      h('div', { className: 'progress-hub__fill', style: { width: `${percent}%` } }),
+    ),
+    h(
+      'div',
+      { className: 'progress-hub__status' },
+      h('span', { className: 'progress-hub__percent' }, `${percent}%`),
+      progress.message ? h('span', { className: 'progress-hub__message' }, progress.message) : null,
+      progress.eta !== null && !terminal
+        ? h('span', { className: 'progress-hub__eta' }, `about ${formatDuration(progress.eta)} left`)
+        : null,
+      terminal && progress.state !== 'error'
+        ? h('span', { className: 'progress-hub__final' }, STATE_TEXT[progress.state])
+        : null,
+    ),
+    progress.error ? h('div', { className: 'progress-hub__error', role: 'alert' }, progress.error) : null,
+  );
 }

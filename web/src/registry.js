@@ -3,7 +3,7 @@
 // ProgressClient.release) so StrictMode's double mount or a route change does not reconnect.
 import { normalizeServerUrl, ProgressClient } from './progress-client.js';
 
-const clients = new Map();  // normalized URL -> ProgressClient
+const clients = new Map(); // normalized URL -> ProgressClient
 
 /**
  * @param {import('./index.js').ProgressClientOptions} [options] the first acquirer's options

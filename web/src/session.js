@@ -28,20 +28,48 @@ export class WasmSession {
     }
   }
 
-  start(now) { check(this.raw_._start(now)); }
-  subscribe(processId, now) { check(this.raw_._subscribe(processId, now)); }
-  unsubscribe(processId, now) { check(this.raw_._unsubscribe(processId, now)); }
-  reconnect(now) { check(this.raw_._reconnect(now)); }
-  stop(now) { check(this.raw_._stop(now)); }
-  onOpen(generation, now) { check(this.raw_._onOpen(generation, now)); }
-  onText(generation, text, now) { check(this.raw_._onText(generation, text, now)); }
-  onClose(generation, code, reason, now) { check(this.raw_._onClose(generation, code, reason, now)); }
-  onError(generation, now) { check(this.raw_._onError(generation, now)); }
-  onTimer(now) { check(this.raw_._onTimer(now)); }
-  onOnline(now) { check(this.raw_._onOnline(now)); }
-  onOffline(now) { check(this.raw_._onOffline(now)); }
-  onVisible(now) { check(this.raw_._onVisible(now)); }
-  onHidden(now) { check(this.raw_._onHidden(now)); }
+  start(now) {
+    check(this.raw_._start(now));
+  }
+  subscribe(processId, now) {
+    check(this.raw_._subscribe(processId, now));
+  }
+  unsubscribe(processId, now) {
+    check(this.raw_._unsubscribe(processId, now));
+  }
+  reconnect(now) {
+    check(this.raw_._reconnect(now));
+  }
+  stop(now) {
+    check(this.raw_._stop(now));
+  }
+  onOpen(generation, now) {
+    check(this.raw_._onOpen(generation, now));
+  }
+  onText(generation, text, now) {
+    check(this.raw_._onText(generation, text, now));
+  }
+  onClose(generation, code, reason, now) {
+    check(this.raw_._onClose(generation, code, reason, now));
+  }
+  onError(generation, now) {
+    check(this.raw_._onError(generation, now));
+  }
+  onTimer(now) {
+    check(this.raw_._onTimer(now));
+  }
+  onOnline(now) {
+    check(this.raw_._onOnline(now));
+  }
+  onOffline(now) {
+    check(this.raw_._onOffline(now));
+  }
+  onVisible(now) {
+    check(this.raw_._onVisible(now));
+  }
+  onHidden(now) {
+    check(this.raw_._onHidden(now));
+  }
 
   /** @returns {{actions: object[], events: object[]}} everything queued since the last poll */
   poll() {
@@ -56,14 +84,18 @@ export class WasmSession {
     return at < 0 ? null : at;
   }
 
-  state() { return this.raw_._state(); }
+  state() {
+    return this.raw_._state();
+  }
 
   view(processId) {
     const text = this.raw_._view(processId);
     return text ? JSON.parse(text) : null;
   }
 
-  processIds() { return JSON.parse(this.raw_._processIds()); }
+  processIds() {
+    return JSON.parse(this.raw_._processIds());
+  }
 
   /** Frees the C++ object; the wasm heap is not garbage-collected. Idempotent. */
   delete() {
@@ -73,7 +105,9 @@ export class WasmSession {
     }
   }
 
-  get deleted() { return this.raw_ === null; }
+  get deleted() {
+    return this.raw_ === null;
+  }
 }
 
 /** The core's process id rule, so a page can refuse a bad id before anything else happens. */

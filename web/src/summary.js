@@ -11,7 +11,8 @@ export function stageLabel(stage) {
 function errorText(error) {
   if (error === undefined || error === null) return null;
   if (typeof error === 'string') return error;
-  if (typeof error.message === 'string') return error.code ? `${error.message} (${error.code})` : error.message;
+  if (typeof error.message === 'string')
+    return error.code ? `${error.message} (${error.code})` : error.message;
   return JSON.stringify(error);
 }
 
@@ -23,8 +24,19 @@ function errorText(error) {
 export function summarize(view, connection) {
   const connected = connection === 'live';
   if (!view) {
-    return { state: 'waiting', stage: '', percent: 0, message: '', eta: null, error: null, connected, connection,
-      stages: [], result: null, view: null };
+    return {
+      state: 'waiting',
+      stage: '',
+      percent: 0,
+      message: '',
+      eta: null,
+      error: null,
+      connected,
+      connection,
+      stages: [],
+      result: null,
+      view: null,
+    };
   }
   let state = view.state;
   if (view.failure) state = 'error';

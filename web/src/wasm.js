@@ -6,7 +6,7 @@
 let loading = null;
 
 /**
- * @param {{factory?: Function, moduleUrl?: string|URL, wasmBinary?: Uint8Array, locateFile?: Function}} [options]
+ * @param {import('./index.js').LoadWasmOptions} [options]
  * @returns {Promise<object>} the instantiated module (shared by every caller)
  */
 export function loadWasm(options = {}) {
@@ -14,8 +14,13 @@ export function loadWasm(options = {}) {
     loading = (async () => {
       const factory =
         options.factory ??
-        (await import(/* @vite-ignore */ String(options.moduleUrl ?? new URL('../dist/progress_wasm.js', import.meta.url))))
-          .default;
+        (
+          await import(
+            /* @vite-ignore */ String(
+              options.moduleUrl ?? new URL('../dist/progress_wasm.js', import.meta.url),
+            )
+          )
+        ).default;
       const settings = {};
       if (options.wasmBinary) settings.wasmBinary = options.wasmBinary;
       if (options.locateFile) settings.locateFile = options.locateFile;

@@ -25,16 +25,35 @@ const BAD_FRAMES = [
 
 function snapshot(id, seq, percent) {
   return JSON.stringify({
-    type: 'snapshot', process_id: id, epoch: 'abcd0123', seq, state: 'running', stage: 'analysis', percent,
-    message: 'working', data: { pages: 3 }, updated_at: 1000 + seq,
-    stages: [{ name: 'upload_received', started_at: 1000, ended_at: 1001 }, { name: 'analysis', started_at: 1001 }],
+    type: 'snapshot',
+    process_id: id,
+    epoch: 'abcd0123',
+    seq,
+    state: 'running',
+    stage: 'analysis',
+    percent,
+    message: 'working',
+    data: { pages: 3 },
+    updated_at: 1000 + seq,
+    stages: [
+      { name: 'upload_received', started_at: 1000, ended_at: 1001 },
+      { name: 'analysis', started_at: 1001 },
+    ],
   });
 }
 
 function progress(id, seq, percent, state = 'running') {
   return JSON.stringify({
-    type: 'progress', process_id: id, epoch: 'abcd0123', seq, state, stage: 'analysis', percent,
-    message: `step ${seq}`, data: { seq }, ts: 2000 + seq,
+    type: 'progress',
+    process_id: id,
+    epoch: 'abcd0123',
+    seq,
+    state,
+    stage: 'analysis',
+    percent,
+    message: `step ${seq}`,
+    data: { seq },
+    ts: 2000 + seq,
   });
 }
 
@@ -54,7 +73,11 @@ function oneSession(module, round) {
     let gen = generation();
     expect(gen, 'the session connects once something is watched').not.toBeNull();
     session.onOpen(gen, (now += 5));
-    session.onText(gen, JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'test' }), (now += 1));
+    session.onText(
+      gen,
+      JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'test' }),
+      (now += 1),
+    );
     for (const id of ids) session.onText(gen, snapshot(id, 1, 10), (now += 1));
     for (let seq = 2; seq < 12; seq += 1) session.onText(gen, progress(ids[0], seq, 10 + seq), (now += 10));
     for (const bad of BAD_FRAMES) session.onText(gen, bad, (now += 1));
@@ -64,7 +87,11 @@ function oneSession(module, round) {
     session.onTimer((now += 30_000));
     gen = generation() ?? gen;
     session.onOpen(gen, (now += 5));
-    session.onText(gen, JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'test' }), (now += 1));
+    session.onText(
+      gen,
+      JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'test' }),
+      (now += 1),
+    );
     for (const id of ids) session.onText(gen, progress(id, 12, 100, 'completed'), (now += 1));
     session.poll();
     for (const id of ids) session.view(id);
@@ -92,7 +119,11 @@ test('a long-lived session digesting many frames does not grow the heap', async 
   session.subscribe('long-job', now);
   const gen = session.poll().actions.find((a) => a.connect).connect.generation;
   session.onOpen(gen, (now += 1));
-  session.onText(gen, JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'test' }), (now += 1));
+  session.onText(
+    gen,
+    JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'test' }),
+    (now += 1),
+  );
   session.onText(gen, snapshot('long-job', 1, 0), (now += 1));
   let seq = 2;
   const feed = (count) => {

@@ -38,7 +38,7 @@ afterEach(() => {
 });
 
 describe('ProgressClient', () => {
-  test('connects to the multiplexed endpoint, subscribes after hello and resolves done() with the final view', async () => {
+  test('connects to /ws/progress, subscribes after hello, resolves done() with the final view', async () => {
     const c = client();
     const finished = c.done('job-1');
     const socket = await liveSocket(c);
@@ -50,7 +50,14 @@ describe('ProgressClient', () => {
     socket.receive(snapshotFrame('job-1', { seq: 1, percent: 10 }));
     expect(c.view('job-1')).toMatchObject({ status: 'active', percent: 10, stage: 'upload_received' });
     socket.receive(progressFrame('job-1', 2, { stage: 'analysis', percent: 60 }));
-    socket.receive(progressFrame('job-1', 3, { stage: 'analysis', state: 'completed', percent: 100, result: { ok: true } }));
+    socket.receive(
+      progressFrame('job-1', 3, {
+        stage: 'analysis',
+        state: 'completed',
+        percent: 100,
+        result: { ok: true },
+      }),
+    );
 
     const view = await finished;
     expect(view).toMatchObject({ status: 'done', state: 'completed', percent: 100, result: { ok: true } });
@@ -71,7 +78,7 @@ describe('ProgressClient', () => {
 
     first.drop();
     expect(['reconnecting', 'connecting']).toContain(c.state);
-    expect(c.view('job-2').percent).toBe(40);  // the page keeps showing the last state
+    expect(c.view('job-2').percent).toBe(40); // the page keeps showing the last state
     await vi.advanceTimersByTimeAsync(1000);
     const second = FakeWebSocket.last();
     expect(second).not.toBe(first);
@@ -80,7 +87,7 @@ describe('ProgressClient', () => {
     expect(second.sentOfType('subscribe')).toEqual([
       expect.objectContaining({ process_id: 'job-2', after_seq: 4, epoch: 'e0000001' }),
     ]);
-    second.receive(progressFrame('job-2', 4, { percent: 40 }));  // replayed duplicate
+    second.receive(progressFrame('job-2', 4, { percent: 40 })); // replayed duplicate
     second.receive(progressFrame('job-2', 5, { percent: 50 }));
     expect(c.view('job-2')).toMatchObject({ seq: 5, percent: 50 });
     expect(percents).toEqual([50]);
@@ -154,24 +161,29 @@ describe('ProgressClient', () => {
 });
 
 describe('shared clients', () => {
-  test('components on one URL share one client and one socket; the last release stops it after the linger', async () => {
+  test('one URL shares one client and socket; the last release stops it after the linger', async () => {
     const a = acquireClient({ url: 'http://hub.test/', WebSocket: FakeWebSocket, window: null });
     const b = acquireClient({ url: URL_, WebSocket: FakeWebSocket, window: null });
     expect(b).toBe(a);
     a.watch('job-a');
     b.watch('job-b');
     const socket = await liveSocket(a);
-    expect(socket.sentOfType('subscribe').map((f) => f.process_id).sort()).toEqual(['job-a', 'job-b']);
+    expect(
+      socket
+        .sentOfType('subscribe')
+        .map((f) => f.process_id)
+        .sort(),
+    ).toEqual(['job-a', 'job-b']);
     expect(FakeWebSocket.instances).toHaveLength(1);
 
     releaseClient(a);
     await vi.advanceTimersByTimeAsync(5000);
-    expect(a.state).not.toBe('stopped');  // b still holds it
+    expect(a.state).not.toBe('stopped'); // b still holds it
     releaseClient(b);
     await vi.advanceTimersByTimeAsync(2900);
-    expect(a.state).not.toBe('stopped');  // lingering
+    expect(a.state).not.toBe('stopped'); // lingering
     const again = acquireClient({ url: URL_, WebSocket: FakeWebSocket, window: null });
-    expect(again).toBe(a);  // picked up again inside the linger: no reconnect
+    expect(again).toBe(a); // picked up again inside the linger: no reconnect
     releaseClient(again);
     await vi.advanceTimersByTimeAsync(3000);
     expect(a.state).toBe('stopped');

@@ -46,8 +46,10 @@ async function serverSays(socket, frame) {
   await act(async () => socket.receive(frame));
 }
 
-test('StrictMode double mount opens one socket and subscribes once; the component shows live progress', async () => {
-  act(() => root.render(h(StrictMode, null, h(UploadProgress, { processId: 'job-r1', url: URL_, options: OPTIONS }))));
+test('StrictMode double mount: one socket, one subscribe; the component shows live progress', async () => {
+  act(() =>
+    root.render(h(StrictMode, null, h(UploadProgress, { processId: 'job-r1', url: URL_, options: OPTIONS }))),
+  );
   await settle();
   expect(FakeWebSocket.instances).toHaveLength(1);
   const socket = FakeWebSocket.last();
@@ -58,7 +60,10 @@ test('StrictMode double mount opens one socket and subscribes once; the componen
   expect(socket.sentOfType('subscribe')).toEqual([expect.objectContaining({ process_id: 'job-r1' })]);
   expect(container.querySelector('.progress-hub__connection').textContent).toBe('Live');
 
-  await serverSays(socket, snapshotFrame('job-r1', { stage: 'text_extraction', percent: 42, message: 'page 3 of 7' }));
+  await serverSays(
+    socket,
+    snapshotFrame('job-r1', { stage: 'text_extraction', percent: 42, message: 'page 3 of 7' }),
+  );
   const bar = container.querySelector('[role=progressbar]');
   expect(bar.getAttribute('aria-valuenow')).toBe('42');
   expect(container.querySelector('.progress-hub__stage').textContent).toBe('Text extraction');
@@ -76,7 +81,14 @@ test('a failed job shows the server error text and the component reports the end
     socket.hello();
   });
   await serverSays(socket, snapshotFrame('job-r2', { percent: 20 }));
-  await serverSays(socket, progressFrame('job-r2', 2, { state: 'failed', percent: 20, error: { code: 'ocr', message: 'scan unreadable' } }));
+  await serverSays(
+    socket,
+    progressFrame('job-r2', 2, {
+      state: 'failed',
+      percent: 20,
+      error: { code: 'ocr', message: 'scan unreadable' },
+    }),
+  );
   expect(container.querySelector('[role=alert]').textContent).toContain('scan unreadable');
   expect(container.querySelector('.progress-hub').dataset.state).toBe('failed');
   expect(onDone).toHaveBeenCalledTimes(1);
@@ -98,7 +110,14 @@ test('the hook returns the documented fields and unmounting during backoff stops
     socket.hello();
   });
   await serverSays(socket, snapshotFrame('job-r3', { percent: 15, stage: 'analysis', message: 'm' }));
-  expect(seen).toMatchObject({ state: 'running', stage: 'analysis', percent: 15, message: 'm', connected: true, error: null });
+  expect(seen).toMatchObject({
+    state: 'running',
+    stage: 'analysis',
+    percent: 15,
+    message: 'm',
+    connected: true,
+    error: null,
+  });
   expect(Array.isArray(seen.stages)).toBe(true);
   expect('eta' in seen).toBe(true);
 

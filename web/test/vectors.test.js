@@ -10,8 +10,11 @@ import { WasmSession } from '../src/session.js';
 import { JsonMatcher } from './helpers/json-match.js';
 import { sharedModule } from './helpers/wasm.js';
 
-const vectorDir = process.env.PROGRESS_VECTOR_DIR ?? fileURLToPath(new URL('../../tests/vectors/', import.meta.url));
-const files = readdirSync(vectorDir).filter((name) => /^client-.*\.json$/.test(name)).sort();
+const vectorDir =
+  process.env.PROGRESS_VECTOR_DIR ?? fileURLToPath(new URL('../../tests/vectors/', import.meta.url));
+const files = readdirSync(vectorDir)
+  .filter((name) => /^client-.*\.json$/.test(name))
+  .sort();
 
 // Actions as the vector files write them; a send is matched as the parsed frame.
 function actionForVector(action) {
@@ -37,8 +40,21 @@ const CALLS = {
 };
 
 // The keys a step may carry (as the native runner): a typo must fail, not be skipped silently.
-const STEP_KEYS = new Set(['at', 'do', 'process_id', 'generation', 'text', 'frame', 'code', 'reason', 'actions',
-  'events', 'state', 'timeout', 'note']);
+const STEP_KEYS = new Set([
+  'at',
+  'do',
+  'process_id',
+  'generation',
+  'text',
+  'frame',
+  'code',
+  'reason',
+  'actions',
+  'events',
+  'state',
+  'timeout',
+  'note',
+]);
 
 function runCase(module, vcase) {
   const session = new WasmSession(module, { url: 'ws://hub.test', ...vcase.config });
@@ -47,7 +63,8 @@ function runCase(module, vcase) {
   try {
     vcase.steps.forEach((step, index) => {
       const where = `${vcase.id} step ${index} (${step.do})`;
-      for (const key of Object.keys(step)) expect(STEP_KEYS.has(key), `${where}: unknown key ${key}`).toBe(true);
+      for (const key of Object.keys(step))
+        expect(STEP_KEYS.has(key), `${where}: unknown key ${key}`).toBe(true);
       if (step.at !== undefined) now = step.at;
       const call = CALLS[step.do];
       if (!call) throw new Error(`${where}: unknown step ${step.do}`);

@@ -7,7 +7,7 @@ import { launchBrowser, postJson, publish, screenshot, startProxy, startServer }
 let server;
 let browser;
 let page;
-let sockets;  // WebSocket URLs the page opened
+let sockets; // WebSocket URLs the page opened
 
 beforeAll(async () => {
   server = await startServer();
@@ -23,7 +23,9 @@ beforeEach(async () => {
   page = await browser.context.newPage();
   sockets = [];
   page.on('websocket', (ws) => sockets.push(ws.url()));
-  page.on('pageerror', (error) => { throw error; });
+  page.on('pageerror', (error) => {
+    throw error;
+  });
 });
 
 afterEach(async (context) => {
@@ -37,7 +39,9 @@ const history = () => page.evaluate(() => window.progressDemo.history);
 function expectNeverBackwards(seen) {
   for (let i = 1; i < seen.length; i += 1) {
     if (seen[i].epoch === seen[i - 1].epoch) {
-      expect(seen[i].percent, `percent went backwards at ${JSON.stringify(seen[i])}`).toBeGreaterThanOrEqual(seen[i - 1].percent);
+      expect(seen[i].percent, `percent went backwards at ${JSON.stringify(seen[i])}`).toBeGreaterThanOrEqual(
+        seen[i - 1].percent,
+      );
       expect(seen[i].seq).toBeGreaterThan(seen[i - 1].seq);
     }
   }
@@ -54,7 +58,9 @@ describe('demo page in Chromium', () => {
     await expect.poll(() => job().getAttribute('data-state'), { timeout: 30_000 }).toBe('completed');
     expect(await page.locator('#percent').textContent()).toBe('100%');
     expect(await page.locator('#bar').getAttribute('aria-valuenow')).toBe('100');
-    const stages = await page.locator('#stages li').evaluateAll((items) => items.map((li) => li.dataset.stage));
+    const stages = await page
+      .locator('#stages li')
+      .evaluateAll((items) => items.map((li) => li.dataset.stage));
     expect(stages).toEqual(['upload_received', 'checksum', 'text_extraction', 'analysis']);
     expect(await page.locator('#job-error').isHidden()).toBe(true);
     expectNeverBackwards(await history());
@@ -73,8 +79,9 @@ describe('demo page in Chromium', () => {
     const seen = await history();
     // The first thing the page heard was already the final state: no replay, no waiting.
     expect(seen[0]).toMatchObject({ state: 'completed', percent: 100 });
-    expect(await page.locator('#stages li').evaluateAll((items) => items.map((li) => li.dataset.stage)))
-      .toEqual(['text_extraction', 'analysis']);
+    expect(
+      await page.locator('#stages li').evaluateAll((items) => items.map((li) => li.dataset.stage)),
+    ).toEqual(['text_extraction', 'analysis']);
     expect(await page.locator('#result').textContent()).toContain('"words": 12');
   });
 
@@ -141,6 +148,8 @@ describe('demo page in Chromium', () => {
     expect(await page.locator('#job-error').isVisible()).toBe(true);
     // The session refused the id before any connect: nothing was opened, and nothing is scheduled.
     expect(sockets).toEqual([]);
-    expect(await page.evaluate(() => window.progressDemo.client.state)).not.toMatch(/connecting|reconnecting/);
+    expect(await page.evaluate(() => window.progressDemo.client.state)).not.toMatch(
+      /connecting|reconnecting/,
+    );
   });
 });

@@ -16,21 +16,34 @@ export const screenshotDir = join(repoRoot, 'build', 'e2e-screenshots');
 
 const CHROMIUM = process.env.PROGRESS_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** Starts $PROGRESS_HUB_BIN on port 0 serving web/ and resolves once it says where it listens. */
 export async function startServer(extraArgs = []) {
-  const bin = process.env.PROGRESS_HUB_BIN ?? join(repoRoot, 'build', 'native-debug', 'native', 'server', 'progress-hub');
-  if (!existsSync(bin)) throw new Error(`server binary not found: ${bin} (set PROGRESS_HUB_BIN or build native-debug)`);
+  const bin =
+    process.env.PROGRESS_HUB_BIN ??
+    join(repoRoot, 'build', 'native-debug', 'native', 'server', 'progress-hub');
+  if (!existsSync(bin))
+    throw new Error(`server binary not found: ${bin} (set PROGRESS_HUB_BIN or build native-debug)`);
   if (!existsSync(join(webRoot, 'dist', 'progress_wasm.wasm'))) {
     throw new Error('web/dist has no wasm build: cmake --build --preset wasm --target progress_wasm');
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'progress-e2e-'));
-  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--web-root', webRoot, '--data-dir', dataDir, ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    bin,
+    ['--listen', '127.0.0.1:0', '--web-root', webRoot, '--data-dir', dataDir, ...extraArgs],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const port = await new Promise((resolve, reject) => {
     const onData = (chunk) => {
@@ -39,7 +52,9 @@ export async function startServer(extraArgs = []) {
       if (m) resolve(Number(m[1]));
     };
     child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk) => { output += chunk; });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
     child.on('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
     child.on('error', reject);
   });
@@ -72,8 +87,13 @@ export async function postJson(base, path, body) {
 
 /** Publishes one update and fails the test when the server refuses it. */
 export async function publish(base, processId, update) {
-  const { status, body } = await postJson(base, `/api/processes/${encodeURIComponent(processId)}/progress`, update);
-  if (status !== 200 && status !== 201) throw new Error(`publish ${JSON.stringify(update)} -> ${status} ${JSON.stringify(body)}`);
+  const { status, body } = await postJson(
+    base,
+    `/api/processes/${encodeURIComponent(processId)}/progress`,
+    update,
+  );
+  if (status !== 200 && status !== 201)
+    throw new Error(`publish ${JSON.stringify(update)} -> ${status} ${JSON.stringify(body)}`);
   return body;
 }
 

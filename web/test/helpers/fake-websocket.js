@@ -35,7 +35,8 @@ export class FakeWebSocket {
   }
 
   close(code = 1000, reason = '') {
-    if (code !== 1000 && (code < 3000 || code > 4999)) throw new Error(`InvalidAccessError: close code ${code}`);
+    if (code !== 1000 && (code < 3000 || code > 4999))
+      throw new Error(`InvalidAccessError: close code ${code}`);
     this.closedWith = { code, reason };
     this.readyState = FakeWebSocket.CLOSED;
   }
@@ -67,15 +68,33 @@ export class FakeWebSocket {
 
 export function snapshotFrame(id, fields = {}) {
   return {
-    type: 'snapshot', process_id: id, epoch: 'e0000001', seq: 1, state: 'running', stage: 'upload_received',
-    percent: 5, message: '', data: {}, updated_at: Date.now(),
-    stages: [{ name: 'upload_received', started_at: Date.now() }], ...fields,
+    type: 'snapshot',
+    process_id: id,
+    epoch: 'e0000001',
+    seq: 1,
+    state: 'running',
+    stage: 'upload_received',
+    percent: 5,
+    message: '',
+    data: {},
+    updated_at: Date.now(),
+    stages: [{ name: 'upload_received', started_at: Date.now() }],
+    ...fields,
   };
 }
 
 export function progressFrame(id, seq, fields = {}) {
   return {
-    type: 'progress', process_id: id, epoch: 'e0000001', seq, state: 'running', stage: 'upload_received',
-    percent: 5, message: '', data: {}, ts: Date.now(), ...fields,
+    type: 'progress',
+    process_id: id,
+    epoch: 'e0000001',
+    seq,
+    state: 'running',
+    stage: 'upload_received',
+    percent: 5,
+    message: '',
+    data: {},
+    ts: Date.now(),
+    ...fields,
   };
 }

@@ -8,8 +8,8 @@ export class JsonMatcher {
 
   /** @returns {string|null} null on a match, else why it failed */
   match(expected, actual, path = '$') {
-    const fail = (what) =>
-      `${path}: ${what} (expected ${JSON.stringify(expected)}, got ${actual === undefined ? '<absent>' : JSON.stringify(actual)})`;
+    const shown = actual === undefined ? '<absent>' : JSON.stringify(actual);
+    const fail = (what) => `${path}: ${what} (expected ${JSON.stringify(expected)}, got ${shown})`;
     if (typeof expected === 'string') {
       if (expected === '$absent') return actual === undefined ? null : fail('should be absent');
       if (actual === undefined) return fail('missing');
@@ -25,7 +25,9 @@ export class JsonMatcher {
           this.vars.set(name, actual);
           return null;
         }
-        return deepEqual(this.vars.get(name), actual) ? null : fail(`differs from bound ${JSON.stringify(this.vars.get(name))}`);
+        return deepEqual(this.vars.get(name), actual)
+          ? null
+          : fail(`differs from bound ${JSON.stringify(this.vars.get(name))}`);
       }
       return actual === expected ? null : fail('not equal');
     }
@@ -45,14 +47,16 @@ export class JsonMatcher {
         const [lo, hi] = expected.$range;
         return actual >= lo && actual <= hi ? null : fail('out of range');
       }
-      if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return fail('not an object');
+      if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+        return fail('not an object');
       for (const [key, value] of Object.entries(expected)) {
         if (key === '$exact') continue;
         const why = this.match(value, Object.hasOwn(actual, key) ? actual[key] : undefined, `${path}.${key}`);
         if (why) return why;
       }
       if (expected.$exact === true) {
-        for (const key of Object.keys(actual)) if (!Object.hasOwn(expected, key)) return fail(`unexpected key ${key}`);
+        for (const key of Object.keys(actual))
+          if (!Object.hasOwn(expected, key)) return fail(`unexpected key ${key}`);
       }
       return null;
     }

@@ -6,13 +6,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { loadWasm } from '../../src/wasm.js';
 
-export const wasmDir = process.env.PROGRESS_WASM_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+export const wasmDir =
+  process.env.PROGRESS_WASM_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
 
 export function wasmFiles() {
   const js = join(wasmDir, 'progress_wasm.js');
   const wasm = join(wasmDir, 'progress_wasm.wasm');
   if (!existsSync(js) || !existsSync(wasm)) {
-    throw new Error(`no wasm build in ${wasmDir}: cmake --preset wasm && cmake --build build/wasm --target progress_wasm`);
+    throw new Error(
+      `no wasm build in ${wasmDir}: cmake --preset wasm && cmake --build build/wasm --target progress_wasm`,
+    );
   }
   return { js, wasm };
 }
