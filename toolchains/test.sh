@@ -6,7 +6,7 @@
 #   native-clang  clang 14 build of the core and its test runners only
 #   web           the npm package's tests against the native server and the wasm module
 # A failing stage does not stop the later ones (one run reports everything); the exit status is
-# non-zero when any stage failed.
+# non-zero when any stage failed. PROGRESS_TEST_STAGES="wasm native-clang" runs only those stages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -59,16 +59,23 @@ stage_web() {
 header "dependencies"
 bash toolchains/install-deps.sh
 
+all_stages=(native-debug native-asan wasm native-clang web)
+read -r -a stages <<<"${PROGRESS_TEST_STAGES:-${all_stages[*]}}"
+for name in "${stages[@]}"; do
+  if ! declare -F "stage_${name//-/_}" >/dev/null; then
+    echo "unknown stage $name (stages: ${all_stages[*]})" >&2
+    exit 2
+  fi
+done
+
 total_start=$SECONDS
-stage native-debug
-stage native-asan
-stage wasm
-stage native-clang
-if [[ -f web/package.json ]]; then
-  stage web
-else
-  printf '\n(no web/package.json: web stage skipped)\n'
-fi
+for name in "${stages[@]}"; do
+  if [[ $name == web && ! -f web/package.json ]]; then
+    printf '\n(no web/package.json: web stage skipped)\n'
+    continue
+  fi
+  stage "$name"
+done
 
 elapsed=$((SECONDS - total_start))
 printf '\n==== summary ====\n'
