@@ -40,7 +40,9 @@ Json follow_to_end(ws_client& ws, std::vector<std::string>* stages = nullptr) {
     const Json frame = ws.read_json();
     const std::string type = frame.value("type", "");
     if (type != "progress" && type != "snapshot") continue;
-    if (last_seq) EXPECT_GT(frame["seq"].get<Seq>(), *last_seq);
+    if (last_seq) {
+      EXPECT_GT(frame["seq"].get<Seq>(), *last_seq);
+    }
     EXPECT_GE(frame["percent"].get<double>(), last_percent);
     last_seq = frame["seq"];
     last_percent = frame["percent"];
