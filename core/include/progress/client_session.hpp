@@ -8,6 +8,12 @@
 //            on_timer(now) / on_online / on_offline / on_visible / on_hidden
 //   outputs  poll_actions() -> Connect, Send, Close, SetTimer
 //            poll_events()  -> StateChanged, ProgressChanged, ErrorEvent
+//
+// Host contract: carry out the actions in order. SetTimer replaces the one timer (nullopt
+// cancels it); once it fires and on_timer(now) is called it is spent, and the session arms
+// whatever remains. Close carries 1000 for a normal end (done, idle, stop, reconnect) and 4000
+// for a socket the session gave up on (stale, connect/probe timeout, error): browsers let
+// scripts close with nothing else. While offline no attempt is scheduled until on_online.
 #include <cstdint>
 #include <memory>
 #include <optional>
