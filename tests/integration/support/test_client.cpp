@@ -19,7 +19,8 @@ void wait(net::io_context& ioc, const bool& done, std::chrono::milliseconds guar
   ioc.restart();
   const auto deadline = std::chrono::steady_clock::now() + guard;
   while (!done && std::chrono::steady_clock::now() < deadline) {
-    ioc.run_for(std::chrono::milliseconds(20));
+    // One handler at a time, so we return as soon as `done` is set.
+    ioc.run_one_until(deadline);
     if (ioc.stopped()) ioc.restart();
   }
   if (!done) throw std::runtime_error(std::string("timed out: ") + what);
