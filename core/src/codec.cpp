@@ -16,7 +16,7 @@ namespace {
 // A frame nested deeper than this is refused before parsing: nlohmann's dump() recurses per
 // level, and no frame of the protocol needs more than a few levels (data/result are user JSON).
 constexpr int kMaxNestingDepth = 64;
-// Unknown `type` values are echoed in the message, cut to this many bytes.
+// Unknown `type` values are echoed in the message, cut to this many characters.
 constexpr std::size_t kMaxEchoedTypeLength = 64;
 
 struct FrameError {
@@ -60,12 +60,13 @@ int nesting_depth(std::string_view text) noexcept {
   bool escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped)
+      if (escaped) {
         escaped = false;
-      else if (c == '\\')
+      } else if (c == '\\') {
         escaped = true;
-      else if (c == '"')
+      } else if (c == '"') {
         in_string = false;
+      }
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
