@@ -21,9 +21,9 @@ namespace {
 SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
 RegistryConfig registry_config(const HubConfig& config) {
-  return RegistryConfig{config.pending_timeout_ms,          config.retention_ms,
-                        config.history,                     config.max_processes,
-                        config.max_subscriptions,           config.max_subscriptions_per_connection};
+  return RegistryConfig{
+      config.pending_timeout_ms, config.retention_ms,      config.history,
+      config.max_processes,      config.max_subscriptions, config.max_subscriptions_per_connection};
 }
 
 }  // namespace
@@ -66,12 +66,14 @@ struct Hub::Impl {
   }
 
   OutFrame event_frame(const RecordedEvent& recorded, SharedText process_id) {
-    return OutFrame{shared(encode(ServerFrame{recorded.event})), event_kind(recorded.event, recorded.stage_changed),
-                    std::move(process_id), recorded.event.seq};
+    return OutFrame{shared(encode(ServerFrame{recorded.event})),
+                    event_kind(recorded.event, recorded.stage_changed), std::move(process_id),
+                    recorded.event.seq};
   }
 
   OutFrame snapshot_frame(const Snapshot& snapshot, SharedText process_id) {
-    return OutFrame{shared(encode(ServerFrame{snapshot})), FrameKind::snapshot, std::move(process_id), snapshot.seq};
+    return OutFrame{shared(encode(ServerFrame{snapshot})), FrameKind::snapshot, std::move(process_id),
+                    snapshot.seq};
   }
 
   // Pushes one already-encoded frame to many sessions. Removals from the registry caused by a
@@ -121,7 +123,8 @@ struct Hub::Impl {
 
   // A replay that would not fit the queue bound even after conflation would close the client
   // with 1013 on every resume, so it could never catch up: it gets the snapshot instead.
-  void replay(ServerSession& session, const std::vector<RecordedEvent>& events, const SharedText& process_id) {
+  void replay(ServerSession& session, const std::vector<RecordedEvent>& events,
+              const SharedText& process_id) {
     std::vector<OutFrame> frames;
     std::vector<FrameTag> tags;
     std::size_t bytes = 0;
@@ -142,8 +145,11 @@ struct Hub::Impl {
     }
   }
 
-  Result<Ack> publish(const Publish& publish, Millis now) {
-    if (auto invalid = validate(publish)) return count(std::move(*invalid));
+  // `decoded`: the publish came through decode_client_frame, which already ran validate().
+  Result<Ack> publish(const Publish& publish, Millis now, bool decoded) {
+    if (!decoded) {
+      if (auto invalid = validate(publish)) return count(std::move(*invalid));
+    }
     auto fanout = registry.publish(publish, now);
     if (!fanout) return count(fanout.error());
     ++publishes;
@@ -157,7 +163,7 @@ struct Hub::Impl {
     } else if (auto* unsub = std::get_if<Unsubscribe>(&frame)) {
       registry.unsubscribe(conn, unsub->process_id);
     } else if (auto* pub = std::get_if<Publish>(&frame)) {
-      auto ack = publish(*pub, now);
+      auto ack = publish(*pub, now, true);
       // The session may have been closed as a slow consumer of its own publish's fan-out.
       if (ServerSession* again = find(conn); again != nullptr) {
         if (!ack) {
@@ -185,7 +191,8 @@ struct Hub::Impl {
   ConnId next_conn = 1;
 };
 
-Hub::Hub(HubConfig config, Millis now, std::uint64_t seed) : impl_(std::make_unique<Impl>(std::move(config), now, seed)) {}
+Hub::Hub(HubConfig config, Millis now, std::uint64_t seed)
+    : impl_(std::make_unique<Impl>(std::move(config), now, seed)) {}
 
 Hub::~Hub() = default;
 
@@ -204,7 +211,8 @@ ConnId Hub::open(const Target& target, Millis now) {
                                target.process_id.substr(0, limits::kMaxProcessIdLength), std::nullopt});
       session.close(1008, "invalid process id");
     } else {
-      impl_->subscribe(conn, session, Subscribe{target.process_id, target.after_seq, target.epoch, target.token}, now);
+      impl_->subscribe(conn, session,
+                       Subscribe{target.process_id, target.after_seq, target.epoch, target.token}, now);
     }
   }
   impl_->settle(conn, session);
@@ -242,9 +250,10 @@ void Hub::handle_timeout(Millis now) {
   TickResult tick = impl_->registry.tick(now);
   for (const auto& expired : tick.not_found) {
     if (ServerSession* session = impl_->find(expired.subscriber)) {
-      impl_->send_error(expired.subscriber, *session,
-                        Error{ErrorCode::not_found, "process " + expired.process_id + " did not start in time",
-                              expired.process_id, std::nullopt});
+      impl_->send_error(
+          expired.subscriber, *session,
+          Error{ErrorCode::not_found, "process " + expired.process_id + " did not start in time",
+                expired.process_id, std::nullopt});
     }
   }
   for (const auto& fanout : tick.stalled) impl_->fan_out(fanout);
@@ -284,7 +293,7 @@ Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Mill
   return c.snapshot;
 }
 
-Result<Ack> Hub::publish(const Publish& publish, Millis now) { return impl_->publish(publish, now); }
+Result<Ack> Hub::publish(const Publish& publish, Millis now) { return impl_->publish(publish, now, false); }
 
 std::optional<Snapshot> Hub::snapshot(std::string_view process_id) const {
   const ProcessRecord* record = impl_->registry.find(process_id);
@@ -317,7 +326,8 @@ HubStats Hub::stats() const {
   stats.connections = impl_->sessions.size();
   stats.subscriptions = impl_->registry.subscription_count();
   stats.pending_subscriptions = impl_->registry.pending_count();
-  impl_->registry.for_each_record([&stats](const ProcessRecord& record) { ++stats.processes_by_state[record.state()]; });
+  impl_->registry.for_each_record(
+      [&stats](const ProcessRecord& record) { ++stats.processes_by_state[record.state()]; });
   stats.frames_in = impl_->counters.frames_in;
   stats.frames_out = impl_->counters.frames_out;
   stats.publishes = impl_->publishes;

@@ -21,13 +21,16 @@ Error update_error(ErrorCode code, std::string message, const Publish& publish) 
 }  // namespace
 
 ProcessRecord::ProcessRecord(std::string process_id, std::string epoch, Millis now, std::size_t history)
-    : process_id_(std::move(process_id)), epoch_(std::move(epoch)), updated_at_(now), history_limit_(history) {}
+    : process_id_(std::move(process_id)),
+      epoch_(std::move(epoch)),
+      updated_at_(now),
+      history_limit_(history) {}
 
 Result<RecordedEvent> ProcessRecord::apply(const Publish& publish, Millis now) {
   if (finished()) {  // R1
-    return update_error(ErrorCode::process_finished,
-                        "process " + process_id_ + " already finished (" + std::string(to_string(state_)) + ")",
-                        publish);
+    return update_error(
+        ErrorCode::process_finished,
+        "process " + process_id_ + " already finished (" + std::string(to_string(state_)) + ")", publish);
   }
   if (publish.state == State::pending) {  // R2
     return update_error(ErrorCode::invalid_update, "state pending cannot be published", publish);
@@ -35,9 +38,10 @@ Result<RecordedEvent> ProcessRecord::apply(const Publish& publish, Millis now) {
   const State next_state = publish.state.value_or(State::running);
   double next_percent = publish.percent.value_or(percent_);
   if (next_percent < percent_) {  // R3
-    return update_error(ErrorCode::invalid_update,
-                        "percent " + format_percent(next_percent) + " is below the current " + format_percent(percent_),
-                        publish);
+    return update_error(
+        ErrorCode::invalid_update,
+        "percent " + format_percent(next_percent) + " is below the current " + format_percent(percent_),
+        publish);
   }
   if (next_state == State::completed) next_percent = 100;
   const bool new_stage = publish.stage && *publish.stage != stage_;
@@ -70,8 +74,8 @@ std::optional<RecordedEvent> ProcessRecord::expire_lease(Millis now) {
 }
 
 Snapshot ProcessRecord::snapshot() const {
-  Snapshot s{process_id_, epoch_, seq_, state_, stage_, percent_, message_, data_, updated_at_, stages_,
-             std::nullopt, std::nullopt};
+  Snapshot s{process_id_, epoch_, seq_,        state_,  stage_,       percent_,
+             message_,    data_,  updated_at_, stages_, std::nullopt, std::nullopt};
   if (finished()) {
     s.result = result_;
     s.error = error_;
@@ -93,8 +97,8 @@ std::optional<std::vector<RecordedEvent>> ProcessRecord::events_after(Seq after_
 RecordedEvent ProcessRecord::record_event(bool stage_changed, Millis now) {  // R6
   ++seq_;
   updated_at_ = now;
-  RecordedEvent recorded{ProgressEvent{process_id_, epoch_, seq_, state_, stage_, percent_, message_, data_, now,
-                                       std::nullopt, std::nullopt},
+  RecordedEvent recorded{ProgressEvent{process_id_, epoch_, seq_, state_, stage_, percent_, message_, data_,
+                                       now, std::nullopt, std::nullopt},
                          stage_changed};
   if (finished()) {
     recorded.event.result = result_;

@@ -7,8 +7,8 @@ namespace progress {
 Registry::Registry(RegistryConfig config, std::uint64_t seed) : config_(std::move(config)), epochs_(seed) {}
 
 Result<SubscribeReply> Registry::subscribe(SubscriberId subscriber, const std::string& process_id,
-                                           std::optional<Seq> after_seq, const std::optional<std::string>& epoch,
-                                           Millis now) {
+                                           std::optional<Seq> after_seq,
+                                           const std::optional<std::string>& epoch, Millis now) {
   auto entry_it = entries_.find(process_id);
   const bool registered = entry_it != entries_.end() && entry_it->second.position.contains(subscriber);
   if (!registered) {
@@ -87,7 +87,8 @@ Result<Fanout> Registry::publish(const Publish& publish, Millis now) {
     return Error{ErrorCode::unavailable, "process limit reached", publish.process_id, publish.id};
   }
   // Applied before it is installed, so a refused first publish leaves no record behind.
-  auto record = std::make_unique<ProcessRecord>(publish.process_id, epochs_.next_epoch(), now, config_.history);
+  auto record =
+      std::make_unique<ProcessRecord>(publish.process_id, epochs_.next_epoch(), now, config_.history);
   auto applied = record->apply(publish, now);
   if (!applied) return applied.error();
   Fanout fanout{std::move(applied.value()), nullptr, {}, std::nullopt};

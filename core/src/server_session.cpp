@@ -14,7 +14,8 @@ SharedText shared(std::string text) { return std::make_shared<const std::string>
 
 }  // namespace
 
-ServerSession::ServerSession(Endpoint endpoint, const HubConfig& config, SessionCounters& counters, Millis now)
+ServerSession::ServerSession(Endpoint endpoint, const HubConfig& config, SessionCounters& counters,
+                             Millis now)
     : endpoint_(endpoint),
       config_(config),
       counters_(counters),
@@ -32,7 +33,8 @@ std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis 
     return std::nullopt;
   }
   if (endpoint_ == Endpoint::test_echo) {
-    push(OutFrame{shared(text == "ping" ? std::string("pong") : std::string(text)), FrameKind::control, nullptr, 0});
+    push(OutFrame{shared(text == "ping" ? std::string("pong") : std::string(text)), FrameKind::control,
+                  nullptr, 0});
     return std::nullopt;
   }
   auto decoded = decode_client_frame(text);

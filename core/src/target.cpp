@@ -26,9 +26,9 @@ struct Route {
 };
 
 constexpr Route kRoutes[] = {
-    {"/ws/progress/", Endpoint::progress, true},   {"/ws/progress", Endpoint::progress_multi, false},
-    {"/ws/health", Endpoint::health, false},       {"/ws/test", Endpoint::test_echo, false},
-    {"/ws/publish", Endpoint::publish, false},     {"/sse/progress/", Endpoint::sse, true},
+    {"/ws/progress/", Endpoint::progress, true}, {"/ws/progress", Endpoint::progress_multi, false},
+    {"/ws/health", Endpoint::health, false},     {"/ws/test", Endpoint::test_echo, false},
+    {"/ws/publish", Endpoint::publish, false},   {"/sse/progress/", Endpoint::sse, true},
 };
 
 }  // namespace
@@ -57,7 +57,8 @@ std::optional<std::string> percent_decode(std::string_view text) {
 std::optional<Target> parse_target(std::string_view target) {
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
-  std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
 
   std::optional<Target> result;
   for (const Route& route : kRoutes) {
@@ -82,9 +83,13 @@ std::optional<Target> parse_target(std::string_view target) {
     auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!value) continue;
     // An unusable after_seq is ignored: the subscriber then gets a full snapshot, always correct.
-    if (key == "after_seq") result->after_seq = parse_seq(*value);
-    else if (key == "epoch") result->epoch = std::move(*value);
-    else if (key == "token") result->token = std::move(*value);
+    if (key == "after_seq") {
+      result->after_seq = parse_seq(*value);
+    } else if (key == "epoch") {
+      result->epoch = std::move(*value);
+    } else if (key == "token") {
+      result->token = std::move(*value);
+    }
   }
   return result;
 }

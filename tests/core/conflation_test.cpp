@@ -9,19 +9,21 @@ namespace {
 using K = FrameKind;
 
 TEST(Conflation, DropsIntermediateProgressWithANewerFrameOfTheSameProcess) {
-  std::vector<FrameTag> queue{{"a", 1, K::intermediate}, {"a", 2, K::intermediate}, {"a", 3, K::intermediate}};
+  std::vector<FrameTag> queue{
+      {"a", 1, K::intermediate}, {"a", 2, K::intermediate}, {"a", 3, K::intermediate}};
   EXPECT_EQ(frames_to_drop(queue), (std::vector<std::size_t>{0, 1}));
 }
 
 TEST(Conflation, NeverDropsStageChangesTerminalSnapshotsOrControl) {
-  std::vector<FrameTag> queue{{"", 0, K::control},      {"a", 0, K::snapshot},  {"a", 1, K::stage_change},
+  std::vector<FrameTag> queue{{"", 0, K::control},       {"a", 0, K::snapshot},     {"a", 1, K::stage_change},
                               {"a", 2, K::intermediate}, {"a", 3, K::stage_change}, {"a", 4, K::intermediate},
                               {"a", 5, K::terminal},     {"", 0, K::control}};
   EXPECT_EQ(frames_to_drop(queue), (std::vector<std::size_t>{3, 5}));
 }
 
 TEST(Conflation, ProcessesAreIndependent) {
-  std::vector<FrameTag> queue{{"a", 1, K::intermediate}, {"b", 1, K::intermediate}, {"a", 2, K::intermediate}};
+  std::vector<FrameTag> queue{
+      {"a", 1, K::intermediate}, {"b", 1, K::intermediate}, {"a", 2, K::intermediate}};
   EXPECT_EQ(frames_to_drop(queue), (std::vector<std::size_t>{0}));
 }
 

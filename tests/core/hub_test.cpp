@@ -14,8 +14,8 @@
 namespace progress {
 namespace {
 
-Publish update(const std::string& id, std::optional<double> percent, std::optional<std::string> stage = std::nullopt,
-               std::optional<State> state = std::nullopt) {
+Publish update(const std::string& id, std::optional<double> percent,
+               std::optional<std::string> stage = std::nullopt, std::optional<State> state = std::nullopt) {
   Publish p;
   p.process_id = id;
   p.percent = percent;
@@ -223,7 +223,7 @@ class PropertyRun {
   static HubConfig config() {
     HubConfig c;
     c.history = 6;
-    c.max_queue_bytes = 4000;  // fits a reconnect's three snapshots, not a long backlog
+    c.max_queue_bytes = 4000;        // fits a reconnect's three snapshots, not a long backlog
     c.heartbeat_ms = 1'000'000'000;  // heartbeats are not what this run is about
     c.pending_timeout_ms = 1'000'000'000;
     return c;
@@ -232,11 +232,25 @@ class PropertyRun {
   void step() {
     now_ += 1;
     switch (rng_.below(10)) {
-      case 0: case 1: case 2: case 3: publish(rng_.below(kProcesses)); break;
-      case 4: connect(clients_[rng_.below(kClients)]); break;
-      case 5: disconnect(clients_[rng_.below(kClients)]); break;
-      case 6: case 7: read(clients_[1 + rng_.below(kClients - 1)], rng_.below(4)); break;  // slow readers
-      default: read(clients_[1 + rng_.below(kClients - 1)], 1000); break;
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        publish(rng_.below(kProcesses));
+        break;
+      case 4:
+        connect(clients_[rng_.below(kClients)]);
+        break;
+      case 5:
+        disconnect(clients_[rng_.below(kClients)]);
+        break;
+      case 6:
+      case 7:
+        read(clients_[1 + rng_.below(kClients - 1)], rng_.below(4));
+        break;  // slow readers
+      default:
+        read(clients_[1 + rng_.below(kClients - 1)], 1000);
+        break;
     }
     // Client 0 is a stalled tab: it never reads until finish(), so its queue backs up.
   }
@@ -304,7 +318,6 @@ class PropertyRun {
   std::uint64_t slow_closes() const { return hub_.stats().slow_disconnects; }
 
  private:
-
   void check(Client& c, const ServerFrame& frame) {
     if (const auto* s = std::get_if<Snapshot>(&frame)) {
       Seen& seen = c.seen[s->process_id];

@@ -152,7 +152,8 @@ TEST(ProcessRecord, ExpiredLeaseFailsTheProcessAsStalled) {
   EXPECT_EQ(stalled->event.seq, 2u);
   EXPECT_EQ(stalled->event.state, State::failed);
   EXPECT_EQ(stalled->event.percent, 40);
-  EXPECT_EQ(stalled->event.error, (Json{{"code", "stalled"}, {"message", "no update within the lease of 500 ms"}}));
+  EXPECT_EQ(stalled->event.error,
+            (Json{{"code", "stalled"}, {"message", "no update within the lease of 500 ms"}}));
   EXPECT_TRUE(record.finished());
   EXPECT_EQ(record.snapshot().stages.back().ended_at, 600);
 }

@@ -9,7 +9,8 @@
 namespace progress {
 namespace {
 
-Publish update(const std::string& id, std::optional<double> percent, std::optional<State> state = std::nullopt) {
+Publish update(const std::string& id, std::optional<double> percent,
+               std::optional<State> state = std::nullopt) {
   Publish p;
   p.process_id = id;
   p.percent = percent;
@@ -88,7 +89,8 @@ TEST(Registry, SubscribingTwiceKeepsOneRegistration) {
 TEST(Registry, RemovalKeepsTheOtherSubscribersOfABusyProcess) {
   Registry registry({}, 1);
   ASSERT_TRUE(registry.publish(update("job", 1), 0).ok());
-  for (SubscriberId s = 1; s <= 6; ++s) ASSERT_TRUE(registry.subscribe(s, "job", std::nullopt, std::nullopt, 0).ok());
+  for (SubscriberId s = 1; s <= 6; ++s)
+    ASSERT_TRUE(registry.subscribe(s, "job", std::nullopt, std::nullopt, 0).ok());
   registry.remove_subscriber(3);
   EXPECT_TRUE(registry.unsubscribe(1, "job"));
   EXPECT_FALSE(registry.unsubscribe(1, "job"));

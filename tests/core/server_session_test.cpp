@@ -13,7 +13,9 @@ namespace {
 
 class SessionTest : public ::testing::Test {
  protected:
-  ServerSession make(Endpoint endpoint, Millis now = 0) { return ServerSession(endpoint, config_, counters_, now); }
+  ServerSession make(Endpoint endpoint, Millis now = 0) {
+    return ServerSession(endpoint, config_, counters_, now);
+  }
 
   static std::vector<ServerFrame> drain(ServerSession& session) {
     std::vector<ServerFrame> frames;
@@ -58,7 +60,8 @@ TEST_F(SessionTest, HandsSubscribeToTheHub) {
 
 TEST_F(SessionTest, PublishOutsideThePublishEndpointIsUnauthorized) {
   auto session = make(Endpoint::progress);
-  EXPECT_FALSE(session.on_text(R"({"type":"publish","id":"r1","process_id":"job","percent":1})", 1).has_value());
+  EXPECT_FALSE(
+      session.on_text(R"({"type":"publish","id":"r1","process_id":"job","percent":1})", 1).has_value());
   auto frames = drain(session);
   ASSERT_EQ(frames.size(), 1u);
   const auto& error = std::get<Error>(frames[0]);
@@ -149,7 +152,8 @@ TEST_F(SessionTest, StillOverTheBoundDropsTheQueueAndCloses1013) {
   config_.max_queue_bytes = 600;
   auto session = make(Endpoint::progress_multi);
   PushResult last = PushResult::queued;
-  for (Seq s = 1; s <= 10 && last != PushResult::closed_slow; ++s) last = session.push(event("a", s, FrameKind::stage_change));
+  for (Seq s = 1; s <= 10 && last != PushResult::closed_slow; ++s)
+    last = session.push(event("a", s, FrameKind::stage_change));
   EXPECT_EQ(last, PushResult::closed_slow);
   EXPECT_EQ(session.queued_bytes(), 0u);
   EXPECT_FALSE(session.pop().has_value());

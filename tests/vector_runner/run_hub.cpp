@@ -36,17 +36,20 @@ HubConfig hub_config(const json& overrides) {
   set("max_frame_bytes", c.max_frame_bytes);
   set("max_queue_bytes", c.max_queue_bytes);
   set("server_name", c.server_name);
-  const json known = json::array({"heartbeat_ms", "stale_grace_ms", "pending_timeout_ms", "retention_ms",
-                                  "health_interval_ms", "history", "max_processes", "max_subscriptions",
-                                  "max_subscriptions_per_connection", "max_frame_bytes", "max_queue_bytes",
-                                  "server_name"});
+  const json known =
+      json::array({"heartbeat_ms", "stale_grace_ms", "pending_timeout_ms", "retention_ms",
+                   "health_interval_ms", "history", "max_processes", "max_subscriptions",
+                   "max_subscriptions_per_connection", "max_frame_bytes", "max_queue_bytes", "server_name"});
   for (const auto& item : overrides.items()) {
-    EXPECT_NE(std::find(known.begin(), known.end(), json(item.key())), known.end()) << "unknown config key " << item.key();
+    EXPECT_NE(std::find(known.begin(), known.end(), json(item.key())), known.end())
+        << "unknown config key " << item.key();
   }
   return c;
 }
 
-json error_json(const Error& e) { return json{{"error", std::string(to_string(e.code))}, {"message", e.message}}; }
+json error_json(const Error& e) {
+  return json{{"error", std::string(to_string(e.code))}, {"message", e.message}};
+}
 
 class HubScript {
  public:
@@ -77,7 +80,8 @@ class HubScript {
       ASSERT_FALSE(conns_.contains(name)) << "connection " << name << " is already open";
       conns_[name] = Conn{hub_.open(*parsed, now_), parsed->endpoint == Endpoint::test_echo};
     } else if (action == "text") {
-      const std::string text = step.contains("text") ? step.at("text").get<std::string>() : step.at("frame").dump();
+      const std::string text =
+          step.contains("text") ? step.at("text").get<std::string>() : step.at("frame").dump();
       hub_.on_text(conn(step), text, now_);
     } else if (action == "binary") {
       hub_.on_binary(conn(step), now_);
@@ -154,7 +158,8 @@ class HubScript {
         }
       }
       if (!frames.empty()) out[name->second] = frames;
-      if (auto close = hub_.poll_close(id)) out[name->second + ".close"] = {{"code", close->code}, {"reason", close->reason}};
+      if (auto close = hub_.poll_close(id))
+        out[name->second + ".close"] = {{"code", close->code}, {"reason", close->reason}};
     }
     // A connection with output must have been reported dirty: check nothing was left behind.
     for (const auto& [name, c] : conns_) {
@@ -169,7 +174,8 @@ class HubScript {
     for (const auto& [key, expected] : expect.items()) {
       std::string why;
       auto it = received.find(key);
-      const json actual = it == received.end() ? (key.ends_with(".close") ? json(nullptr) : json::array()) : *it;
+      const json actual =
+          it == received.end() ? (key.ends_with(".close") ? json(nullptr) : json::array()) : *it;
       if (expected.is_null()) {
         EXPECT_TRUE(actual.is_null() || actual.empty()) << key << " expected nothing, got " << actual.dump();
         continue;

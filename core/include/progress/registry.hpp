@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -38,9 +39,15 @@ struct RegistryConfig {
 };
 
 // What a new subscriber is owed right now.
-struct PendingReply { std::string process_id; };
-struct SnapshotReply { Snapshot snapshot; };
-struct ReplayReply { std::vector<RecordedEvent> events; };  // may be empty: already up to date
+struct PendingReply {
+  std::string process_id;
+};
+struct SnapshotReply {
+  Snapshot snapshot;
+};
+struct ReplayReply {
+  std::vector<RecordedEvent> events;  // may be empty: already up to date
+};
 using SubscribeReply = std::variant<PendingReply, SnapshotReply, ReplayReply>;
 
 // One accepted event and who gets what. `subscribers` stays valid until the registry changes.
@@ -57,7 +64,10 @@ struct Created {
   std::vector<SubscriberId> activated;  // pending subscribers now owed `snapshot`
 };
 
-struct Expired { SubscriberId subscriber = 0; std::string process_id; };
+struct Expired {
+  SubscriberId subscriber = 0;
+  std::string process_id;
+};
 
 struct TickResult {
   std::vector<Expired> not_found;  // pending subscriptions that timed out (now dropped)
@@ -105,12 +115,16 @@ class Registry {
     TimerKind kind = TimerKind::pending;
     std::string process_id;
     SubscriberId subscriber = 0;
-    auto operator<=>(const TimerKey&) const = default;
+    // Spelled out: the libc++ of Debian's Emscripten has no operator<=> for std::string.
+    bool operator<(const TimerKey& other) const {
+      return std::tie(kind, process_id, subscriber) <
+             std::tie(other.kind, other.process_id, other.subscriber);
+    }
   };
   // Without a record every subscriber is waiting for one (pending, or kept after retention).
   struct Entry {
     std::unique_ptr<ProcessRecord> record;
-    std::vector<SubscriberId> subscribers;                     // fan-out order
+    std::vector<SubscriberId> subscribers;                   // fan-out order
     std::unordered_map<SubscriberId, std::size_t> position;  // index into `subscribers`
   };
 

@@ -63,12 +63,13 @@ class ServerSession {
   bool closing() const noexcept { return close_.has_value(); }
   Endpoint endpoint() const noexcept { return endpoint_; }
 
-
  private:
   void heard(Millis now) noexcept { last_heard_ = now; }
   void conflate();
   bool has_heartbeat() const noexcept { return endpoint_ != Endpoint::test_echo; }
-  bool detects_stale() const noexcept { return endpoint_ != Endpoint::test_echo && endpoint_ != Endpoint::sse; }
+  bool detects_stale() const noexcept {
+    return endpoint_ != Endpoint::test_echo && endpoint_ != Endpoint::sse;
+  }
 
   Endpoint endpoint_;
   const HubConfig& config_;
