@@ -239,6 +239,8 @@ struct ClientSession::Impl {
         }
         return;
       case Phase::none:
+        // Offline, an attempt would fail at once; on_online will do this.
+        if (network_offline) return;
         if (state == SessionState::reconnecting || state == SessionState::suspended) connect_fresh(now);
         return;
     }
