@@ -17,8 +17,10 @@
 //   - online / visible / a timer firing clock_jump_ms late (laptop sleep): a live socket is
 //     probed with `ping` (no frame within probe_timeout_ms -> new socket, backoff reset); a
 //     waiting session connects at once with backoff reset.
-//   - offline: no attempts are scheduled until `online` (each would fail and only lengthen the
-//     backoff); a socket that is still open is left alone, stale detection covers it.
+//   - offline: attempts drop to the suspended pace until `online` (at backoff pace each would
+//     fail and only lengthen the backoff; one now and then still runs in case the browser's
+//     offline signal is wrong); a socket that is still open is left alone, stale detection
+//     covers it.
 //   - Every watch finished -> Close 1000, `done` (or `failed` when every watch failed). No
 //     watches left after unsubscribe -> Close 1000, `idle`.
 //   - stop(): Close 1000, timer cancelled, `stopped`; only start()/reconnect() revive it.
@@ -195,10 +197,7 @@ struct ClientSession::Impl {
     }
     if (!without_live_since) without_live_since = now;
     const bool suspend = now - *without_live_since >= config.suspend_after_ms;
-    retry_at.reset();
-    if (!network_offline) {
-      retry_at = now + (suspend ? config.suspended_retry_ms : backoff.next_delay());
-    }
+    retry_at = now + (suspend || network_offline ? config.suspended_retry_ms : backoff.next_delay());
     set_state(suspend ? SessionState::suspended : SessionState::reconnecting);
   }
 
@@ -465,10 +464,10 @@ void ClientSession::on_online(Millis now) {
   s.sync_timer();
 }
 
-void ClientSession::on_offline(Millis) {
+void ClientSession::on_offline(Millis now) {
   Impl& s = *impl_;
   s.network_offline = true;
-  if (s.phase == Phase::none) s.retry_at.reset();
+  if (s.phase == Phase::none && s.retry_at) s.retry_at = now + s.config.suspended_retry_ms;
   s.sync_timer();
 }
 

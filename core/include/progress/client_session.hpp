@@ -13,7 +13,7 @@
 // cancels it); once it fires and on_timer(now) is called it is spent, and the session arms
 // whatever remains. Close carries 1000 for a normal end (done, idle, stop, reconnect) and 4000
 // for a socket the session gave up on (stale, connect/probe timeout, error): browsers let
-// scripts close with nothing else. While offline no attempt is scheduled until on_online.
+// scripts close with nothing else. While offline, attempts run only every suspended_retry_ms.
 #include <cstdint>
 #include <memory>
 #include <optional>
