@@ -1,13 +1,28 @@
 # progress_wasm: the embind module the web package loads (web/src/wasm.js). Output
 # progress_wasm.js (ES module factory) + progress_wasm.wasm, copied into web/dist/ after each link
 # so the package, its tests and the server's web root always see the last build.
+#
+# The module links its own copy of the core, compiled with -Oz -flto: link-time optimization
+# across the core and the bindings drops what the client never calls (the server half, unused
+# encoders) and measured 75.9 -> 65.3 KB gzipped for the .wasm. progress_core itself stays as
+# its owners build it (the wasm vector runner and core tests use it); the cost is compiling the
+# core sources twice in the wasm preset.
+get_target_property(_core_sources progress_core SOURCES)
+get_target_property(_core_includes progress_core INCLUDE_DIRECTORIES)
+add_library(progress_wasm_core STATIC EXCLUDE_FROM_ALL ${_core_sources})
+target_include_directories(progress_wasm_core PUBLIC ${_core_includes})
+target_link_libraries(progress_wasm_core PUBLIC nlohmann_json::nlohmann_json PRIVATE progress_warnings)
+target_compile_features(progress_wasm_core PUBLIC cxx_std_20)
+target_compile_options(progress_wasm_core PRIVATE -Oz -flto)
+
 add_executable(progress_wasm ${CMAKE_CURRENT_SOURCE_DIR}/bindings.cpp)
-target_link_libraries(progress_wasm PRIVATE progress_core progress_warnings)
+target_link_libraries(progress_wasm PRIVATE progress_wasm_core progress_warnings)
 # -Oz on top of the preset's -Os: the bindings are not hot code, bytes over the wire matter more.
-target_compile_options(progress_wasm PRIVATE -Oz)
+target_compile_options(progress_wasm PRIVATE -Oz -flto)
 target_link_options(progress_wasm PRIVATE
   --bind
   -Oz
+  -flto
   # The toolchain adds -fexceptions to every compile; it must reach the link too, or a throw
   # (nlohmann parse error on a bad frame) aborts the module instead of reaching its catch.
   -fexceptions
