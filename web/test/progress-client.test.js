@@ -140,12 +140,30 @@ describe('ProgressClient', () => {
     c.watch('job-6');
     const socket = await liveSocket(c);
     win.dispatchEvent(new Event('online'));
-    expect(socket.sentOfType('ping').length).toBeGreaterThan(0);
+    expect(socket.sentOfType('ping')).toHaveLength(1);
+    socket.receive({ type: 'pong', ts: socket.sentOfType('ping')[0].ts });
+
+    // The tab comes back to the foreground: probed again, the answered socket is kept.
+    win.document.visibilityState = 'hidden';
+    win.document.dispatchEvent(new Event('visibilitychange'));
+    win.document.visibilityState = 'visible';
+    win.document.dispatchEvent(new Event('visibilitychange'));
+    expect(socket.sentOfType('ping')).toHaveLength(2);
+    socket.receive({ type: 'pong', ts: socket.sentOfType('ping')[1].ts });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(FakeWebSocket.live()).toEqual([socket]);
+
+    // Restored from the back/forward cache: a new socket at once.
+    const restored = new Event('pageshow');
+    restored.persisted = true;
+    win.dispatchEvent(restored);
+    expect(socket.closedWith).not.toBeNull();
+    expect(FakeWebSocket.instances).toHaveLength(2);
     c.stop();
     // Listeners are removed with the client: a later event reaches nothing.
-    const before = socket.sent.length;
     win.dispatchEvent(new Event('online'));
-    expect(socket.sent.length).toBe(before);
+    win.dispatchEvent(restored);
+    expect(FakeWebSocket.instances).toHaveLength(2);
   });
 
   test('an invalid process id fails the watch with a clear error and opens no socket', async () => {
