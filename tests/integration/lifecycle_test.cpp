@@ -1,5 +1,7 @@
 // Whole-server behaviour: uploads through the document job, progress-watch against a live server,
 // and graceful shutdown.
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -146,6 +148,32 @@ TEST_F(Lifecycle, WatchExitsZeroOnACompletedUpload) {
   const Json view = Json::parse(last_line);
   EXPECT_EQ(view["state"], "completed");
   EXPECT_EQ(view["result"]["lines"], 2001);
+}
+
+TEST_F(Lifecycle, WatchWaitsForAJobThatHasNotStartedAndFollowsItLive) {
+  const auto url = "ws://127.0.0.1:" + std::to_string(port());
+  exit_status status;
+  std::thread watcher([&] { status = run_program(PROGRESS_WATCH_BINARY, {url, "watch-live-1", "--json"}); });
+  // Publish only once the watcher's subscription is registered (pending), so it sees the start.
+  const auto pending = [&] {
+    return parse_metrics(http_call(port(), "GET", "/metrics").body).at("progress_pending_subscriptions") > 0;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + kGuard;
+  while (!pending() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(http_call(port(), "POST", "/api/processes/watch-live-1/progress", R"({"stage":"s1","percent":25})").status, 200u);
+  ASSERT_EQ(http_call(port(), "POST", "/api/processes/watch-live-1/progress", R"({"state":"completed"})").status, 200u);
+  watcher.join();
+  ASSERT_TRUE(status.exited);
+  EXPECT_EQ(status.code, 0) << status.output;
+  std::vector<Json> views;
+  std::istringstream lines(status.output);
+  for (std::string line; std::getline(lines, line);) views.push_back(Json::parse(line));
+  ASSERT_GE(views.size(), 2u);
+  EXPECT_EQ(views.back()["state"], "completed");
+  const bool saw_pending = std::any_of(views.begin(), views.end(), [](const Json& v) { return v["status"] == "pending"; });
+  EXPECT_TRUE(saw_pending) << status.output;
 }
 
 TEST_F(Lifecycle, WatchExitsOneOnAFailedJob) {
