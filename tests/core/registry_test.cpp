@@ -18,8 +18,9 @@ Publish update(const std::string& id, std::optional<double> percent,
   return p;
 }
 
+// By value: callers pass the temporary Result straight in.
 template <class T>
-const T& as(const Result<SubscribeReply>& reply) {
+T as(const Result<SubscribeReply>& reply) {
   EXPECT_TRUE(reply.ok());
   EXPECT_TRUE(std::holds_alternative<T>(reply.value()));
   return std::get<T>(reply.value());
@@ -67,7 +68,7 @@ TEST(Registry, ResumeReplaysWithMatchingEpochElseSnapshot) {
   Registry registry({}, 1);
   for (int i = 1; i <= 4; ++i) ASSERT_TRUE(registry.publish(update("job", i * 10), i).ok());
   const std::string epoch = registry.find("job")->epoch();
-  const auto& replay = as<ReplayReply>(registry.subscribe(1, "job", 2, epoch, 5));
+  const auto replay = as<ReplayReply>(registry.subscribe(1, "job", 2, epoch, 5));
   ASSERT_EQ(replay.events.size(), 2u);
   EXPECT_EQ(replay.events[0].event.seq, 3u);
   EXPECT_EQ(as<ReplayReply>(registry.subscribe(2, "job", 2, std::nullopt, 5)).events.size(), 2u);
