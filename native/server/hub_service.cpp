@@ -14,7 +14,7 @@ Millis wall_now() {
 }
 
 hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log)
-    : ioc_(ioc), hub_(std::move(config), wall_now(), seed), log_(log), timer_(ioc) {
+    : hub_(std::move(config), wall_now(), seed), log_(log), timer_(ioc) {
   arm_timer();
 }
 

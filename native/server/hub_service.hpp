@@ -61,7 +61,6 @@ class hub_service {
   void arm_timer();
   void on_timer(error_code ec);
 
-  net::io_context& ioc_;
   Hub hub_;
   const logger& log_;
   net::steady_timer timer_;
