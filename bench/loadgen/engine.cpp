@@ -1,0 +1,548 @@
+#include "engine.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+
+#include "clock.hpp"
+#include "frame_scan.hpp"
+#include "ws_framing.hpp"
+
+namespace progress::bench {
+namespace {
+
+// One source address carries at most this many connections (the ephemeral range is ~28k ports);
+// past it, connections bind to 127.0.0.2, .3, ...
+constexpr std::uint32_t connections_per_source = 20'000;
+constexpr std::size_t read_chunk = 256 * 1024;
+constexpr int max_events = 1024;
+constexpr double setup_deadline_s = 120;
+constexpr double drain_deadline_s = 5;
+constexpr int error_lines_max = 5;
+
+enum class role : std::uint8_t { subscriber, publisher };
+enum class phase : std::uint8_t { connecting, upgrading, open, closing, closed };
+
+struct connection {
+  int fd = -1;
+  std::uint32_t generation = 0;
+  role kind = role::subscriber;
+  phase state = phase::closed;
+  bool writable_armed = false;
+  bool has_view = false;  // received its snapshot
+  bool terminal = false;
+  std::uint32_t process = 0;
+  std::uint64_t last_seq = 0;
+  std::string in;   // an incomplete frame carried to the next read; keeps its capacity
+  std::string out;  // bytes the socket did not take yet
+  std::size_t out_off = 0;
+};
+
+long read_rss_bytes(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) * 1024;
+  }
+  return -1;
+}
+
+class engine {
+ public:
+  engine(const scenario& sc, const target& tg) : sc_(sc), tg_(tg), scratch_(read_chunk) {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    final_seq_.assign(sc.processes, 0);
+    char prefix[64];
+    std::snprintf(prefix, sizeof prefix, "bench-%s-%d-%llu", sc.name.c_str(), static_cast<int>(getpid()),
+                  static_cast<unsigned long long>(now_ns() % 1'000'000'000U));
+    prefix_ = prefix;
+  }
+  ~engine() {
+    for (auto& c : conns_) {
+      if (c.fd >= 0) ::close(c.fd);
+    }
+    ::close(epoll_);
+  }
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  result run();
+
+ private:
+  std::uint32_t open_connection(role kind, std::uint32_t process, std::uint32_t ordinal);
+  void close_connection(std::uint32_t idx);
+  void poll(int timeout_ms);
+  void on_event(std::uint32_t idx, std::uint32_t events);
+  void on_readable(std::uint32_t idx);
+  std::size_t consume(std::uint32_t idx, std::string_view data);
+  void on_text(std::uint32_t idx, std::string_view frame);
+  void flush(std::uint32_t idx);
+  void send_frame(std::uint32_t idx, opcode op, std::string_view payload);
+  void publish(bool setup);
+  void fail(std::string message);
+  bool wait_until(const std::function<bool()>& done, double deadline_s, const char* what);
+  std::string process_id(std::uint32_t p) const { return prefix_ + "-" + std::to_string(p); }
+
+  const scenario& sc_;
+  const target& tg_;
+  int epoll_ = -1;
+  std::vector<char> scratch_;
+  std::vector<connection> conns_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<std::uint64_t> final_seq_;  // per process, from acks
+  std::string prefix_;
+  std::string payload_;  // reused for outgoing JSON
+  std::uint32_t publisher_ = 0;
+  std::uint32_t mask_ = 0x9e3779b9U;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t in_flight_ = 0;
+  std::uint32_t next_process_ = 0;
+  std::uint32_t views_ = 0;
+  std::uint32_t connecting_ = 0;
+  bool measuring_ = false;
+  bool publisher_open_ = false;
+  int error_lines_ = 0;
+  result r_;
+};
+
+std::uint32_t engine::open_connection(role kind, std::uint32_t process, std::uint32_t ordinal) {
+  std::uint32_t idx;
+  if (!free_slots_.empty()) {
+    idx = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    idx = static_cast<std::uint32_t>(conns_.size());
+    conns_.emplace_back();
+  }
+  auto& c = conns_[idx];
+  c.kind = kind;
+  c.process = process;
+  c.has_view = false;
+  c.terminal = false;
+  c.last_seq = 0;
+  c.in.clear();
+  c.out.clear();
+  c.out_off = 0;
+  c.writable_armed = true;
+  ++c.generation;
+
+  c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd < 0) {
+    fail(std::string("socket: ") + std::strerror(errno));
+    c.state = phase::closed;
+    return idx;
+  }
+  const int one = 1;
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const std::uint32_t source = ordinal / connections_per_source;
+  if (source > 0) {
+    // Without IP_BIND_ADDRESS_NO_PORT, bind() would pick the port before knowing the peer and
+    // the whole range would be shared by all sources again.
+    setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(0x7F000001U + source);
+    if (::bind(c.fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+      fail(std::string("bind source address: ") + std::strerror(errno));
+    }
+  }
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(tg_.port);
+  inet_pton(AF_INET, tg_.host.c_str(), &dst.sin_addr);
+  if (::connect(c.fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS) {
+    fail(std::string("connect: ") + std::strerror(errno));
+  }
+  c.state = phase::connecting;
+  ++connecting_;
+  const std::string path =
+      kind == role::publisher ? std::string("/ws/publish") : "/ws/progress/" + process_id(process);
+  append_upgrade_request(c.out, tg_.host + ":" + std::to_string(tg_.port), path);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+  ev.data.u64 = (std::uint64_t{c.generation} << 32) | idx;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev);
+  return idx;
+}
+
+void engine::close_connection(std::uint32_t idx) {
+  auto& c = conns_[idx];
+  if (c.fd < 0) return;
+  if (c.state == phase::connecting || c.state == phase::upgrading) --connecting_;
+  ::close(c.fd);  // also removes it from the epoll set
+  c.fd = -1;
+  c.state = phase::closed;
+  if (c.kind == role::publisher) publisher_open_ = false;
+  if (sc_.churn_concurrency > 0) free_slots_.push_back(idx);
+}
+
+void engine::fail(std::string message) {
+  if (r_.error.empty()) r_.error = std::move(message);
+}
+
+void engine::send_frame(std::uint32_t idx, opcode op, std::string_view payload) {
+  auto& c = conns_[idx];
+  if (c.fd < 0) return;
+  mask_ = mask_ * 1664525U + 1013904223U;
+  append_frame(c.out, op, payload, mask_);
+  flush(idx);
+}
+
+void engine::flush(std::uint32_t idx) {
+  auto& c = conns_[idx];
+  if (c.state == phase::connecting) return;  // the upgrade request waits for the connect
+  while (c.out_off < c.out.size()) {
+    const auto n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out_off += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    ++r_.unexpected_closes;
+    close_connection(idx);
+    return;
+  }
+  const bool pending = c.out_off < c.out.size();
+  if (!pending) {
+    c.out.clear();
+    c.out_off = 0;
+  }
+  if (pending != c.writable_armed) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0U);
+    ev.data.u64 = (std::uint64_t{c.generation} << 32) | idx;
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
+    c.writable_armed = pending;
+  }
+}
+
+void engine::publish(bool setup) {
+  const std::uint32_t p = next_process_;
+  next_process_ = (next_process_ + 1) % sc_.processes;
+  const std::uint64_t id = next_id_++;
+  payload_.clear();
+  payload_ += R"({"type":"publish","id":")";
+  payload_ += std::to_string(id);
+  payload_ += R"(","process_id":")";
+  payload_ += prefix_;
+  payload_ += '-';
+  payload_ += std::to_string(p);
+  payload_ += '"';
+  if (setup && sc_.finished_processes) payload_ += R"(,"state":"completed","result":{"ok":true})";
+  payload_ += R"(,"data":{"bench_t":)";
+  payload_ += std::to_string(now_ns());
+  payload_ += R"(,"bench_n":)";
+  payload_ += std::to_string(id);
+  payload_ += "}}";
+  ++in_flight_;
+  if (measuring_) ++r_.published;
+  send_frame(publisher_, opcode::text, payload_);
+}
+
+void engine::poll(int timeout_ms) {
+  std::array<epoll_event, max_events> events{};
+  const int n = epoll_wait(epoll_, events.data(), max_events, timeout_ms);
+  for (int i = 0; i < n; ++i) {
+    const auto idx = static_cast<std::uint32_t>(events[static_cast<std::size_t>(i)].data.u64 & 0xFFFFFFFFU);
+    const auto gen = static_cast<std::uint32_t>(events[static_cast<std::size_t>(i)].data.u64 >> 32);
+    if (idx >= conns_.size() || conns_[idx].generation != gen || conns_[idx].fd < 0) continue;
+    on_event(idx, events[static_cast<std::size_t>(i)].events);
+  }
+}
+
+void engine::on_event(std::uint32_t idx, std::uint32_t events) {
+  auto& c = conns_[idx];
+  if (c.state == phase::connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      fail(std::string("connect: ") + std::strerror(err));
+      ++r_.unexpected_closes;
+      close_connection(idx);
+      return;
+    }
+    c.state = phase::upgrading;
+  }
+  if ((events & EPOLLOUT) != 0) flush(idx);
+  if (c.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) on_readable(idx);
+}
+
+void engine::on_readable(std::uint32_t idx) {
+  for (;;) {
+    auto& c = conns_[idx];
+    if (c.fd < 0) return;
+    const auto n = ::recv(c.fd, scratch_.data(), scratch_.size(), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n <= 0) {
+      if (c.state == phase::closing) {
+        if (sc_.churn_concurrency > 0 && measuring_) ++r_.cycles;
+      } else {
+        ++r_.unexpected_closes;
+        if (r_.unexpected_closes == 1) fail("server closed a connection");
+      }
+      close_connection(idx);
+      return;
+    }
+    const std::string_view chunk(scratch_.data(), static_cast<std::size_t>(n));
+    if (c.in.empty()) {
+      const auto used = consume(idx, chunk);
+      if (conns_[idx].fd >= 0 && used < chunk.size()) conns_[idx].in.assign(chunk.substr(used));
+    } else {
+      c.in.append(chunk);
+      const auto used = consume(idx, c.in);
+      if (conns_[idx].fd >= 0) conns_[idx].in.erase(0, used);
+    }
+    if (static_cast<std::size_t>(n) < scratch_.size()) return;
+  }
+}
+
+std::size_t engine::consume(std::uint32_t idx, std::string_view data) {
+  std::size_t used = 0;
+  if (conns_[idx].state == phase::upgrading) {
+    const long head = parse_upgrade_response(data);
+    if (head == 0) return 0;
+    if (head < 0) {
+      fail("upgrade refused: " + std::string(data.substr(0, data.find('\r'))));
+      close_connection(idx);
+      return 0;
+    }
+    conns_[idx].state = phase::open;
+    --connecting_;
+    if (conns_[idx].kind == role::publisher) publisher_open_ = true;
+    used = static_cast<std::size_t>(head);
+  }
+  while (conns_[idx].fd >= 0) {
+    frame_view f{};
+    const auto st = parse_frame(data.substr(used), f);
+    if (st == parse_status::need_more) break;
+    if (st == parse_status::protocol_error) {
+      fail("WebSocket protocol error from the server");
+      close_connection(idx);
+      break;
+    }
+    used += f.consumed;
+    switch (f.op) {
+      case opcode::text:
+        on_text(idx, f.payload);
+        break;
+      case opcode::ping:
+        send_frame(idx, opcode::pong, f.payload);
+        break;
+      case opcode::close:
+        if (conns_[idx].state == phase::closing) {
+          if (sc_.churn_concurrency > 0 && measuring_) ++r_.cycles;
+        } else {
+          ++r_.unexpected_closes;
+          fail("server sent close");
+        }
+        close_connection(idx);
+        break;
+      default:
+        break;
+    }
+  }
+  return used;
+}
+
+void engine::on_text(std::uint32_t idx, std::string_view frame) {
+  auto& c = conns_[idx];
+  const auto type = scan_type(frame);
+  if (type == "progress") {
+    const auto seq = scan_uint(frame, "\"seq\":").value_or(0);
+    if (seq <= c.last_seq) {
+      ++r_.duplicates;
+    } else {
+      if (c.has_view && seq > c.last_seq + 1) r_.undelivered += seq - c.last_seq - 1;
+      c.last_seq = seq;
+    }
+    if (is_terminal(frame)) c.terminal = true;
+    if (measuring_) {
+      ++r_.delivered;
+      if (const auto t = scan_uint(frame, "\"bench_t\":")) {
+        const auto now = now_ns();
+        r_.latency_us.record(now > *t ? (now - *t) / 1000U : 0);
+      }
+    }
+    return;
+  }
+  if (type == "snapshot") {
+    c.last_seq = scan_uint(frame, "\"seq\":").value_or(0);
+    c.terminal = is_terminal(frame);
+    if (!c.has_view) {
+      c.has_view = true;
+      ++views_;
+    }
+    if (sc_.churn_concurrency > 0 && c.terminal && c.state == phase::open) {
+      c.state = phase::closing;
+      send_frame(idx, opcode::close, std::string_view("\x03\xe8", 2));
+    }
+    return;
+  }
+  if (type == "ack") {
+    --in_flight_;
+    if (measuring_) ++r_.acked;
+    const auto seq = scan_uint(frame, "\"seq\":").value_or(0);
+    const auto id_key = frame.find("\"process_id\":\"");
+    if (id_key != std::string_view::npos) {
+      // process ids end in "-<index>"
+      const auto end = frame.find('"', id_key + 14);
+      const auto dash = frame.rfind('-', end);
+      std::uint32_t p = 0;
+      for (auto i = dash + 1; i < end; ++i) p = p * 10 + static_cast<std::uint32_t>(frame[i] - '0');
+      if (p < final_seq_.size()) final_seq_[p] = std::max(final_seq_[p], seq);
+    }
+    return;
+  }
+  if (type == "ping") {
+    payload_.assign(R"({"type":"pong"})");
+    send_frame(idx, opcode::text, payload_);
+    return;
+  }
+  if (type == "error") {
+    ++r_.error_frames;
+    if (c.kind == role::publisher && frame.find("\"id\":") != std::string_view::npos) --in_flight_;
+    if (error_lines_++ < error_lines_max) {
+      std::fprintf(stderr, "error frame: %.*s\n", static_cast<int>(frame.size()), frame.data());
+    }
+    return;
+  }
+  if (type == "pending") {
+    fail("subscriber got pending: the process was not created");
+  }
+  // hello, pong: nothing to do
+}
+
+bool engine::wait_until(const std::function<bool()>& done, double deadline_s, const char* what) {
+  const auto deadline = now_ns() + static_cast<std::uint64_t>(deadline_s * 1e9);
+  while (!done()) {
+    if (now_ns() > deadline) {
+      fail(std::string("timed out: ") + what);
+      return false;
+    }
+    poll(10);
+  }
+  return true;
+}
+
+result engine::run() {
+  publisher_ = open_connection(role::publisher, 0, 0);
+  if (!wait_until([&] { return publisher_open_ || !r_.error.empty(); }, 10, "publisher connect") ||
+      !r_.error.empty()) {
+    return r_;
+  }
+
+  // Every process exists (running, or finished) before anyone subscribes, so subscribers start
+  // from a snapshot and all later events count.
+  for (std::uint32_t p = 0; p < sc_.processes; ++p) {
+    publish(true);
+    if (in_flight_ >= sc_.window) wait_until([&] { return in_flight_ < sc_.window; }, setup_deadline_s, "setup acks");
+  }
+  if (!wait_until([&] { return in_flight_ == 0; }, setup_deadline_s, "setup acks") || !r_.error.empty()) return r_;
+
+  if (sc_.churn_concurrency > 0) {
+    measuring_ = true;
+    const auto t0 = now_ns();
+    const auto cpu0 = cpu_ns();
+    const auto end = t0 + static_cast<std::uint64_t>(sc_.duration_s * 1e9);
+    std::uint32_t ordinal = 0;
+    while (now_ns() < end && r_.error.empty()) {
+      std::uint32_t live = 0;
+      for (const auto& c : conns_) live += (c.fd >= 0 && c.kind == role::subscriber) ? 1U : 0U;
+      for (; live < sc_.churn_concurrency; ++live) open_connection(role::subscriber, ordinal++ % sc_.processes, 0);
+      poll(1);
+    }
+    r_.measured_s = static_cast<double>(now_ns() - t0) / 1e9;
+    r_.generator_cpu = static_cast<double>(cpu_ns() - cpu0) / static_cast<double>(now_ns() - t0);
+    return r_;
+  }
+
+  const long rss0 = tg_.server_pid > 0 ? read_rss_bytes(tg_.server_pid) : -1;
+  const auto setup0 = now_ns();
+  const auto cpu_setup0 = cpu_ns();
+  std::uint32_t opened = 0;
+  const bool ok = wait_until(
+      [&] {
+        while (opened < sc_.subscribers && connecting_ < sc_.connect_batch) {
+          open_connection(role::subscriber, opened % sc_.processes, opened);
+          ++opened;
+        }
+        return (opened == sc_.subscribers && views_ == sc_.subscribers) || !r_.error.empty();
+      },
+      setup_deadline_s, "subscribers' snapshots");
+  r_.setup_s = static_cast<double>(now_ns() - setup0) / 1e9;
+  if (!ok || !r_.error.empty()) return r_;
+
+  if (!sc_.publish) {
+    if (sc_.hold_s > 0) {
+      const auto until = now_ns() + static_cast<std::uint64_t>(sc_.hold_s * 1e9);
+      while (now_ns() < until) poll(10);
+    }
+    if (rss0 > 0) {
+      const long rss1 = read_rss_bytes(tg_.server_pid);
+      r_.rss_per_conn_bytes = static_cast<double>(rss1 - rss0) / static_cast<double>(sc_.subscribers);
+    }
+    r_.measured_s = r_.setup_s;
+    r_.generator_cpu = static_cast<double>(cpu_ns() - cpu_setup0) / static_cast<double>(now_ns() - setup0);
+    bool all_terminal = true;
+    for (const auto& c : conns_) all_terminal = all_terminal && (c.kind == role::publisher || c.terminal);
+    if (sc_.finished_processes && !all_terminal) fail("a subscriber's snapshot was not terminal");
+    return r_;
+  }
+
+  measuring_ = true;
+  const auto t0 = now_ns();
+  const auto cpu0 = cpu_ns();
+  const auto end = t0 + static_cast<std::uint64_t>(sc_.duration_s * 1e9);
+  std::uint64_t sent = 0;
+  for (auto now = t0; now < end && r_.error.empty(); now = now_ns()) {
+    std::uint64_t due = sc_.publish_rate > 0
+                            ? static_cast<std::uint64_t>(static_cast<double>(now - t0) * sc_.publish_rate / 1e9)
+                            : sent + sc_.window;
+    while (sent < due && in_flight_ < sc_.window) {
+      publish(false);
+      ++sent;
+    }
+    poll(sc_.publish_rate > 0 ? 1 : 0);
+    if (sc_.publish_rate <= 0 && in_flight_ >= sc_.window) poll(1);
+  }
+  r_.measured_s = static_cast<double>(now_ns() - t0) / 1e9;
+  r_.generator_cpu = static_cast<double>(cpu_ns() - cpu0) / static_cast<double>(now_ns() - t0);
+  measuring_ = false;
+
+  // Let the last publishes arrive, then count what each subscriber never received.
+  auto all_delivered = [&] {
+    if (in_flight_ != 0) return false;
+    for (const auto& c : conns_) {
+      if (c.kind == role::subscriber && c.fd >= 0 && c.last_seq < final_seq_[c.process]) return false;
+    }
+    return true;
+  };
+  const auto deadline = now_ns() + static_cast<std::uint64_t>(drain_deadline_s * 1e9);
+  while (!all_delivered() && now_ns() < deadline) poll(10);
+  for (const auto& c : conns_) {
+    if (c.kind == role::subscriber && c.last_seq < final_seq_[c.process]) r_.undelivered += final_seq_[c.process] - c.last_seq;
+  }
+  return r_;
+}
+
+}  // namespace
+
+result run(const scenario& sc, const target& tg) {
+  engine e(sc, tg);
+  return e.run();
+}
+
+}  // namespace progress::bench
