@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -54,7 +55,7 @@ void raise_fd_limit() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   progress::bench::target tg;
   std::optional<scenario> sc;
   std::optional<std::string> scenario_name;
@@ -143,4 +144,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(r.unexpected_closes), cycles_per_s, r.setup_s, r.rss_per_conn_bytes,
       r.generator_cpu, error_json.c_str());
   return r.error.empty() ? 0 : 1;
+} catch (const std::logic_error&) {
+  // std::stoul and friends: a flag value that is not a number
+  return usage();
 }

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Runs every load scenario against the hub and the reference peers; prints a table and JSON.
+
+The server under test is pinned to CPU 0 and the generator to CPU 1. A run whose generator used
+more than 90% of its CPU is flagged: the numbers then measure the generator, not the server.
+Exits non-zero when any run failed (error, duplicate or undelivered event), so `--smoke` is a
+real check for CI.
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT / "bench" / "peers"
+GENERATOR_CPU_LIMIT = 0.90
+FD_LIMIT = 200_000
+START_TIMEOUT_S = 20
+RUN_TIMEOUT_S = 240
+
+SERVERS = {
+    "hub": lambda a: [a.hub, "--listen", "127.0.0.1:0", "--log-level", "error"],
+    "ws": lambda a: ["node", str(PEERS / "ws_peer.mjs"), "--listen", "127.0.0.1:0"],
+    "uws": lambda a: ["node", str(PEERS / "uws_peer.mjs"), "--listen", "127.0.0.1:0"],
+    # Debian's python3 has fastapi/uvicorn; a pyenv shim earlier in PATH would not.
+    "fastapi": lambda a: ["/usr/bin/python3", str(PEERS / "fastapi_peer.py"), "--listen", "127.0.0.1:0"],
+}
+
+# (label, scenario, extra loadgen flags, headline metric)
+FULL = [
+    ("fanout-max", "fanout-max", [], "delivered_per_s"),
+    ("fanout-rate", "fanout-rate", [], "p99_us"),
+    ("broadcast", "broadcast", [], "delivered_per_s"),
+    ("idle-10k", "idle", ["--subscribers", "10000"], "rss_per_conn_bytes"),
+    ("idle-50k", "idle", ["--subscribers", "50000"], "rss_per_conn_bytes"),
+    ("churn", "churn", [], "cycles_per_s"),
+    ("late-join-storm", "late-join-storm", [], "setup_s"),
+]
+SMOKE = [
+    ("fanout-max", "fanout-max", ["--subscribers", "40", "--processes", "4", "--duration", "0.5"], "delivered_per_s"),
+    ("fanout-rate", "fanout-rate", ["--subscribers", "40", "--processes", "4", "--duration", "0.5", "--rate", "200"],
+     "p99_us"),
+    ("broadcast", "broadcast", ["--subscribers", "100", "--duration", "0.5", "--rate", "50"], "delivered_per_s"),
+    ("idle", "idle", ["--subscribers", "200", "--hold", "0.2"], "rss_per_conn_bytes"),
+    ("churn", "churn", ["--duration", "0.5", "--concurrency", "5", "--processes", "4"], "cycles_per_s"),
+    ("late-join-storm", "late-join-storm", ["--subscribers", "100", "--processes", "4"], "setup_s"),
+]
+LOWER_IS_BETTER = {"p99_us", "rss_per_conn_bytes", "setup_s"}
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def raise_fd_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, max(hard, FD_LIMIT)))  # root may raise the hard limit
+    except (ValueError, PermissionError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def pinned(cpu, argv, use_taskset):
+    return (["taskset", "-c", str(cpu)] if use_taskset else []) + argv
+
+
+def start_server(name, args):
+    proc = subprocess.Popen(pinned(0, SERVERS[name](args), args.taskset), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, cwd=PEERS)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    result = {}
+
+    def read_first_line():
+        result["line"] = proc.stdout.readline()
+
+    reader = threading.Thread(target=read_first_line, daemon=True)
+    reader.start()
+    reader.join(max(0.0, deadline - time.monotonic()))
+    line = result.get("line", "")
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise RuntimeError(f"{name} did not print 'listening on': {line!r}")
+    return proc, int(line.strip().rsplit(":", 1)[1])
+
+
+def run_one(name, label, scenario, extra, args):
+    proc, port = start_server(name, args)
+    try:
+        cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        peak = [rss_bytes(proc.pid)]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.1):
+                try:
+                    peak[0] = max(peak[0], rss_bytes(proc.pid))
+                except OSError:
+                    return
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        cmd = pinned(1, [args.loadgen, "--port", str(port), "--scenario", scenario, "--server-pid", str(proc.pid)]
+                     + extra, args.taskset)
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+            lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+            row = json.loads(lines[-1]) if lines else {"error": f"no output; stderr: {out.stderr.strip()[:300]}"}
+        except subprocess.TimeoutExpired:
+            row = {"error": f"generator did not finish within {RUN_TIMEOUT_S} s"}
+        done.set()
+        wall = time.monotonic() - t0
+        row["server_cpu"] = round((cpu_seconds(proc.pid) - cpu0) / wall, 3)
+        row["server_peak_rss_bytes"] = peak[0]
+        row["server"], row["label"] = name, label
+        row["p99_us"] = row.get("latency_us", {}).get("p99", 0)
+        problems = []
+        if row.get("error"):
+            problems.append(row["error"])
+        if row.get("duplicates", 0) or row.get("undelivered", 0):
+            problems.append(f"duplicates={row.get('duplicates')} undelivered={row.get('undelivered')}")
+        if row.get("generator_cpu", 0) > GENERATOR_CPU_LIMIT:
+            problems.append(f"generator CPU {row['generator_cpu']:.2f} > {GENERATOR_CPU_LIMIT}: generator-bound")
+        row["problems"] = problems
+        return row
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def headline(row, metric):
+    if metric == "p99_us":
+        lat = row.get("latency_us", {})
+        return f"{lat.get('p50', 0)}/{lat.get('p99', 0)}/{lat.get('p999', 0)} us"
+    value = row.get(metric, 0)
+    if metric == "rss_per_conn_bytes":
+        return f"{value / 1024:.1f} KiB"
+    if metric == "setup_s":
+        return f"{value:.3f} s"
+    return f"{value:,.0f}/s"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="a few seconds, tiny sizes (CI)")
+    parser.add_argument("--servers", default="hub,ws,uws,fastapi", help="comma list of: " + ",".join(SERVERS))
+    parser.add_argument("--scenarios", default="", help="comma list of labels (default: all)")
+    parser.add_argument("--hub", default=str(ROOT / "build/native-release/native/server/progress-hub"))
+    parser.add_argument("--loadgen", default=str(ROOT / "build/native-release/bench/progress-loadgen"))
+    parser.add_argument("--json", help="also write the JSON here")
+    parser.add_argument("--no-taskset", dest="taskset", action="store_false")
+    args = parser.parse_args()
+    if args.taskset and (shutil.which("taskset") is None or os.cpu_count() < 2):
+        args.taskset = False
+        print("note: no taskset or fewer than 2 CPUs; server and generator are not pinned", file=sys.stderr)
+    for path in (args.hub, args.loadgen):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"not executable: {path} (build the native-release preset, or pass --hub/--loadgen)")
+    fds = raise_fd_limit()
+    plan = SMOKE if args.smoke else FULL
+    if args.scenarios:
+        wanted = set(args.scenarios.split(","))
+        plan = [p for p in plan if p[0] in wanted]
+    servers = args.servers.split(",")
+    for s in servers:
+        if s not in SERVERS:
+            sys.exit(f"unknown server {s}; known: {', '.join(SERVERS)}")
+    if not args.smoke:
+        print(f"open-file limit {fds}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", file=sys.stderr)
+
+    rows = []
+    for label, scenario, extra, metric in plan:
+        for server in servers:
+            row = run_one(server, label, scenario, extra, args)
+            row["metric"] = metric
+            rows.append(row)
+            flag = "  FLAGGED: " + "; ".join(row["problems"]) if row["problems"] else ""
+            print(f"{label:16} {server:8} {headline(row, metric):>24}  server_cpu={row['server_cpu']:.2f} "
+                  f"generator_cpu={row.get('generator_cpu', 0):.2f}{flag}", file=sys.stderr, flush=True)
+
+    by = {(r["label"], r["server"]): r for r in rows}
+    ratios = {}
+    print()
+    print(f"{'scenario':16}" + "".join(f"{s:>26}" for s in servers) + "".join(
+        f"{'hub/' + s:>12}" for s in servers if s != "hub" and "hub" in servers))
+    for label, _, _, metric in plan:
+        cells = "".join(f"{headline(by[(label, s)], metric):>26}" for s in servers)
+        ratio_cells = ""
+        if "hub" in servers:
+            for s in servers:
+                if s == "hub":
+                    continue
+                key = "p99_us" if metric == "p99_us" else metric
+                hub_v, peer_v = by[(label, "hub")].get(key, 0), by[(label, s)].get(key, 0)
+                ratio = round(hub_v / peer_v, 3) if peer_v else None
+                ratios.setdefault(label, {})[f"hub/{s}"] = ratio
+                ratio_cells += f"{ratio if ratio is not None else '-':>12}"
+        print(f"{label:16}{cells}{ratio_cells}")
+    report = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}, "pinned": args.taskset,
+              "runs": rows, "ratios": ratios,
+              "note": "ratios are hub/peer of the headline metric; for p99, rss and setup time lower is better"}
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text)
+    failed = [r for r in rows if r["problems"] and not all("generator-bound" in p for p in r["problems"])]
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
