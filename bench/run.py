@@ -148,7 +148,15 @@ def run_one(name, label, scenario, extra, args):
             proc.wait()
 
 
+def connections_needed(scenario, extra):
+    defaults = {"broadcast": 10_000, "idle": 10_000, "late-join-storm": 5_000}
+    count = int(extra[extra.index("--subscribers") + 1]) if "--subscribers" in extra else defaults.get(scenario, 1_000)
+    return count + 100
+
+
 def headline(row, metric):
+    if "skipped" in row:
+        return "skipped"
     if metric == "p99_us":
         lat = row.get("latency_us", {})
         return f"{lat.get('p50', 0)}/{lat.get('p99', 0)}/{lat.get('p999', 0)} us"
@@ -191,10 +199,19 @@ def main():
     rows = []
     for label, scenario, extra, metric in plan:
         for server in servers:
-            row = run_one(server, label, scenario, extra, args)
+            needed = connections_needed(scenario, extra)
+            if needed > fds:
+                # Both the server and the generator hold one descriptor per connection.
+                row = {"server": server, "label": label, "skipped":
+                       f"open-file limit {fds} < {needed} connections (raise it: ulimit -Hn as root)", "problems": []}
+            else:
+                row = run_one(server, label, scenario, extra, args)
             row["metric"] = metric
             rows.append(row)
             flag = "  FLAGGED: " + "; ".join(row["problems"]) if row["problems"] else ""
+            if "skipped" in row:
+                print(f"{label:16} {server:8} skipped: {row['skipped']}", file=sys.stderr, flush=True)
+                continue
             print(f"{label:16} {server:8} {headline(row, metric):>24}  server_cpu={row['server_cpu']:.2f} "
                   f"generator_cpu={row.get('generator_cpu', 0):.2f}{flag}", file=sys.stderr, flush=True)
 
@@ -211,7 +228,7 @@ def main():
                 if s == "hub":
                     continue
                 key = "p99_us" if metric == "p99_us" else metric
-                hub_v, peer_v = by[(label, "hub")].get(key, 0), by[(label, s)].get(key, 0)
+                hub_v, peer_v = by[(label, "hub")].get(key) or 0, by[(label, s)].get(key) or 0
                 ratio = round(hub_v / peer_v, 3) if peer_v else None
                 ratios.setdefault(label, {})[f"hub/{s}"] = ratio
                 ratio_cells += f"{ratio if ratio is not None else '-':>12}"
