@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::size_t kMinRunChars = 4;        // shorter printable runs in binary data are noise
-constexpr double kMinTextFraction = 0.10;      // less text than this -> the file is not a document
+constexpr double kMinTextFraction = 0.5;  // less text than this: binary (or compressed), not a document
 constexpr std::size_t kTopWords = 10;
 constexpr std::size_t kMaxWordBytes = 64;      // longer "words" are data, not language
 
