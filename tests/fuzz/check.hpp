@@ -1,0 +1,20 @@
+#pragma once
+// Invariant checks for the fuzz targets: a violated invariant must reach libFuzzer as a crash
+// (so it saves the input), with the reason printed; assert() would vanish under NDEBUG.
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace progress::fuzz {
+
+[[noreturn]] inline void fail(std::string_view what, std::string_view detail = {}) {
+  std::fprintf(stderr, "invariant violated: %.*s %.*s\n", static_cast<int>(what.size()), what.data(),
+               static_cast<int>(detail.size()), detail.data());
+  std::abort();
+}
+
+inline void check(bool condition, std::string_view what, std::string_view detail = {}) {
+  if (!condition) fail(what, detail);
+}
+
+}  // namespace progress::fuzz

@@ -1,0 +1,340 @@
+// The input drives a script against Hub: connections open and close, send frames built from
+// structured choices or raw bytes, producers publish over HTTP and WebSocket, time moves forward.
+// The target plays each connection's client side and checks what a browser relies on:
+//   - per process and epoch, seq strictly increases across events and never goes back on a snapshot;
+//   - percent never decreases within an epoch; a terminal event arrives at most once and ends it;
+//   - a fresh subscription (no after_seq) sees a snapshot before any event of that process;
+//   - a connection's queue never holds more than the configured bound plus one frame;
+//   - processes and subscriptions stay within the configured bounds.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "check.hpp"
+#include "progress/codec.hpp"
+#include "progress/hub.hpp"
+
+namespace {
+
+using progress::fuzz::check;
+using progress::Json;
+using progress::Millis;
+
+constexpr const char* kIds[] = {"a", "b", "c.1", "d:2", "e-3", "not valid!"};
+constexpr progress::State kStates[] = {progress::State::pending, progress::State::running,
+                                       progress::State::completed, progress::State::failed,
+                                       progress::State::cancelled};
+
+struct Track {
+  bool need_snapshot = true;  // fresh subscription: events only after a snapshot
+  std::string epoch;
+  std::optional<progress::Seq> seq;
+  double percent = 0;
+  bool terminal = false;
+  std::optional<progress::Seq> resumed_after;  // a resume's after_seq, its epoch named
+};
+
+struct Client {
+  progress::Endpoint endpoint = progress::Endpoint::progress_multi;
+  bool slow = false;  // reads only when the script says so, letting its queue fill
+  bool closed = false;
+  std::map<std::string, Track> tracks;
+};
+
+class Script {
+ public:
+  explicit Script(FuzzedDataProvider& in)
+      : in_(in), config_(make_config(in)), hub_(config_, now_, in.ConsumeIntegral<std::uint64_t>()) {}
+
+  void run() {
+    while (in_.remaining_bytes() > 0) {
+      now_ += in_.ConsumeIntegralInRange<Millis>(0, in_.ConsumeBool() ? 100 : 400'000);
+      step();
+      drain(false);
+      check_bounds();
+    }
+    hub_.close_all(now_);
+    drain(true);
+  }
+
+ private:
+  static progress::HubConfig make_config(FuzzedDataProvider& in) {
+    progress::HubConfig config;
+    config.heartbeat_ms = in.ConsumeIntegralInRange<std::int64_t>(1'000, 30'000);
+    config.stale_grace_ms = in.ConsumeIntegralInRange<std::int64_t>(1'000, 20'000);
+    config.pending_timeout_ms = in.ConsumeIntegralInRange<std::int64_t>(1'000, 600'000);
+    config.retention_ms = in.ConsumeIntegralInRange<std::int64_t>(1'000, 600'000);
+    config.history = in.ConsumeIntegralInRange<std::size_t>(1, 16);
+    config.max_processes = in.ConsumeIntegralInRange<std::size_t>(1, 6);
+    config.max_subscriptions = in.ConsumeIntegralInRange<std::size_t>(1, 12);
+    config.max_subscriptions_per_connection = in.ConsumeIntegralInRange<std::size_t>(1, 6);
+    config.max_queue_bytes = in.ConsumeIntegralInRange<std::size_t>(256, 8 * 1024);
+    return config;
+  }
+
+  std::string pick_id() { return kIds[in_.ConsumeIntegralInRange<std::size_t>(0, std::size(kIds) - 1)]; }
+
+  // An epoch the hub really issued when the script has seen one, so resumes can succeed.
+  std::optional<std::string> pick_epoch() {
+    switch (in_.ConsumeIntegralInRange(0, 2)) {
+      case 0: return std::nullopt;
+      case 1: return seen_epoch_.empty() ? std::string("e0") : seen_epoch_;
+      default: return in_.ConsumeRandomLengthString(70);
+    }
+  }
+
+  progress::Publish make_publish() {
+    progress::Publish publish;
+    publish.process_id = pick_id();
+    if (in_.ConsumeBool()) publish.id = "p" + std::to_string(in_.ConsumeIntegral<std::uint8_t>());
+    if (in_.ConsumeBool()) publish.state = kStates[in_.ConsumeIntegralInRange<std::size_t>(0, 4)];
+    if (in_.ConsumeBool()) publish.stage = in_.ConsumeBool() ? "load" : "save";
+    if (in_.ConsumeBool()) publish.percent = in_.ConsumeIntegralInRange(-5, 105) + (in_.ConsumeBool() ? 0.5 : 0.0);
+    if (in_.ConsumeBool()) publish.message = std::string(in_.ConsumeIntegralInRange<std::size_t>(0, 3000), 'm');
+    if (in_.ConsumeBool()) publish.data = Json{{"pad", std::string(in_.ConsumeIntegralInRange<std::size_t>(0, 5000), 'd')}};
+    if (in_.ConsumeBool()) publish.result = Json{{"ok", true}};
+    if (in_.ConsumeBool()) publish.error = "boom";
+    if (in_.ConsumeBool()) publish.lease_ms = in_.ConsumeIntegralInRange<std::int64_t>(-1, 100'000);
+    return publish;
+  }
+
+  std::string make_target() {
+    switch (in_.ConsumeIntegralInRange(0, 6)) {
+      case 0: return "/ws/progress";
+      case 1: return "/ws/health";
+      case 2: return "/ws/publish";
+      case 3: return "/ws/test";
+      case 4: {
+        std::string target = "/ws/progress/" + pick_id() + "?after_seq=" +
+                             std::to_string(in_.ConsumeIntegralInRange(0, 40));
+        if (auto epoch = pick_epoch()) target += "&epoch=" + *epoch;
+        return target;
+      }
+      case 5: return "/ws/progress/" + in_.ConsumeRandomLengthString(40);
+      default: return "/ws/progress/" + pick_id();
+    }
+  }
+
+  std::optional<progress::ConnId> pick_conn() {
+    if (clients_.empty()) return std::nullopt;
+    auto it = clients_.begin();
+    std::advance(it, in_.ConsumeIntegralInRange<std::size_t>(0, clients_.size() - 1));
+    return it->first;
+  }
+
+  // The client's view of a subscription restarts where its frame is sent; frames already queued
+  // for the previous one are read first, as a real client would before its next frame matters.
+  void subscribe_text(progress::ConnId conn, const std::string& id, std::optional<progress::Seq> after,
+                      std::optional<std::string> epoch) {
+    drain_one(conn, clients_.at(conn), true);
+    Json frame{{"type", "subscribe"}, {"process_id", id}};
+    if (after) frame["after_seq"] = *after;
+    if (epoch) frame["epoch"] = *epoch;
+    restart_track(clients_.at(conn), id, after, epoch);
+    // A random epoch may not be UTF-8; the client's JSON library would replace such bytes too.
+    hub_.on_text(conn, frame.dump(-1, ' ', false, Json::error_handler_t::replace), now_);
+  }
+
+  static void restart_track(Client& client, const std::string& id, std::optional<progress::Seq> after,
+                            const std::optional<std::string>& epoch) {
+    Track track;
+    if (after) {
+      // A resume may start with replayed events; with its epoch named they continue after it.
+      track.need_snapshot = false;
+      // The client's claimed position binds replayed events, not a snapshot: after_seq past
+      // the record's end or out of its history is answered with a snapshot from seq 0 on.
+      if (epoch) {
+        track.epoch = *epoch;
+        track.resumed_after = *after;
+      }
+    }
+    client.tracks[id] = track;
+  }
+
+  void step() {
+    switch (in_.ConsumeIntegralInRange(0, 11)) {
+      case 0: {
+        std::string target_text = make_target();
+        auto target = progress::parse_target(target_text);
+        if (!target) return;
+        progress::ConnId conn = hub_.open(*target, now_);
+        Client& client = clients_[conn];
+        client.endpoint = target->endpoint;
+        client.slow = in_.ConsumeBool();
+        if (target->endpoint == progress::Endpoint::progress) {
+          restart_track(client, target->process_id, target->after_seq, target->epoch);
+        }
+        return;
+      }
+      case 1: {
+        if (auto conn = pick_conn()) {
+          std::optional<progress::Seq> after;
+          if (in_.ConsumeBool()) after = in_.ConsumeIntegralInRange<progress::Seq>(0, 40);
+          subscribe_text(*conn, pick_id(), after, pick_epoch());
+        }
+        return;
+      }
+      case 2: {
+        if (auto conn = pick_conn()) {
+          std::string id = pick_id();
+          drain_one(*conn, clients_.at(*conn), true);
+          clients_.at(*conn).tracks.erase(id);
+          hub_.on_text(*conn, Json{{"type", "unsubscribe"}, {"process_id", id}}.dump(), now_);
+        }
+        return;
+      }
+      case 3:
+        if (auto conn = pick_conn()) {
+          hub_.on_text(*conn, in_.ConsumeBool() ? R"({"type":"ping","ts":1})" : R"({"type":"pong"})", now_);
+        }
+        return;
+      case 4:
+        // Raw text never touches a subscription the model tracks unless it parses as one; a
+        // subscribe/unsubscribe that happens to parse is left out of the model by skipping it.
+        if (auto conn = pick_conn()) {
+          std::string text = in_.ConsumeRandomLengthString(300);
+          auto frame = progress::decode_client_frame(text);
+          if (frame && (std::holds_alternative<progress::Subscribe>(frame.value()) ||
+                        std::holds_alternative<progress::Unsubscribe>(frame.value()))) {
+            return;
+          }
+          hub_.on_text(*conn, text, now_);
+        }
+        return;
+      case 5:
+        if (auto conn = pick_conn()) hub_.on_text(*conn, progress::encode(progress::ClientFrame{make_publish()}), now_);
+        return;
+      case 6: {
+        progress::Publish publish = make_publish();
+        auto ack = hub_.publish(publish, now_);
+        if (!ack) check(!ack.error().message.empty(), "publish error without a message");
+        return;
+      }
+      case 7: {
+        auto created = hub_.create_process(in_.ConsumeBool() ? std::optional<std::string>(pick_id()) : std::nullopt, now_);
+        if (created) seen_epoch_ = created.value().epoch;
+        return;
+      }
+      case 8:
+        if (auto at = hub_.poll_timeout(); at && in_.ConsumeBool()) now_ = std::max(now_, *at);
+        hub_.handle_timeout(now_);
+        return;
+      case 9:
+        if (auto conn = pick_conn()) {
+          hub_.on_closed(*conn);
+          clients_.erase(*conn);
+        }
+        return;
+      case 10:
+        if (auto conn = pick_conn()) {
+          if (in_.ConsumeBool()) {
+            hub_.on_binary(*conn, now_);
+          } else {
+            hub_.on_oversize(*conn, now_);
+          }
+        }
+        return;
+      default:
+        for (auto& [conn, client] : clients_) drain_one(conn, client, true);
+        return;
+    }
+  }
+
+  void drain(bool all) {
+    hub_.take_dirty();
+    for (auto& [conn, client] : clients_) drain_one(conn, client, all || !client.slow);
+  }
+
+  void drain_one(progress::ConnId conn, Client& client, bool read) {
+    if (!read || client.closed) return;
+    std::size_t queued = hub_.queued_bytes(conn);
+    std::size_t total = 0;
+    std::size_t largest = 0;
+    while (auto text = hub_.pop_outgoing(conn)) {
+      total += (*text)->size();
+      largest = std::max(largest, (*text)->size());
+      receive(client, **text);
+    }
+    check(total == queued, "queued_bytes differs from the bytes popped");
+    check(total <= config_.max_queue_bytes + largest, "queue above its bound plus one frame",
+          std::to_string(total));
+    if (hub_.poll_close(conn)) {
+      // The host closes the socket once the hub asks; from then on the connection is gone.
+      client.closed = true;
+      hub_.on_closed(conn);
+    }
+  }
+
+  void receive(Client& client, const std::string& text) {
+    if (client.endpoint == progress::Endpoint::test_echo) return;
+    auto frame = progress::decode_server_frame(text);
+    check(frame.ok(), "hub sent a frame its own codec rejects", text);
+    if (auto* snapshot = std::get_if<progress::Snapshot>(&frame.value())) {
+      seen_epoch_ = snapshot->epoch;
+      auto it = client.tracks.find(snapshot->process_id);
+      check(it != client.tracks.end(), "snapshot for a process the client never subscribed", text);
+      Track& track = it->second;
+      if (track.epoch == snapshot->epoch && track.seq) {
+        check(snapshot->seq >= *track.seq, "snapshot seq went back", text);
+        check(snapshot->percent >= track.percent, "snapshot percent went back", text);
+      }
+      track = Track{false, snapshot->epoch, snapshot->seq, snapshot->percent,
+                    progress::is_terminal(snapshot->state), std::nullopt};
+    } else if (auto* event = std::get_if<progress::ProgressEvent>(&frame.value())) {
+      seen_epoch_ = event->epoch;
+      auto it = client.tracks.find(event->process_id);
+      check(it != client.tracks.end(), "event for a process the client never subscribed", text);
+      Track& track = it->second;
+      check(!track.need_snapshot, "event before the snapshot of a fresh subscription", text);
+      if (!track.seq) {
+        if (track.resumed_after) {
+          check(event->epoch == track.epoch, "replay of another epoch than the resume named", text);
+          check(event->seq > *track.resumed_after, "replay not after the resume's after_seq", text);
+        }
+        track.epoch = event->epoch;
+      } else {
+        check(event->epoch == track.epoch, "event of another epoch without a snapshot", text);
+        check(event->seq > *track.seq, "event seq not increasing", text);
+        check(event->percent >= track.percent, "event percent went back", text);
+        check(!track.terminal, "event after the terminal one", text);
+      }
+      track.seq = event->seq;
+      track.percent = event->percent;
+      track.terminal = progress::is_terminal(event->state);
+    } else if (auto* error = std::get_if<progress::Error>(&frame.value())) {
+      check(!error->message.empty(), "error frame without a message", text);
+    }
+  }
+
+  void check_bounds() {
+    progress::HubStats stats = hub_.stats();
+    std::uint64_t processes = 0;
+    for (const auto& [state, count] : stats.processes_by_state) processes += count;
+    check(processes <= config_.max_processes, "more processes than max_processes");
+    // `subscriptions` counts the pending ones too.
+    check(stats.subscriptions <= config_.max_subscriptions, "more subscriptions than max_subscriptions");
+    check(stats.pending_subscriptions <= stats.subscriptions, "more pending subscriptions than subscriptions");
+  }
+
+  FuzzedDataProvider& in_;
+  Millis now_ = 1'700'000'000'000;
+  progress::HubConfig config_;
+  progress::Hub hub_;
+  std::map<progress::ConnId, Client> clients_;
+  std::string seen_epoch_;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  FuzzedDataProvider in(data, size);
+  Script script(in);
+  script.run();
+  return 0;
+}
