@@ -181,6 +181,7 @@ def main():
     if args.taskset and (shutil.which("taskset") is None or os.cpu_count() < 2):
         args.taskset = False
         print("note: no taskset or fewer than 2 CPUs; server and generator are not pinned", file=sys.stderr)
+    args.hub, args.loadgen = os.path.abspath(args.hub), os.path.abspath(args.loadgen)  # servers run in peers/
     for path in (args.hub, args.loadgen):
         if not os.access(path, os.X_OK):
             sys.exit(f"not executable: {path} (build the native-release preset, or pass --hub/--loadgen)")
