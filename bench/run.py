@@ -219,10 +219,10 @@ def main():
     by = {(r["label"], r["server"]): r for r in rows}
     ratios = {}
     print()
-    print(f"{'scenario':16}" + "".join(f"{s:>26}" for s in servers) + "".join(
+    print(f"{'scenario':16}" + "".join(f"{s:>30}" for s in servers) + "".join(
         f"{'hub/' + s:>12}" for s in servers if s != "hub" and "hub" in servers))
     for label, _, _, metric in plan:
-        cells = "".join(f"{headline(by[(label, s)], metric):>26}" for s in servers)
+        cells = "".join(f"{headline(by[(label, s)], metric):>30}" for s in servers)
         ratio_cells = ""
         if "hub" in servers:
             for s in servers:
