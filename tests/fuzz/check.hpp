@@ -13,6 +13,17 @@ namespace progress::fuzz {
   std::abort();
 }
 
+// PROGRESS_FUZZ_TRACE=1 when re-running one input prints each step, to turn a crash into a
+// readable reproducer (vector case or unit test).
+inline bool tracing() {
+  static const bool on = std::getenv("PROGRESS_FUZZ_TRACE") != nullptr;
+  return on;
+}
+
+inline void trace(std::string_view line) {
+  if (tracing()) std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+}
+
 inline void check(bool condition, std::string_view what, std::string_view detail = {}) {
   if (!condition) fail(what, detail);
 }
