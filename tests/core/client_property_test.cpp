@@ -81,6 +81,8 @@ class World {
   }
 
   std::uint64_t pick(std::uint64_t n) { return rng_.next() % n; }
+  // size_t is 32 bits on wasm32: indices get their own draw so no narrowing warning fires.
+  std::size_t index(std::size_t n) { return static_cast<std::size_t>(pick(n)); }
   bool chance(int percent) { return pick(100) < static_cast<std::uint64_t>(percent); }
 
   // ---- the host: carry out actions, check events ------------------------------------------
@@ -226,7 +228,7 @@ class World {
 
   void random_step() {
     now_ += static_cast<Millis>(pick(1500));
-    const std::string& id = ids_[pick(ids_.size())];
+    const std::string& id = ids_[index(ids_.size())];
     switch (pick(16)) {
       case 0:
       case 1:
@@ -242,11 +244,11 @@ class World {
         }
         break;
       case 7:  // a duplicate of something already delivered on this socket
-        if (socket_ && open_ && !delivered_.empty()) deliver(delivered_[pick(delivered_.size())]);
+        if (socket_ && open_ && !delivered_.empty()) deliver(delivered_[index(delivered_.size())]);
         break;
       case 8:  // two frames swapped in flight
         if (inbox_.size() >= 2) {
-          const std::size_t i = pick(inbox_.size() - 1);
+          const std::size_t i = index(inbox_.size() - 1);
           std::swap(inbox_[i], inbox_[i + 1]);
         }
         break;
@@ -275,7 +277,7 @@ class World {
         break;
       case 11:  // a frame of an old socket arrives late: it must change nothing
         if (!late_.empty()) {
-          const Delivered late = late_[pick(late_.size())];
+          const Delivered late = late_[index(late_.size())];
           if (late.generation != socket_) {
             session_.on_text(late.generation, late.text, now_);
             EXPECT_TRUE(session_.poll_actions().empty()) << "a late frame of generation " << late.generation << " acted";
@@ -333,7 +335,7 @@ class World {
         inbox_.pop_front();
         deliver(text);
       } else if (socket_) {
-        const std::string& id = ids_[pick(ids_.size())];
+        const std::string& id = ids_[index(ids_.size())];
         publish(id, true);
         if (i > 1000) publish(id, true);
       } else if (timer_) {
