@@ -23,6 +23,7 @@
 namespace {
 
 using progress::fuzz::check;
+using progress::fuzz::trace;
 using progress::Json;
 using progress::Millis;
 
@@ -138,7 +139,7 @@ class Script {
     if (epoch) frame["epoch"] = *epoch;
     restart_track(clients_.at(conn), id, after, epoch);
     // A random epoch may not be UTF-8; the client's JSON library would replace such bytes too.
-    hub_.on_text(conn, frame.dump(-1, ' ', false, Json::error_handler_t::replace), now_);
+    send_text(conn, frame.dump(-1, ' ', false, Json::error_handler_t::replace), now_);
   }
 
   static void restart_track(Client& client, const std::string& id, std::optional<progress::Seq> after,
@@ -157,6 +158,11 @@ class Script {
     client.tracks[id] = track;
   }
 
+  void send_text(progress::ConnId conn, const std::string& text, Millis now) {
+    trace("at " + std::to_string(now) + " text " + std::to_string(conn) + " " + text);
+    hub_.on_text(conn, text, now);
+  }
+
   void step() {
     switch (in_.ConsumeIntegralInRange(0, 11)) {
       case 0: {
@@ -164,6 +170,7 @@ class Script {
         auto target = progress::parse_target(target_text);
         if (!target) return;
         progress::ConnId conn = hub_.open(*target, now_);
+        trace("at " + std::to_string(now_) + " open " + std::to_string(conn) + " " + target_text);
         Client& client = clients_[conn];
         client.endpoint = target->endpoint;
         client.slow = in_.ConsumeBool();
@@ -185,13 +192,13 @@ class Script {
           std::string id = pick_id();
           drain_one(*conn, clients_.at(*conn), true);
           clients_.at(*conn).tracks.erase(id);
-          hub_.on_text(*conn, Json{{"type", "unsubscribe"}, {"process_id", id}}.dump(), now_);
+          send_text(*conn, Json{{"type", "unsubscribe"}, {"process_id", id}}.dump(), now_);
         }
         return;
       }
       case 3:
         if (auto conn = pick_conn()) {
-          hub_.on_text(*conn, in_.ConsumeBool() ? R"({"type":"ping","ts":1})" : R"({"type":"pong"})", now_);
+          send_text(*conn, in_.ConsumeBool() ? R"({"type":"ping","ts":1})" : R"({"type":"pong"})", now_);
         }
         return;
       case 4:
@@ -204,35 +211,41 @@ class Script {
                         std::holds_alternative<progress::Unsubscribe>(frame.value()))) {
             return;
           }
-          hub_.on_text(*conn, text, now_);
+          send_text(*conn, text, now_);
         }
         return;
       case 5:
-        if (auto conn = pick_conn()) hub_.on_text(*conn, progress::encode(progress::ClientFrame{make_publish()}), now_);
+        if (auto conn = pick_conn()) send_text(*conn, progress::encode(progress::ClientFrame{make_publish()}), now_);
         return;
       case 6: {
         progress::Publish publish = make_publish();
+        trace("at " + std::to_string(now_) + " publish " + progress::encode(progress::ClientFrame{publish}));
         auto ack = hub_.publish(publish, now_);
         if (!ack) check(!ack.error().message.empty(), "publish error without a message");
         return;
       }
       case 7: {
         auto created = hub_.create_process(in_.ConsumeBool() ? std::optional<std::string>(pick_id()) : std::nullopt, now_);
+        trace("at " + std::to_string(now_) + " create -> " +
+              (created ? created.value().process_id + " " + created.value().epoch : created.error().message));
         if (created) seen_epoch_ = created.value().epoch;
         return;
       }
       case 8:
         if (auto at = hub_.poll_timeout(); at && in_.ConsumeBool()) now_ = std::max(now_, *at);
+        trace("at " + std::to_string(now_) + " tick");
         hub_.handle_timeout(now_);
         return;
       case 9:
         if (auto conn = pick_conn()) {
+          trace("at " + std::to_string(now_) + " closed " + std::to_string(*conn));
           hub_.on_closed(*conn);
           clients_.erase(*conn);
         }
         return;
       case 10:
         if (auto conn = pick_conn()) {
+          trace("at " + std::to_string(now_) + " binary/oversize " + std::to_string(*conn));
           if (in_.ConsumeBool()) {
             hub_.on_binary(*conn, now_);
           } else {
@@ -257,6 +270,7 @@ class Script {
     std::size_t total = 0;
     std::size_t largest = 0;
     while (auto text = hub_.pop_outgoing(conn)) {
+      trace("  " + std::to_string(conn) + " <- " + **text);
       total += (*text)->size();
       largest = std::max(largest, (*text)->size());
       receive(client, **text);
