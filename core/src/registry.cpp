@@ -27,13 +27,13 @@ Result<SubscribeReply> Registry::subscribe(SubscriberId subscriber, const std::s
   Entry& entry = entry_it->second;
   if (!entry.record) {
     deadlines_.set(TimerKey{TimerKind::pending, process_id, subscriber}, now + config_.pending_timeout_ms);
-    return SubscribeReply{PendingReply{process_id}};
+    return PendingReply{process_id};
   }
   const ProcessRecord& record = *entry.record;
   if (after_seq && (!epoch || *epoch == record.epoch())) {
-    if (auto events = record.events_after(*after_seq)) return SubscribeReply{ReplayReply{std::move(*events)}};
+    if (auto events = record.events_after(*after_seq)) return ReplayReply{std::move(*events)};
   }
-  return SubscribeReply{SnapshotReply{record.snapshot()}};
+  return SnapshotReply{record.snapshot()};
 }
 
 bool Registry::unsubscribe(SubscriberId subscriber, const std::string& process_id) {

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -168,8 +170,14 @@ using ClientFrame = std::variant<Subscribe, Unsubscribe, Ping, Pong, Publish>;
 template <class T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}        // NOLINT
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  // Builds T in place from one of its alternatives (T a variant): no moved-from T temporary, which
+  // g++ 12 -O3 otherwise flags as maybe-uninitialized when T holds a vector.
+  template <class U>
+    requires(!std::is_same_v<std::decay_t<U>, T> && !std::is_same_v<std::decay_t<U>, Error> &&
+             std::is_constructible_v<T, U &&>)
+  Result(U&& alternative) : v_(std::in_place_index<0>, std::forward<U>(alternative)) {}  // NOLINT
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
   T& value() { return std::get<0>(v_); }
