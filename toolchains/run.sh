@@ -8,10 +8,10 @@ bash toolchains/install-deps.sh
 
 echo "==== building native-release ===="
 cmake --preset native-release
-cmake --build --preset native-release -j 2
+cmake --build --preset native-release -j 2 --target progress-hub progress-watch
 echo "==== building wasm ===="
 cmake --preset wasm
-cmake --build --preset wasm -j 2
+cmake --build --preset wasm -j 2 --target progress_wasm
 
 mkdir -p data
 echo "==== progress-hub on http://127.0.0.1:8000 ===="

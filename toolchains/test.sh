@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # THE test command: every build the project ships, and every test suite, on 2 cores.
-#   native-debug  build everything (server, CLI, tests) and run ctest
-#   native-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   native-asan   build everything (server, CLI, bench, tests) under AddressSanitizer +
+#                 UndefinedBehaviorSanitizer and run ctest: the whole native suite, sanitized
 #   wasm          em++ build; ctest runs the protocol vectors and core tests under node
 #   native-clang  clang 14 build of the core and its test runners only
-#   web           the npm package's tests against the native server and the wasm module
+#   web           the npm package's tests against the (sanitized) server and the wasm module
+#   bench-smoke   a few seconds of every benchmark scenario against the server, so bench/ never
+#                 rots; it fails on lost, duplicated or refused events, never on speed
+# native-debug (the same as native-asan without sanitizers) is left out of the default list: it
+# would build the Beast server a second time for no coverage the sanitized build lacks.
 # A failing stage does not stop the later ones (one run reports everything); the exit status is
 # non-zero when any stage failed. PROGRESS_TEST_STAGES="wasm native-clang" runs only those stages.
 set -euo pipefail
@@ -49,17 +53,24 @@ stage_native_clang() {
     ctest --preset native-clang -R '^(protocol_vectors|core_tests)$'
 }
 
+native_bin=$PWD/build/native-asan
+
 stage_web() {
-  PROGRESS_HUB_BIN=$PWD/build/native-debug/native/server/progress-hub \
-    PROGRESS_WATCH_BIN=$PWD/build/native-debug/native/cli/progress-watch \
+  PROGRESS_HUB_BIN=$native_bin/native/server/progress-hub \
+    PROGRESS_WATCH_BIN=$native_bin/native/cli/progress-watch \
     PROGRESS_WASM_DIR=$PWD/web/dist \
     bash -c 'npm ci --prefix web --no-audit --no-fund && npm test --prefix web'
+}
+
+stage_bench_smoke() {
+  python3 bench/run.py --smoke --servers hub --hub "$native_bin/native/server/progress-hub" \
+    --loadgen "$native_bin/bench/progress-loadgen"
 }
 
 header "dependencies"
 bash toolchains/install-deps.sh
 
-all_stages=(native-debug native-asan wasm native-clang web)
+all_stages=(native-asan wasm native-clang web bench-smoke)
 read -r -a stages <<<"${PROGRESS_TEST_STAGES:-${all_stages[*]}}"
 for name in "${stages[@]}"; do
   if ! declare -F "stage_${name//-/_}" >/dev/null; then
