@@ -106,8 +106,9 @@ class Script {
   }
 
   std::string make_target() {
-    switch (in_.ConsumeIntegralInRange(0, 6)) {
+    switch (in_.ConsumeIntegralInRange(0, 7)) {
       case 0: return "/ws/progress";
+      case 6: return "/sse/progress/" + pick_id();
       case 1: return "/ws/health";
       case 2: return "/ws/publish";
       case 3: return "/ws/test";
@@ -174,7 +175,7 @@ class Script {
         Client& client = clients_[conn];
         client.endpoint = target->endpoint;
         client.slow = in_.ConsumeBool();
-        if (target->endpoint == progress::Endpoint::progress) {
+        if (target->endpoint == progress::Endpoint::progress || target->endpoint == progress::Endpoint::sse) {
           restart_track(client, target->process_id, target->after_seq, target->epoch);
         }
         return;
