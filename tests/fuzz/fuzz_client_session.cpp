@@ -25,9 +25,9 @@
 
 namespace {
 
+using progress::Millis;
 using progress::fuzz::check;
 using progress::fuzz::trace;
-using progress::Millis;
 
 constexpr const char* kIds[] = {"a", "b", "c", "bad id"};
 
@@ -124,8 +124,14 @@ class Script {
     event.stage = in_.ConsumeBool() ? "load" : "save";
     event.ts = now_;
     switch (in_.ConsumeIntegralInRange(0, 7)) {
-      case 0: event.state = progress::State::completed; event.result = progress::Json{{"ok", true}}; break;
-      case 1: event.state = progress::State::failed; event.error = "boom"; break;
+      case 0:
+        event.state = progress::State::completed;
+        event.result = progress::Json{{"ok", true}};
+        break;
+      case 1:
+        event.state = progress::State::failed;
+        event.error = "boom";
+        break;
       case 2: event.state = progress::State::cancelled; break;
       default: event.state = progress::State::running;
     }
@@ -184,7 +190,10 @@ class Script {
         // reconnect() is the user's retry: finished watches start a new incarnation.
         std::erase_if(views_, [](const auto& entry) { return entry.second.finished; });
         return;
-      case 3: trace("stop"); session_.stop(now_); return;
+      case 3:
+        trace("stop");
+        session_.stop(now_);
+        return;
       case 4: {
         progress::Generation generation = pick_generation();
         trace("open " + std::to_string(generation));
@@ -209,11 +218,24 @@ class Script {
         trace("timer at " + std::to_string(now_));
         session_.on_timer(now_);
         return;
-      case 8: trace("online"); session_.on_online(now_); return;
-      case 9: trace("offline"); session_.on_offline(now_); return;
-      case 10: trace("visible"); session_.on_visible(now_); return;
-      case 11: trace("hidden"); session_.on_hidden(now_); return;
-      case 12: case 13: server_advance(pick_id()); return;
+      case 8:
+        trace("online");
+        session_.on_online(now_);
+        return;
+      case 9:
+        trace("offline");
+        session_.on_offline(now_);
+        return;
+      case 10:
+        trace("visible");
+        session_.on_visible(now_);
+        return;
+      case 11:
+        trace("hidden");
+        session_.on_hidden(now_);
+        return;
+      case 12:
+      case 13: server_advance(pick_id()); return;
       default: {
         progress::Generation generation = pick_generation();
         std::string text = server_frame();
@@ -267,7 +289,8 @@ class Script {
     track.seq = view.seq;
     track.percent = view.percent;
     track.status = view.status;
-    track.finished = view.status == progress::WatchStatus::done || view.status == progress::WatchStatus::failed;
+    track.finished =
+        view.status == progress::WatchStatus::done || view.status == progress::WatchStatus::failed;
   }
 
   FuzzedDataProvider& in_;

@@ -40,12 +40,10 @@ void round_trip(std::string_view input, Decode decode) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  round_trip<progress::ClientFrame>(input, [](std::string_view text) {
-    return progress::decode_client_frame(text);
-  });
-  round_trip<progress::ServerFrame>(input, [](std::string_view text) {
-    return progress::decode_server_frame(text);
-  });
+  round_trip<progress::ClientFrame>(
+      input, [](std::string_view text) { return progress::decode_client_frame(text); });
+  round_trip<progress::ServerFrame>(
+      input, [](std::string_view text) { return progress::decode_server_frame(text); });
 
   // The publish body is matched against a URL id; the first line of the input plays that id so
   // both the equal and the mismatching case are reached.

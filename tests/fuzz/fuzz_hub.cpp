@@ -22,10 +22,10 @@
 
 namespace {
 
-using progress::fuzz::check;
-using progress::fuzz::trace;
 using progress::Json;
 using progress::Millis;
+using progress::fuzz::check;
+using progress::fuzz::trace;
 
 constexpr const char* kIds[] = {"a", "b", "c.1", "d:2", "e-3", "not valid!"};
 constexpr progress::State kStates[] = {progress::State::pending, progress::State::running,
@@ -96,9 +96,12 @@ class Script {
     if (in_.ConsumeBool()) publish.id = "p" + std::to_string(in_.ConsumeIntegral<std::uint8_t>());
     if (in_.ConsumeBool()) publish.state = kStates[in_.ConsumeIntegralInRange<std::size_t>(0, 4)];
     if (in_.ConsumeBool()) publish.stage = in_.ConsumeBool() ? "load" : "save";
-    if (in_.ConsumeBool()) publish.percent = in_.ConsumeIntegralInRange(-5, 105) + (in_.ConsumeBool() ? 0.5 : 0.0);
-    if (in_.ConsumeBool()) publish.message = std::string(in_.ConsumeIntegralInRange<std::size_t>(0, 3000), 'm');
-    if (in_.ConsumeBool()) publish.data = Json{{"pad", std::string(in_.ConsumeIntegralInRange<std::size_t>(0, 5000), 'd')}};
+    if (in_.ConsumeBool())
+      publish.percent = in_.ConsumeIntegralInRange(-5, 105) + (in_.ConsumeBool() ? 0.5 : 0.0);
+    if (in_.ConsumeBool())
+      publish.message = std::string(in_.ConsumeIntegralInRange<std::size_t>(0, 3000), 'm');
+    if (in_.ConsumeBool())
+      publish.data = Json{{"pad", std::string(in_.ConsumeIntegralInRange<std::size_t>(0, 5000), 'd')}};
     if (in_.ConsumeBool()) publish.result = Json{{"ok", true}};
     if (in_.ConsumeBool()) publish.error = "boom";
     if (in_.ConsumeBool()) publish.lease_ms = in_.ConsumeIntegralInRange<std::int64_t>(-1, 100'000);
@@ -113,8 +116,8 @@ class Script {
       case 2: return "/ws/publish";
       case 3: return "/ws/test";
       case 4: {
-        std::string target = "/ws/progress/" + pick_id() + "?after_seq=" +
-                             std::to_string(in_.ConsumeIntegralInRange(0, 40));
+        std::string target =
+            "/ws/progress/" + pick_id() + "?after_seq=" + std::to_string(in_.ConsumeIntegralInRange(0, 40));
         if (auto epoch = pick_epoch()) target += "&epoch=" + *epoch;
         return target;
       }
@@ -216,7 +219,8 @@ class Script {
         }
         return;
       case 5:
-        if (auto conn = pick_conn()) send_text(*conn, progress::encode(progress::ClientFrame{make_publish()}), now_);
+        if (auto conn = pick_conn())
+          send_text(*conn, progress::encode(progress::ClientFrame{make_publish()}), now_);
         return;
       case 6: {
         progress::Publish publish = make_publish();
@@ -226,7 +230,8 @@ class Script {
         return;
       }
       case 7: {
-        auto created = hub_.create_process(in_.ConsumeBool() ? std::optional<std::string>(pick_id()) : std::nullopt, now_);
+        auto created = hub_.create_process(
+            in_.ConsumeBool() ? std::optional<std::string>(pick_id()) : std::nullopt, now_);
         trace("at " + std::to_string(now_) + " create -> " +
               (created ? created.value().process_id + " " + created.value().epoch : created.error().message));
         if (created) seen_epoch_ = created.value().epoch;
@@ -299,8 +304,12 @@ class Script {
         check(snapshot->seq >= *track.seq, "snapshot seq went back", text);
         check(snapshot->percent >= track.percent, "snapshot percent went back", text);
       }
-      track = Track{false, snapshot->epoch, snapshot->seq, snapshot->percent,
-                    progress::is_terminal(snapshot->state), std::nullopt};
+      track = Track{false,
+                    snapshot->epoch,
+                    snapshot->seq,
+                    snapshot->percent,
+                    progress::is_terminal(snapshot->state),
+                    std::nullopt};
     } else if (auto* event = std::get_if<progress::ProgressEvent>(&frame.value())) {
       seen_epoch_ = event->epoch;
       auto it = client.tracks.find(event->process_id);
@@ -334,7 +343,8 @@ class Script {
     check(processes <= config_.max_processes, "more processes than max_processes");
     // `subscriptions` counts the pending ones too.
     check(stats.subscriptions <= config_.max_subscriptions, "more subscriptions than max_subscriptions");
-    check(stats.pending_subscriptions <= stats.subscriptions, "more pending subscriptions than subscriptions");
+    check(stats.pending_subscriptions <= stats.subscriptions,
+          "more pending subscriptions than subscriptions");
   }
 
   FuzzedDataProvider& in_;

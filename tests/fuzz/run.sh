@@ -30,7 +30,8 @@ for target in "${targets[@]}"; do
     grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$scratch/$target.log" || true
   else
     failed+=("$target")
-    grep -E 'invariant violated|ERROR:|SUMMARY|Test unit written' "$scratch/$target.log" || tail -20 "$scratch/$target.log"
+    grep -E 'invariant violated|ERROR:|SUMMARY|Test unit written' "$scratch/$target.log" ||
+      tail -20 "$scratch/$target.log"
     echo "replay: PROGRESS_FUZZ_TRACE=1 $build_dir/tests/fuzz/$target $artifacts/<crash file>"
   fi
 done
