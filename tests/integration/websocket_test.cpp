@@ -241,7 +241,9 @@ TEST_F(WebSocket, UnknownWebSocketPathIsRefused) {
 // sees seqs in order and the terminal event.
 TEST(SlowConsumer, QueueStaysBoundedAndTheTerminalEventArrives) {
   constexpr std::size_t kQueueBound = 16 * 1024;
-  server_process server({"--max-queue-bytes", std::to_string(kQueueBound)});
+  // The consumer stops reading on purpose; a long heartbeat keeps a slow (sanitized, loaded) run
+  // from being closed as stale (1001) before the queue bound is what decides.
+  server_process server({"--max-queue-bytes", std::to_string(kQueueBound), "--heartbeat-ms", "600000"});
   ASSERT_EQ(http_call(server.port(), "POST", "/api/processes", R"({"process_id":"slow-1"})").status, 201u);
   ws_client consumer(server.port(), "/ws/progress/slow-1", 4096);
   EXPECT_EQ(consumer.read_json()["type"], "hello");
