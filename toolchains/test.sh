@@ -7,8 +7,11 @@
 #   web           the npm package's tests against the (sanitized) server and the wasm module
 #   bench-smoke   a few seconds of every benchmark scenario against the server, so bench/ never
 #                 rots; it fails on lost, duplicated or refused events, never on speed
-# native-debug (the same as native-asan without sanitizers) is left out of the default list: it
-# would build the Beast server a second time for no coverage the sanitized build lacks.
+#   fuzz          clang libFuzzer targets (decoder, hub, client session) for 45 s each from the
+#                 committed seed corpus; any crash or broken invariant fails the run
+# Not in the default list, to keep CI under 45 minutes on 2 cores: native-debug (the sanitized
+# build covers it) and native-tsan (the server's tests under ThreadSanitizer: the server has one
+# upload worker thread besides the event loop). Run them with PROGRESS_TEST_STAGES.
 # A failing stage does not stop the later ones (one run reports everything); the exit status is
 # non-zero when any stage failed. PROGRESS_TEST_STAGES="wasm native-clang" runs only those stages.
 set -euo pipefail
@@ -67,14 +70,25 @@ stage_bench_smoke() {
     --loadgen "$native_bin/bench/progress-loadgen"
 }
 
+stage_fuzz() { bash tests/fuzz/run.sh 45; }
+
+stage_native_tsan() {
+  cmake --preset native-tsan &&
+    cmake --build --preset native-tsan -j "$jobs" \
+      --target progress-hub progress-watch server_integration_tests server_unit_tests &&
+    rm -f build/native-tsan/tsan-report.* &&
+    ctest --preset native-tsan -R '^(server_integration|server_units|python_client)$' &&
+    { ! compgen -G 'build/native-tsan/tsan-report.*' >/dev/null || { cat build/native-tsan/tsan-report.*; false; }; }
+}
+
 header "dependencies"
 bash toolchains/install-deps.sh
 
-all_stages=(native-asan wasm native-clang web bench-smoke)
+all_stages=(native-asan wasm native-clang web bench-smoke fuzz)
 read -r -a stages <<<"${PROGRESS_TEST_STAGES:-${all_stages[*]}}"
 for name in "${stages[@]}"; do
   if ! declare -F "stage_${name//-/_}" >/dev/null; then
-    echo "unknown stage $name (stages: ${all_stages[*]})" >&2
+    echo "unknown stage $name (stages: ${all_stages[*]} native-debug native-tsan)" >&2
     exit 2
   fi
 done
