@@ -22,6 +22,7 @@
 #include <emscripten/bind.h>
 #include <malloc.h>
 
+#include "progress/client_json.hpp"
 #include "progress/client_session.hpp"
 #include "progress/codec.hpp"
 #include "progress/protocol.hpp"
@@ -47,87 +48,10 @@ std::string guarded(Fn&& fn) {
   }
 }
 
-Json error_json(const progress::Error& error) {
-  Json out = {{"code", progress::to_string(error.code)}, {"message", error.message}};
-  if (error.process_id) out["process_id"] = *error.process_id;
-  return out;
-}
-
-// The view as tests/vectors/README.md spells it (suite `client`): absent optionals left out.
-Json view_json(const progress::ProcessView& view) {
-  Json stages = Json::array();
-  for (const auto& span : view.stages) {
-    Json s = {{"name", span.name}, {"started_at", span.started_at}};
-    if (span.ended_at) s["ended_at"] = *span.ended_at;
-    stages.push_back(std::move(s));
-  }
-  Json out = {{"process_id", view.process_id},
-              {"status", progress::to_string(view.status)},
-              {"epoch", view.epoch},
-              {"seq", view.seq},
-              {"state", progress::to_string(view.state)},
-              {"stage", view.stage},
-              {"percent", view.percent},
-              {"message", view.message},
-              {"data", view.data},
-              {"updated_at", view.updated_at},
-              {"stages", std::move(stages)}};
-  if (view.result) out["result"] = *view.result;
-  if (view.error) out["error"] = *view.error;
-  if (view.failure) {
-    out["failure"] = {{"code", progress::to_string(view.failure->code)}, {"message", view.failure->message}};
-  }
-  if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
-  return out;
-}
-
-struct ActionJson {
-  Json operator()(const progress::Connect& a) const {
-    return {{"connect", {{"url", a.url}, {"generation", a.generation}}}};
-  }
-  // The frame stays text: the host sends it as is, parsing it here would be wasted work.
-  Json operator()(const progress::Send& a) const { return {{"send", a.text}, {"generation", a.generation}}; }
-  Json operator()(const progress::Close& a) const {
-    return {{"close", {{"code", a.code}, {"reason", a.reason}, {"generation", a.generation}}}};
-  }
-  Json operator()(const progress::SetTimer& a) const {
-    return {{"set_timer", a.at ? Json(*a.at) : Json(nullptr)}};
-  }
-};
-
-struct EventJson {
-  Json operator()(const progress::StateChanged& e) const { return {{"state", progress::to_string(e.state)}}; }
-  Json operator()(const progress::ProgressChanged& e) const { return {{"progress", view_json(e.view)}}; }
-  Json operator()(const progress::ErrorEvent& e) const { return {{"error", error_json(e.error)}}; }
-};
-
-// ClientConfig from a JSON object of overrides; unknown keys and wrong types are refused so a
-// typo in an option never silently falls back to a default.
-progress::ClientConfig parse_config(const std::string& text) {
-  const Json in = Json::parse(text);
-  progress::ClientConfig config;
-  for (const auto& [key, value] : in.items()) {
-    if (key == "url") config.url = value.get<std::string>();
-    else if (key == "seed") config.seed = value.get<std::uint64_t>();
-    else if (key == "backoff_min_ms") config.backoff_min_ms = value.get<std::int64_t>();
-    else if (key == "backoff_max_ms") config.backoff_max_ms = value.get<std::int64_t>();
-    else if (key == "heartbeat_ms") config.heartbeat_ms = value.get<std::int64_t>();
-    else if (key == "stale_grace_ms") config.stale_grace_ms = value.get<std::int64_t>();
-    else if (key == "connect_timeout_ms") config.connect_timeout_ms = value.get<std::int64_t>();
-    else if (key == "suspend_after_ms") config.suspend_after_ms = value.get<std::int64_t>();
-    else if (key == "suspended_retry_ms") config.suspended_retry_ms = value.get<std::int64_t>();
-    else if (key == "probe_timeout_ms") config.probe_timeout_ms = value.get<std::int64_t>();
-    else if (key == "min_stable_ms") config.min_stable_ms = value.get<std::int64_t>();
-    else if (key == "clock_jump_ms") config.clock_jump_ms = value.get<std::int64_t>();
-    else throw std::invalid_argument("unknown client option " + key);
-  }
-  return config;
-}
-
 class Session {
  public:
   explicit Session(const std::string& config_json) {
-    config_error_ = guarded([&] { session_.emplace(parse_config(config_json)); });
+    config_error_ = guarded([&] { session_.emplace(progress::client_config_from_json(Json::parse(config_json))); });
     if (!session_) session_.emplace(progress::ClientConfig{});
   }
 
@@ -183,9 +107,9 @@ class Session {
     std::string out;
     const std::string failure = guarded([&] {
       Json actions = Json::array();
-      for (const auto& a : session_->poll_actions()) actions.push_back(std::visit(ActionJson{}, a));
+      for (const auto& a : session_->poll_actions()) actions.push_back(progress::action_to_json(a));
       Json events = Json::array();
-      for (const auto& e : session_->poll_events()) events.push_back(std::visit(EventJson{}, e));
+      for (const auto& e : session_->poll_events()) events.push_back(progress::event_to_json(e));
       out = Json{{"actions", std::move(actions)}, {"events", std::move(events)}}.dump();
     });
     return failure.empty() ? out : Json{{"failure", failure}}.dump();
@@ -202,7 +126,7 @@ class Session {
   // The view as JSON, or "" when the process is not watched.
   std::string view(const std::string& id) const {
     const auto* v = session_->view(id);
-    return v ? view_json(*v).dump() : std::string();
+    return v ? progress::view_to_json(*v).dump() : std::string();
   }
 
   std::string process_ids() const { return Json(session_->process_ids()).dump(); }
@@ -216,7 +140,7 @@ class Session {
 // {"frame": {...}} or {"error": {"code", "message"}}.
 std::string decode_server_frame(const std::string& text) {
   auto result = progress::decode_server_frame(text);
-  if (!result) return Json{{"error", error_json(result.error())}}.dump();
+  if (!result) return Json{{"error", progress::error_to_json(result.error())}}.dump();
   return Json{{"frame", progress::to_json(result.value())}}.dump();
 }
 

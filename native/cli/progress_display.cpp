@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "progress/client_json.hpp"
 #include "progress/codec.hpp"
 
 namespace progress::cli {
@@ -56,25 +57,7 @@ std::string describe(const ProcessView& view) {
   return line;
 }
 
-std::string view_json(const ProcessView& view) {
-  Json out = {{"process_id", view.process_id},
-              {"status", std::string(to_string(view.status))},
-              {"state", std::string(to_string(view.state))},
-              {"stage", view.stage},
-              {"percent", view.percent},
-              {"message", view.message},
-              {"seq", view.seq},
-              {"epoch", view.epoch},
-              {"data", view.data},
-              {"updated_at", view.updated_at}};
-  if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
-  if (view.result) out["result"] = *view.result;
-  if (view.error) out["error"] = *view.error;
-  if (view.failure) {
-    out["failure"] = {{"code", std::string(to_string(view.failure->code))}, {"message", view.failure->message}};
-  }
-  return out.dump();
-}
+std::string view_json(const ProcessView& view) { return view_to_json(view).dump(); }
 
 progress_display::progress_display(display_mode mode, std::FILE* out, std::FILE* err)
     : mode_(mode), out_(out), err_(err) {}

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json_match.hpp"
+#include "progress/client_json.hpp"
 #include "progress/client_session.hpp"
 #include "suites.hpp"
 
@@ -17,68 +18,13 @@ namespace {
 
 using nlohmann::json;
 
-ClientConfig config_from(const json& overrides) {
-  ClientConfig config;
-  config.url = "ws://hub.test";
-  for (const auto& [key, value] : overrides.items()) {
-    if (key == "url") config.url = value.get<std::string>();
-    else if (key == "backoff_min_ms") config.backoff_min_ms = value.get<std::int64_t>();
-    else if (key == "backoff_max_ms") config.backoff_max_ms = value.get<std::int64_t>();
-    else if (key == "heartbeat_ms") config.heartbeat_ms = value.get<std::int64_t>();
-    else if (key == "stale_grace_ms") config.stale_grace_ms = value.get<std::int64_t>();
-    else if (key == "connect_timeout_ms") config.connect_timeout_ms = value.get<std::int64_t>();
-    else if (key == "suspend_after_ms") config.suspend_after_ms = value.get<std::int64_t>();
-    else if (key == "suspended_retry_ms") config.suspended_retry_ms = value.get<std::int64_t>();
-    else if (key == "probe_timeout_ms") config.probe_timeout_ms = value.get<std::int64_t>();
-    else if (key == "min_stable_ms") config.min_stable_ms = value.get<std::int64_t>();
-    else if (key == "clock_jump_ms") config.clock_jump_ms = value.get<std::int64_t>();
-    else if (key == "seed") config.seed = value.get<std::uint64_t>();
-    else throw std::runtime_error("unknown client config key " + key);
-  }
-  return config;
-}
-
-json to_json(const Error& error) {
-  json out = {{"code", to_string(error.code)}, {"message", error.message}};
-  if (error.process_id) out["process_id"] = *error.process_id;
+// The vector's steps compare frames as JSON, so a send's text is parsed here; a session that sends
+// invalid JSON fails the case at this parse.
+json action_json(const Action& action) {
+  json out = action_to_json(action);
+  if (out.contains("send")) out["send"] = json::parse(out["send"].get<std::string>());
   return out;
 }
-
-json to_json(const ProcessView& view) {
-  json stages = json::array();
-  for (const auto& span : view.stages) {
-    json s = {{"name", span.name}, {"started_at", span.started_at}};
-    if (span.ended_at) s["ended_at"] = *span.ended_at;
-    stages.push_back(std::move(s));
-  }
-  json out = {{"process_id", view.process_id}, {"status", to_string(view.status)}, {"epoch", view.epoch},
-              {"seq", view.seq},  {"state", to_string(view.state)},   {"stage", view.stage},
-              {"percent", view.percent}, {"message", view.message}, {"data", view.data},
-              {"updated_at", view.updated_at}, {"stages", std::move(stages)}};
-  if (view.result) out["result"] = *view.result;
-  if (view.error) out["error"] = *view.error;
-  if (view.failure) out["failure"] = {{"code", to_string(view.failure->code)}, {"message", view.failure->message}};
-  if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
-  return out;
-}
-
-struct ActionJson {
-  json operator()(const Connect& a) const { return {{"connect", {{"url", a.url}, {"generation", a.generation}}}}; }
-  json operator()(const Send& a) const {
-    // A send the session produced must be valid JSON: a parse failure here is a test failure.
-    return {{"send", json::parse(a.text)}, {"generation", a.generation}};
-  }
-  json operator()(const Close& a) const {
-    return {{"close", {{"code", a.code}, {"reason", a.reason}, {"generation", a.generation}}}};
-  }
-  json operator()(const SetTimer& a) const { return {{"set_timer", a.at ? json(*a.at) : json(nullptr)}}; }
-};
-
-struct EventJson {
-  json operator()(const StateChanged& e) const { return {{"state", to_string(e.state)}}; }
-  json operator()(const ProgressChanged& e) const { return {{"progress", to_json(e.view)}}; }
-  json operator()(const ErrorEvent& e) const { return {{"error", to_json(e.error)}}; }
-};
 
 const std::set<std::string> kStepKeys = {"at",    "do",     "process_id", "generation", "text",  "frame", "code",
                                          "reason", "actions", "events",    "state",      "timeout", "note"};
@@ -109,7 +55,9 @@ void run_step(ClientSession& session, const json& step, Millis now) {
 }  // namespace
 
 void run_client_case(const json& vcase) {
-  ClientSession session(config_from(vcase.value("config", json::object())));
+  ClientConfig defaults;
+  defaults.url = "ws://hub.test";
+  ClientSession session(client_config_from_json(vcase.value("config", json::object()), defaults));
   JsonMatcher matcher;
   Millis now = 0;
   int index = 0;
@@ -120,9 +68,9 @@ void run_client_case(const json& vcase) {
     now = step.value("at", now);
     run_step(session, step, now);
     json actions = json::array();
-    for (const auto& action : session.poll_actions()) actions.push_back(std::visit(ActionJson{}, action));
+    for (const auto& action : session.poll_actions()) actions.push_back(action_json(action));
     json events = json::array();
-    for (const auto& event : session.poll_events()) events.push_back(std::visit(EventJson{}, event));
+    for (const auto& event : session.poll_events()) events.push_back(event_to_json(event));
     const std::string where = "step " + std::to_string(index) + " (" + step.at("do").get<std::string>() + ")";
     std::string why;
     if (step.contains("actions")) {

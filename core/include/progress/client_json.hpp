@@ -1,0 +1,24 @@
+#pragma once
+// The client session's values as JSON, one spelling for every host: the wasm bindings hand it to
+// JavaScript, progress-watch --json prints it, and the vector runner matches it (the `client`
+// suite of tests/vectors/README.md). Absent optionals are left out.
+#include "progress/client_session.hpp"
+#include "progress/protocol.hpp"
+
+namespace progress {
+
+// {process_id, status, epoch, seq, state, stage, percent, message, data, updated_at,
+//  stages: [{name, started_at, ended_at?}], result?, error?, failure?: {code, message}, eta_ms?}
+Json view_to_json(const ProcessView& view);
+// {code, message, process_id?}
+Json error_to_json(const Error& error);
+// {"connect": {url, generation}} | {"send": "<frame text>", generation} |
+// {"close": {code, reason, generation}} | {"set_timer": at | null}
+Json action_to_json(const Action& action);
+// {"state": "..."} | {"progress": view} | {"error": error}
+Json event_to_json(const ClientEvent& event);
+// ClientConfig from an object of overrides. An unknown key or a wrong type throws
+// std::invalid_argument / nlohmann::json::exception, so a typo never falls back to a default.
+ClientConfig client_config_from_json(const Json& overrides, ClientConfig base = {});
+
+}  // namespace progress
