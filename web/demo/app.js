@@ -3,7 +3,13 @@
 //
 // Query parameters: ?process=<id> follows that process at once; ?server=<url> talks to another
 // hub than the page's origin.
-import { acquireClient, formatDuration, stageLabel, summarize } from '../src/index.js';
+import {
+  CONNECTION_TEXT as SESSION_CONNECTION_TEXT,
+  acquireClient,
+  formatDuration,
+  stageLabel,
+  summarize,
+} from '../src/index.js';
 
 const params = new URLSearchParams(location.search);
 const serverUrl = params.get('server') ?? location.origin;
@@ -11,17 +17,8 @@ const httpBase = serverUrl.replace(/^ws(s?):/, 'http$1:').replace(/\/+$/, '');
 const client = acquireClient({ url: serverUrl });
 
 const $ = (id) => document.getElementById(id);
-const CONNECTION_TEXT = {
-  idle: 'Not connected',
-  connecting: 'Connecting…',
-  open: 'Connecting…',
-  live: 'Live',
-  reconnecting: 'Reconnecting…',
-  suspended: 'Offline, retrying',
-  done: 'Idle (job finished)',
-  failed: 'Not connected',
-  stopped: 'Stopped',
-};
+// The page shows one job at a time, so a finished session reads as idle.
+const CONNECTION_TEXT = { ...SESSION_CONNECTION_TEXT, done: 'Idle (job finished)' };
 const STATE_TEXT = {
   waiting: 'waiting for the server',
   pending: 'waiting for the job to start',

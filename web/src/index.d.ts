@@ -237,3 +237,6 @@ export function summarize(view: ProcessView | undefined, connection: SessionStat
 export function stageLabel(stage: string): string;
 /** Milliseconds as "0.4 s", "12 s", "1 min 5 s". */
 export function formatDuration(ms: number | null | undefined): string;
+
+/** What a connection indicator says for each session state (`live` -> 'Live', ...). */
+export const CONNECTION_TEXT: Readonly<Record<SessionState, string>>;

@@ -3,7 +3,7 @@
 import * as React from 'react';
 
 import { acquireClient, peekClient, releaseClient } from './registry.js';
-import { formatDuration, stageLabel, summarize } from './summary.js';
+import { CONNECTION_TEXT, formatDuration, stageLabel, summarize } from './summary.js';
 
 const h = React.createElement;
 const IDLE = Object.freeze(summarize(undefined, 'idle'));
@@ -56,18 +56,6 @@ export function useUploadProgress(processId, options = {}) {
 
   return React.useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
 }
-
-const CONNECTION_TEXT = {
-  idle: 'Not connected',
-  connecting: 'Connecting…',
-  open: 'Connecting…',
-  live: 'Live',
-  reconnecting: 'Reconnecting…',
-  suspended: 'Offline, retrying',
-  done: 'Finished',
-  failed: 'Not connected',
-  stopped: 'Stopped',
-};
 
 const STATE_TEXT = {
   waiting: 'Waiting for the server…',

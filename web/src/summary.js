@@ -67,3 +67,16 @@ export function formatDuration(ms) {
   if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
+
+// What a connection indicator says for each session state.
+export const CONNECTION_TEXT = Object.freeze({
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  open: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  suspended: 'Offline, retrying',
+  done: 'Finished',
+  failed: 'Not connected',
+  stopped: 'Stopped',
+});
