@@ -16,6 +16,23 @@ Subscribe Watch::subscribe_frame() const {
   return frame;
 }
 
+namespace {
+
+// The fields a snapshot and a progress event share: the process as it is now.
+template <class Frame>
+void take_current(ProcessView& view, const Frame& frame) {
+  view.status = is_terminal(frame.state) ? WatchStatus::done : WatchStatus::active;
+  view.epoch = frame.epoch;
+  view.seq = frame.seq;
+  view.state = frame.state;
+  view.stage = frame.stage;
+  view.percent = frame.percent;
+  view.message = frame.message;
+  view.data = frame.data;
+}
+
+}  // namespace
+
 Applied Watch::apply(const Snapshot& snapshot) {
   if (finished()) return Applied::ignored;
   const bool same_epoch = !view_.epoch.empty() && snapshot.epoch == view_.epoch;
@@ -26,14 +43,7 @@ Applied Watch::apply(const Snapshot& snapshot) {
   }
   if (!same_epoch) eta_.reset();
   resyncing_ = false;
-  view_.status = is_terminal(snapshot.state) ? WatchStatus::done : WatchStatus::active;
-  view_.epoch = snapshot.epoch;
-  view_.seq = snapshot.seq;
-  view_.state = snapshot.state;
-  view_.stage = snapshot.stage;
-  view_.percent = snapshot.percent;
-  view_.message = snapshot.message;
-  view_.data = snapshot.data;
+  take_current(view_, snapshot);
   view_.updated_at = snapshot.updated_at;
   view_.stages = snapshot.stages;
   view_.result = snapshot.result;
@@ -59,14 +69,7 @@ Applied Watch::apply(const ProgressEvent& event) {
   if (is_terminal(event.state) && !view_.stages.empty() && !view_.stages.back().ended_at) {
     view_.stages.back().ended_at = event.ts;
   }
-  view_.status = is_terminal(event.state) ? WatchStatus::done : WatchStatus::active;
-  view_.epoch = event.epoch;
-  view_.seq = event.seq;
-  view_.state = event.state;
-  view_.stage = event.stage;
-  view_.percent = event.percent;
-  view_.message = event.message;
-  view_.data = event.data;
+  take_current(view_, event);
   view_.updated_at = event.ts;
   if (event.result) view_.result = event.result;
   if (event.error) view_.error = event.error;
