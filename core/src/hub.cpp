@@ -21,9 +21,18 @@ namespace {
 SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
 RegistryConfig registry_config(const HubConfig& config) {
-  return RegistryConfig{
-      config.pending_timeout_ms, config.retention_ms,      config.history,
-      config.max_processes,      config.max_subscriptions, config.max_subscriptions_per_connection};
+  return RegistryConfig{config.pending_timeout_ms,
+                        config.retention_ms,
+                        config.history,
+                        config.max_processes,
+                        config.max_subscriptions,
+                        config.max_subscriptions_per_connection,
+                        !config.records_are_external};
+}
+
+Error external_only(const std::string& what) {
+  return Error{ErrorCode::unavailable, what + " goes to the record store when records are external",
+               std::nullopt, std::nullopt};
 }
 
 }  // namespace
@@ -46,7 +55,7 @@ struct Hub::Impl {
   void settle(ConnId conn, ServerSession& session) {
     mark_dirty(conn);
     if (session.closing()) {
-      registry.remove_subscriber(conn);
+      forget_connection(conn);
       session_deadlines.clear(conn);
     } else if (auto at = session.next_deadline()) {
       session_deadlines.set(conn, *at);
@@ -99,7 +108,60 @@ struct Hub::Impl {
     }
   }
 
+  bool external() const noexcept { return config.records_are_external; }
+
+  // External records: follow a process while anyone here listens or waits for its load.
+  void update_interest(const std::string& process_id) {
+    if (!external()) return;
+    const bool want = registry.listeners(process_id) > 0 || loading.contains(process_id);
+    if (want == watching.contains(process_id)) return;
+    if (want) {
+      watching.insert(process_id);
+    } else {
+      watching.erase(process_id);
+      registry.forget(process_id);
+    }
+    interest_changes.push_back(InterestChange{process_id, want});
+  }
+
+  void stop_waiting(ConnId conn, const std::string& process_id) {
+    auto it = loading.find(process_id);
+    if (it == loading.end()) return;
+    std::erase_if(it->second, [conn](const Waiting& w) { return w.conn == conn; });
+    if (it->second.empty()) loading.erase(it);
+  }
+
+  void forget_connection(ConnId conn) {
+    if (!external()) {
+      registry.remove_subscriber(conn);
+      return;
+    }
+    std::vector<std::string> touched = registry.processes_of(conn);
+    registry.remove_subscriber(conn);
+    for (auto& [process_id, waiters] : loading) {
+      if (std::erase_if(waiters, [conn](const Waiting& w) { return w.conn == conn; }) > 0) {
+        touched.push_back(process_id);
+      }
+    }
+    std::erase_if(loading, [](const auto& item) { return item.second.empty(); });
+    for (const auto& process_id : touched) update_interest(process_id);
+  }
+
+  // External records: a process not mirrored and not known to be absent must be loaded before the
+  // subscriber can be told anything (it may exist in the store).
+  bool wait_for_load(ConnId conn, const Subscribe& subscribe) {
+    const std::string& id = subscribe.process_id;
+    if (!external() || registry.find(id) != nullptr) return false;
+    if (watching.contains(id) && !loading.contains(id)) return false;  // loaded: absent -> pending
+    auto& waiters = loading[id];
+    std::erase_if(waiters, [conn](const Waiting& w) { return w.conn == conn; });
+    waiters.push_back(Waiting{conn, subscribe});
+    update_interest(id);
+    return true;
+  }
+
   void subscribe(ConnId conn, ServerSession& session, const Subscribe& subscribe, Millis now) {
+    if (wait_for_load(conn, subscribe)) return;
     auto reply = registry.subscribe(conn, subscribe.process_id, subscribe.after_seq, subscribe.epoch, now);
     if (!reply) {
       send_error(conn, session, reply.error());
@@ -162,7 +224,11 @@ struct Hub::Impl {
       subscribe(conn, session, *sub, now);
     } else if (auto* unsub = std::get_if<Unsubscribe>(&frame)) {
       registry.unsubscribe(conn, unsub->process_id);
-    } else if (auto* pub = std::get_if<Publish>(&frame)) {
+      stop_waiting(conn, unsub->process_id);
+      update_interest(unsub->process_id);
+    } else if (auto* pub = std::get_if<Publish>(&frame); pub != nullptr && external()) {
+      publish_requests.push_back(PublishRequest{conn, std::move(*pub)});
+    } else if (pub != nullptr) {
       auto ack = publish(*pub, now, true);
       // The session may have been closed as a slow consumer of its own publish's fan-out.
       if (ServerSession* again = find(conn); again != nullptr) {
@@ -179,8 +245,17 @@ struct Hub::Impl {
     return Health{sessions.size(), registry.process_count(), (now - started_at) / 1000};
   }
 
+  struct Waiting {
+    ConnId conn = 0;
+    Subscribe subscribe;
+  };
+
   HubConfig config;
   Registry registry;
+  std::unordered_map<std::string, std::vector<Waiting>> loading;  // external: waiting for a load
+  std::unordered_set<std::string> watching;                       // external: followed processes
+  std::vector<InterestChange> interest_changes;
+  std::vector<PublishRequest> publish_requests;
   Millis started_at;
   std::unordered_map<ConnId, ServerSession> sessions;
   Deadlines<ConnId> session_deadlines;
@@ -241,7 +316,7 @@ void Hub::on_oversize(ConnId conn, Millis now) {
 }
 
 void Hub::on_closed(ConnId conn) {
-  impl_->registry.remove_subscriber(conn);
+  impl_->forget_connection(conn);
   impl_->session_deadlines.clear(conn);
   impl_->sessions.erase(conn);
 }
@@ -255,6 +330,7 @@ void Hub::handle_timeout(Millis now) {
           Error{ErrorCode::not_found, "process " + expired.process_id + " did not start in time",
                 expired.process_id, std::nullopt});
     }
+    impl_->update_interest(expired.process_id);
   }
   for (const auto& fanout : tick.stalled) impl_->fan_out(fanout);
   for (ConnId conn : impl_->session_deadlines.take_due(now)) {
@@ -280,6 +356,7 @@ void Hub::close_all(Millis) {
 }
 
 Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Millis now) {
+  if (impl_->external()) return impl_->count(external_only("creating a process"));
   if (process_id && !is_valid_process_id(*process_id)) {
     return impl_->count(Error{ErrorCode::invalid_process_id, "process id must match ^[A-Za-z0-9._:-]{1,128}$",
                               process_id->substr(0, limits::kMaxProcessIdLength), std::nullopt});
@@ -293,7 +370,47 @@ Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Mill
   return c.snapshot;
 }
 
-Result<Ack> Hub::publish(const Publish& publish, Millis now) { return impl_->publish(publish, now, false); }
+Result<Ack> Hub::publish(const Publish& publish, Millis now) {
+  if (impl_->external()) return impl_->count(external_only("a publish"));
+  return impl_->publish(publish, now, false);
+}
+
+std::vector<PublishRequest> Hub::take_publish_requests() { return std::exchange(impl_->publish_requests, {}); }
+
+void Hub::complete_publish(const PublishRequest& request, const Result<Ack>& outcome) {
+  if (outcome) ++impl_->publishes;
+  ServerSession* session = impl_->find(request.conn);
+  if (!outcome) {
+    impl_->count(outcome.error());
+    if (session != nullptr) impl_->send_error(request.conn, *session, outcome.error());
+  } else if (session != nullptr && request.publish.id) {
+    session->send(ServerFrame{outcome.value()});
+    impl_->settle(request.conn, *session);
+  }
+}
+
+std::vector<InterestChange> Hub::take_interest_changes() { return std::exchange(impl_->interest_changes, {}); }
+
+std::vector<std::string> Hub::watched() const { return {impl_->watching.begin(), impl_->watching.end()}; }
+
+void Hub::ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Millis now) {
+  if (!impl_->external() || !impl_->watching.contains(process_id)) return;
+  if (record && record->process_id() == process_id) impl_->fan_out(impl_->registry.mirror(std::move(*record), std::nullopt));
+  auto waiting = impl_->loading.extract(process_id);
+  if (!waiting.empty()) {
+    for (const auto& w : waiting.mapped()) {
+      ServerSession* session = impl_->find(w.conn);
+      if (session == nullptr || session->closing()) continue;
+      impl_->subscribe(w.conn, *session, w.subscribe, now);
+    }
+  }
+  impl_->update_interest(process_id);
+}
+
+void Hub::ingest_change(Change change, Millis) {
+  if (!impl_->external() || !impl_->watching.contains(change.record.process_id())) return;
+  impl_->fan_out(impl_->registry.mirror(std::move(change.record), change.event));
+}
 
 std::optional<Snapshot> Hub::snapshot(std::string_view process_id) const {
   const ProcessRecord* record = impl_->registry.find(process_id);

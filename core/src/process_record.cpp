@@ -104,11 +104,31 @@ RecordedEvent ProcessRecord::record_event(bool stage_changed, Millis now) {  // 
     recorded.event.result = result_;
     recorded.event.error = error_;
   }
-  if (history_limit_ > 0) {  // R8
-    history_.push_back(recorded);
-    while (history_.size() > history_limit_) history_.pop_front();
-  }
+  remember(recorded);
   return recorded;
+}
+
+void ProcessRecord::remember(const RecordedEvent& recorded) {
+  if (history_limit_ == 0) return;  // R8
+  history_.push_back(recorded);
+  while (history_.size() > history_limit_) history_.pop_front();
+}
+
+void ProcessRecord::continue_history(ProcessRecord&& previous, const RecordedEvent& event) {
+  history_ = std::move(previous.history_);
+  remember(event);
+}
+
+void ProcessRecord::start_history(const std::vector<RecordedEvent>& events) {
+  history_.clear();
+  for (const auto& recorded : events) {
+    if (recorded.event.seq <= seq_ && recorded.event.epoch == epoch_) remember(recorded);
+  }
+  // events_after trusts the history to be contiguous up to seq_: anything else is no history.
+  for (std::size_t i = 1; i < history_.size(); ++i) {
+    if (history_[i].event.seq != history_[i - 1].event.seq + 1) history_.clear();
+  }
+  if (!history_.empty() && history_.back().event.seq != seq_) history_.clear();
 }
 
 void ProcessRecord::enter_stage(const std::string& stage, Millis now) {

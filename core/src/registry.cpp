@@ -99,6 +99,51 @@ Result<Fanout> Registry::publish(const Publish& publish, Millis now) {
   return fanout;
 }
 
+Fanout Registry::mirror(ProcessRecord record, const std::optional<RecordedEvent>& event) {
+  const std::string process_id = record.process_id();
+  Fanout out{event.value_or(RecordedEvent{}), nullptr, {}, std::nullopt};
+  out.event.event.process_id = process_id;
+  Entry& entry = entries_[process_id];
+  if (entry.record && entry.record->epoch() == record.epoch()) {
+    if (record.seq() <= entry.record->seq()) return out;
+    if (event && event->event.seq == entry.record->seq() + 1) {
+      record.continue_history(std::move(*entry.record), *event);
+      *entry.record = std::move(record);
+      arm_record_timers(*entry.record);
+      out.subscribers = &entry.subscribers;
+      return out;
+    }
+  }
+  if (event) record.start_history({*event});
+  if (entry.record) {
+    *entry.record = std::move(record);
+    out.activated = entry.subscribers;
+  } else {
+    install(process_id, std::make_unique<ProcessRecord>(std::move(record)), out.activated);
+  }
+  if (!out.activated.empty()) out.snapshot = entry.record->snapshot();
+  arm_record_timers(*entry.record);
+  return out;
+}
+
+void Registry::forget(const std::string& process_id) {
+  auto it = entries_.find(process_id);
+  if (it == entries_.end() || !it->second.subscribers.empty()) return;
+  if (it->second.record) --records_;
+  entries_.erase(it);
+}
+
+std::size_t Registry::listeners(const std::string& process_id) const {
+  auto it = entries_.find(process_id);
+  return it == entries_.end() ? 0 : it->second.subscribers.size();
+}
+
+std::vector<std::string> Registry::processes_of(SubscriberId subscriber) const {
+  auto it = by_subscriber_.find(subscriber);
+  if (it == by_subscriber_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
 TickResult Registry::tick(Millis now) {
   TickResult result;
   for (auto& key : deadlines_.take_due(now)) {
@@ -185,7 +230,7 @@ void Registry::forget_if_empty(const std::string& process_id) {
 
 void Registry::arm_record_timers(const ProcessRecord& record) {
   const TimerKey lease{TimerKind::lease, record.process_id(), 0};
-  if (auto at = record.lease_deadline()) {
+  if (auto at = record.lease_deadline(); at && config_.leases) {
     deadlines_.set(lease, *at);
   } else {
     deadlines_.clear(lease);

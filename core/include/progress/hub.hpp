@@ -8,6 +8,13 @@
 //   outputs  take_dirty() -> connections with new output; pop_outgoing(conn) -> next frame to
 //            write; poll_close(conn) -> close once the queue is flushed; poll_timeout() -> when to
 //            call handle_timeout next.
+//
+// With HubConfig::records_are_external the records live in a shared store (the server's Redis
+// engine) and the hub mirrors only those its subscribers watch. Publishes are not applied here but
+// handed to the driver (take_publish_requests -> complete_publish); the driver follows the
+// processes take_interest_changes names and brings the store's records back through
+// ingest_record (a load) and ingest_change (any node's write). Pending timeouts and not_found stay
+// local decisions.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -19,6 +26,7 @@
 
 #include "progress/limits.hpp"
 #include "progress/protocol.hpp"
+#include "progress/stored_record.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
@@ -36,6 +44,7 @@ struct HubConfig {
   std::size_t max_frame_bytes = limits::kMaxFrameBytes;
   std::size_t max_queue_bytes = 256 * 1024;              // per connection, unsent bytes
   std::string server_name = "progress-hub/0.1";
+  bool records_are_external = false;                     // see the top of this file
 };
 
 enum class Endpoint { progress, progress_multi, health, test_echo, publish, sse };
@@ -58,6 +67,19 @@ struct CloseRequest {
   int code = 1000;  // 1000 normal, 1001 going away / stale, 1003 binary, 1008 policy, 1009 too big,
                     // 1013 slow consumer over its queue bound
   std::string reason;
+};
+
+// records_are_external: a /ws/publish frame for the driver to apply to the store.
+struct PublishRequest {
+  ConnId conn = 0;
+  Publish publish;
+};
+
+// records_are_external: watch -> the first local subscriber of a process arrived (follow its
+// changes, then load it); !watch -> the last one left (stop following).
+struct InterestChange {
+  std::string process_id;
+  bool watch = false;
 };
 
 struct HubStats {
@@ -94,7 +116,22 @@ class Hub {
   // Graceful shutdown: every connection gets close 1001 after its queue.
   void close_all(Millis now);
 
-  // HTTP API. create_process with an existing id returns that record unchanged.
+  // External records (records_are_external). Requests come in arrival order; answer each once.
+  std::vector<PublishRequest> take_publish_requests();
+  // The store's verdict: an `ack` (when the publish had an id) or an `error` frame.
+  void complete_publish(const PublishRequest& request, const Result<Ack>& outcome);
+  // In order; a process may flip more than once. Every watch must be answered by ingest_record.
+  std::vector<InterestChange> take_interest_changes();
+  // The processes followed now (to follow and reload again after the store came back).
+  std::vector<std::string> watched() const;
+  // The store's record after a load or reload (nullopt: no such process): subscribers waiting for
+  // the load get their reply (snapshot, replay or pending), subscribers behind it a snapshot.
+  void ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Millis now);
+  // A write announced by the store (from any node).
+  void ingest_change(Change change, Millis now);
+
+  // HTTP API. create_process with an existing id returns that record unchanged. With external
+  // records both are the driver's (they answer unavailable here).
   Result<Snapshot> create_process(std::optional<std::string> process_id, Millis now);
   Result<Ack> publish(const Publish& publish, Millis now);
   std::optional<Snapshot> snapshot(std::string_view process_id) const;

@@ -49,6 +49,15 @@ class ProcessRecord {
   // after_seq is ahead of the record.
   std::optional<std::vector<RecordedEvent>> events_after(Seq after_seq) const;
 
+  // External records (HubConfig::records_are_external): the whole record but its history, as the
+  // shared store keeps it, and back. from_stored is bad_frame when `stored` is not such a record.
+  Json to_stored() const;
+  static Result<ProcessRecord> from_stored(const Json& stored, std::size_t history);
+  // A mirror taking the store's newer record: `event` follows `previous` directly, so the history
+  // carries on; otherwise (start_history) only what the store sent is known.
+  void continue_history(ProcessRecord&& previous, const RecordedEvent& event);
+  void start_history(const std::vector<RecordedEvent>& events);
+
   const std::string& process_id() const noexcept { return process_id_; }
   const std::string& epoch() const noexcept { return epoch_; }
   Seq seq() const noexcept { return seq_; }
@@ -58,6 +67,7 @@ class ProcessRecord {
   std::optional<Millis> finished_at() const noexcept { return finished_at_; }
 
  private:
+  void remember(const RecordedEvent& recorded);
   RecordedEvent record_event(bool stage_changed, Millis now);
   void enter_stage(const std::string& stage, Millis now);
   void finish(Millis now);

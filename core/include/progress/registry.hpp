@@ -36,6 +36,7 @@ struct RegistryConfig {
   std::size_t max_processes = 100'000;
   std::size_t max_subscriptions = 1'000'000;
   std::size_t max_subscriptions_per_connection = 1'000;
+  bool leases = true;  // false when records are external: the store's writers own lease expiry
 };
 
 // What a new subscriber is owed right now.
@@ -93,6 +94,16 @@ class Registry {
   Result<Created> create(std::optional<std::string> process_id, Millis now);
   // Creates the record on first publish. Errors: those of ProcessRecord::apply, unavailable.
   Result<Fanout> publish(const Publish& publish, Millis now);
+
+  // External records (the mirror of a shared store). `record` is the store's current one, `event`
+  // the change that made it when known. An event directly after the mirror's record goes to the
+  // subscribers; a new, recreated or further-ahead record replaces the mirror and every subscriber
+  // is owed its snapshot (`activated`); an older or equal one changes nothing.
+  Fanout mirror(ProcessRecord record, const std::optional<RecordedEvent>& event);
+  // Drops the mirror of a process nobody here listens to any more (it would go stale).
+  void forget(const std::string& process_id);
+  std::size_t listeners(const std::string& process_id) const;
+  std::vector<std::string> processes_of(SubscriberId subscriber) const;
 
   TickResult tick(Millis now);
   std::optional<Millis> next_deadline() const { return deadlines_.next(); }

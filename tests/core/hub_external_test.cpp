@@ -1,0 +1,247 @@
+// The Hub with records kept in a shared store (records_are_external), driven as the Redis engine
+// drives it. The "store" here is a ProcessRecord the test applies publishes to, as the engine does
+// before its compare-and-set, and every change goes through the stored forms.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "progress/codec.hpp"
+#include "progress/hub.hpp"
+#include "progress/stored_record.hpp"
+#include "progress/target.hpp"
+
+namespace progress {
+namespace {
+
+constexpr Millis kStart = 1'000'000;
+
+HubConfig external_config() {
+  HubConfig config;
+  config.records_are_external = true;
+  config.pending_timeout_ms = 5000;
+  return config;
+}
+
+std::vector<ServerFrame> drain(Hub& hub, ConnId conn) {
+  std::vector<ServerFrame> frames;
+  while (auto text = hub.pop_outgoing(conn)) {
+    auto frame = decode_server_frame(**text);
+    EXPECT_TRUE(frame.ok()) << **text;
+    if (frame.ok()) frames.push_back(frame.value());
+  }
+  return frames;
+}
+
+Target target(std::string_view text) { return parse_target(text).value_or(Target{}); }
+
+// One writer's view of the store: applies a publish and returns the change every node hears.
+struct Store {
+  ProcessRecord record{"job", "e1", kStart, 0};
+  Change publish(std::optional<double> percent, std::optional<std::string> stage = std::nullopt,
+                 std::optional<State> state = std::nullopt, Millis now = kStart) {
+    Publish p;
+    p.process_id = "job";
+    p.percent = percent;
+    p.stage = std::move(stage);
+    p.state = state;
+    auto applied = record.apply(p, now);
+    EXPECT_TRUE(applied.ok());
+    // Round-trip through the stored text, as a change crosses Redis.
+    auto change = decode_change(encode_change(record, &applied.value()), 256);
+    EXPECT_TRUE(change.ok());
+    return std::move(change.value());
+  }
+};
+
+TEST(HubExternal, SubscriberWaitsForTheLoadThenGetsTheStoredSnapshot) {
+  Hub hub(external_config(), kStart, 1);
+  Store store;
+  store.publish(10, "upload");
+  store.publish(20);
+  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
+  ASSERT_EQ(drain(hub, conn).size(), 1u);  // hello only: the record may exist elsewhere
+  const auto changes = hub.take_interest_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].process_id, "job");
+  EXPECT_TRUE(changes[0].watch);
+
+  hub.ingest_record("job", store.record, kStart);
+  const auto frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 1u);
+  const auto* snapshot = std::get_if<Snapshot>(&frames[0]);
+  ASSERT_NE(snapshot, nullptr);
+  EXPECT_EQ(snapshot->seq, 2u);
+  EXPECT_EQ(snapshot->epoch, "e1");
+  EXPECT_EQ(snapshot->stage, "upload");
+}
+
+TEST(HubExternal, UnknownProcessIsPendingUntilAnotherNodeCreatesIt) {
+  Hub hub(external_config(), kStart, 1);
+  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
+  drain(hub, conn);
+  hub.ingest_record("job", std::nullopt, kStart);
+  auto frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<Pending>(frames[0]));
+
+  Store store;
+  hub.ingest_change(store.publish(5, "upload"), kStart + 10);
+  frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 1u);
+  const auto* snapshot = std::get_if<Snapshot>(&frames[0]);
+  ASSERT_NE(snapshot, nullptr);
+  EXPECT_EQ(snapshot->seq, 1u);
+}
+
+TEST(HubExternal, PendingStillTimesOutLocallyAndStopsFollowing) {
+  Hub hub(external_config(), kStart, 1);
+  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
+  hub.ingest_record("job", std::nullopt, kStart);
+  drain(hub, conn);
+  hub.take_interest_changes();
+  hub.handle_timeout(kStart + 5000);
+  const auto frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 1u);
+  const auto* error = std::get_if<Error>(&frames[0]);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code, ErrorCode::not_found);
+  const auto changes = hub.take_interest_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].watch);
+}
+
+TEST(HubExternal, NextEventIsDeliveredDuplicateIgnoredGapGivesSnapshot) {
+  Hub hub(external_config(), kStart, 1);
+  Store store;
+  store.publish(10);
+  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
+  hub.ingest_record("job", store.record, kStart);
+  drain(hub, conn);
+
+  const Change second = store.publish(20);
+  hub.ingest_change(second, kStart + 1);
+  hub.ingest_change(second, kStart + 1);  // heard twice (a reload raced the channel)
+  auto frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<ProgressEvent>(frames[0]));
+  EXPECT_EQ(std::get<ProgressEvent>(frames[0]).seq, 2u);
+
+  store.publish(30);  // missed (the channel dropped it)
+  hub.ingest_change(store.publish(40), kStart + 2);
+  frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 1u);
+  const auto* snapshot = std::get_if<Snapshot>(&frames[0]);
+  ASSERT_NE(snapshot, nullptr);
+  EXPECT_EQ(snapshot->seq, 4u);
+  EXPECT_EQ(snapshot->percent, 40);
+}
+
+TEST(HubExternal, ResumeReplaysTheLoadedHistory) {
+  Hub hub(external_config(), kStart, 1);
+  Store store;
+  std::vector<RecordedEvent> history;
+  for (double percent : {10.0, 20.0, 30.0, 40.0}) history.push_back(*store.publish(percent).event);
+  ProcessRecord loaded = store.record;
+  loaded = ProcessRecord::from_stored(store.record.to_stored(), 256).value();
+  loaded.start_history(history);
+
+  const ConnId conn = hub.open(target("/ws/progress/job?after_seq=2&epoch=e1"), kStart);
+  hub.ingest_record("job", loaded, kStart);
+  const auto frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 3u);  // hello, then seq 3 and 4
+  EXPECT_EQ(std::get<ProgressEvent>(frames[1]).seq, 3u);
+  EXPECT_EQ(std::get<ProgressEvent>(frames[2]).seq, 4u);
+}
+
+TEST(HubExternal, PublishFramesBecomeRequestsAnsweredByTheDriver) {
+  Hub hub(external_config(), kStart, 1);
+  const ConnId producer = hub.open(target("/ws/publish"), kStart);
+  drain(hub, producer);
+  hub.on_text(producer, R"({"type":"publish","id":"a","process_id":"job","percent":10})", kStart);
+  hub.on_text(producer, R"({"type":"publish","id":"b","process_id":"job","percent":5})", kStart);
+  EXPECT_TRUE(drain(hub, producer).empty());  // nothing applied locally
+  const auto requests = hub.take_publish_requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].publish.percent, 10);
+
+  hub.complete_publish(requests[0], Ack{"a", "job", 1});
+  hub.complete_publish(requests[1], Error{ErrorCode::invalid_update, "percent 5 is below the current 10",
+                                          std::string("job"), std::string("b")});
+  const auto frames = drain(hub, producer);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(std::get<Ack>(frames[0]).seq, 1u);
+  EXPECT_EQ(std::get<Error>(frames[1]).code, ErrorCode::invalid_update);
+  EXPECT_EQ(std::get<Error>(frames[1]).id, "b");
+  EXPECT_EQ(hub.stats().publishes, 1u);
+}
+
+TEST(HubExternal, HttpWritesAreRefusedHereBecauseTheDriverOwnsThem) {
+  Hub hub(external_config(), kStart, 1);
+  Publish p;
+  p.process_id = "job";
+  EXPECT_EQ(hub.publish(p, kStart).error().code, ErrorCode::unavailable);
+  EXPECT_EQ(hub.create_process(std::string("job"), kStart).error().code, ErrorCode::unavailable);
+}
+
+TEST(HubExternal, LastSubscriberLeavingStopsFollowingAndDropsTheMirror) {
+  Hub hub(external_config(), kStart, 1);
+  Store store;
+  store.publish(10);
+  const ConnId a = hub.open(target("/ws/progress/job"), kStart);
+  const ConnId b = hub.open(target("/ws/progress/job"), kStart);
+  EXPECT_EQ(hub.take_interest_changes().size(), 1u);  // one watch for both
+  hub.ingest_record("job", store.record, kStart);
+  EXPECT_TRUE(hub.snapshot("job").has_value());
+  hub.on_closed(a);
+  EXPECT_TRUE(hub.take_interest_changes().empty());
+  hub.on_closed(b);
+  const auto changes = hub.take_interest_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].watch);
+  EXPECT_FALSE(hub.snapshot("job").has_value());
+  hub.ingest_change(store.publish(20), kStart);  // late news about an unwatched process
+  EXPECT_FALSE(hub.snapshot("job").has_value());
+}
+
+TEST(HubExternal, RecreatedRecordUnderANewEpochReplacesTheMirror) {
+  Hub hub(external_config(), kStart, 1);
+  Store store;
+  store.publish(100, std::nullopt, State::completed);
+  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
+  hub.ingest_record("job", store.record, kStart);
+  drain(hub, conn);
+
+  Store recreated;
+  recreated.record = ProcessRecord("job", "e2", kStart + 10, 0);
+  hub.ingest_change(recreated.publish(1), kStart + 10);
+  const auto frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 1u);
+  const auto* snapshot = std::get_if<Snapshot>(&frames[0]);
+  ASSERT_NE(snapshot, nullptr);
+  EXPECT_EQ(snapshot->epoch, "e2");
+  EXPECT_EQ(snapshot->state, State::running);
+}
+
+TEST(StoredRecord, RoundTripKeepsWhatASnapshotHides) {
+  ProcessRecord record("job", "e1", kStart, 0);
+  Publish p;
+  p.process_id = "job";
+  p.error = Json("kept until the end");
+  p.lease_ms = 500;
+  ASSERT_TRUE(record.apply(p, kStart).ok());
+  auto back = ProcessRecord::from_stored(record.to_stored(), 0);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value().lease_deadline(), kStart + 500);
+  Publish fail;
+  fail.process_id = "job";
+  fail.state = State::failed;
+  auto event = back.value().apply(fail, kStart + 1);
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event.value().event.error, Json("kept until the end"));
+  EXPECT_FALSE(ProcessRecord::from_stored(Json{{"snapshot", 3}}, 0).ok());
+  EXPECT_FALSE(decode_change("not json", 0).ok());
+}
+
+}  // namespace
+}  // namespace progress
