@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libgtest-dev googletest libssl-dev
   emscripten
   python3 python3-websockets
+  redis-server libhiredis-dev pkg-config
   chromium curl
 )
 

@@ -119,6 +119,19 @@ void ProcessRecord::continue_history(ProcessRecord&& previous, const RecordedEve
   remember(event);
 }
 
+void ProcessRecord::absorb_history(const ProcessRecord& other) {
+  if (other.epoch_ != epoch_ || history_limit_ == 0) return;
+  const Seq first = history_.empty() ? seq_ + 1 : history_.front().event.seq;
+  std::deque<RecordedEvent> merged;
+  for (const auto& recorded : other.history_) {
+    if (recorded.event.seq < first) merged.push_back(recorded);
+  }
+  if (merged.empty() || merged.back().event.seq + 1 != first) return;  // would leave a hole
+  merged.insert(merged.end(), history_.begin(), history_.end());
+  history_ = std::move(merged);
+  while (history_.size() > history_limit_) history_.pop_front();
+}
+
 void ProcessRecord::start_history(const std::vector<RecordedEvent>& events) {
   history_.clear();
   for (const auto& recorded : events) {

@@ -105,7 +105,11 @@ Fanout Registry::mirror(ProcessRecord record, const std::optional<RecordedEvent>
   out.event.event.process_id = process_id;
   Entry& entry = entries_[process_id];
   if (entry.record && entry.record->epoch() == record.epoch()) {
-    if (record.seq() <= entry.record->seq()) return out;
+    if (record.seq() <= entry.record->seq()) {
+      // A load that raced the channel: the mirror is as new, the load may reach further back.
+      entry.record->absorb_history(record);
+      return out;
+    }
     if (event && event->event.seq == entry.record->seq() + 1) {
       record.continue_history(std::move(*entry.record), *event);
       *entry.record = std::move(record);

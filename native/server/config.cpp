@@ -5,6 +5,8 @@
 #include <limits>
 #include <string_view>
 
+#include "redis_engine.hpp"
+
 namespace progress::server {
 namespace {
 
@@ -78,6 +80,12 @@ const std::vector<option>& options() {
        hub_setter<std::size_t>(&HubConfig::max_frame_bytes, 256, 64 * 1024 * 1024)},
       {"--max-upload-bytes", "PROGRESS_MAX_UPLOAD_BYTES", "largest upload body (default 33554432)",
        int_setter<std::size_t>(&server_config::max_upload_bytes, 1, max_size)},
+      {"--redis", "PROGRESS_REDIS_URL",
+       "redis://HOST:PORT/DB: keep records in Redis so several nodes share them (default: in memory)",
+       [](std::string_view v, server_config& c) {
+         c.redis_url = std::string(v);
+         return parse_redis_url(v).has_value();
+       }},
       {"--log-level", "PROGRESS_LOG_LEVEL", "debug, info, warn, error or off (default info)",
        [](std::string_view v, server_config& c) {
          const auto level = log_level_from_string(v);

@@ -27,6 +27,7 @@ struct server_config {
   std::chrono::milliseconds shutdown_grace{5'000};  // in-flight work gets this long after SIGTERM
   std::size_t max_queued_uploads = 64;              // document jobs waiting -> 503 unavailable
   log_level level = log_level::info;
+  std::string redis_url;  // empty: the embedded engine; else redis://host:port/db (several nodes)
   HubConfig hub;
 };
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "routes/api.hpp"
 #include "routes/router.hpp"
 #include "sse_session.hpp"
 #include "url_query.hpp"
@@ -153,7 +154,18 @@ void http_session::handle(request&& req) {
   }
   const std::string method(req.method_string());
   const std::string label = route_label(path);
-  auto routed = handle_request(ctx_, std::move(req));
+  if (is_processes_api(path)) {  // the engine may answer later (Redis)
+    handle_processes_api(ctx_, std::make_shared<const request>(std::move(req)),
+                         [self = shared_from_this(), method, target, label](string_response res) {
+                           self->respond(method, target, label, make_routed(std::move(res)));
+                         });
+    return;
+  }
+  respond(method, target, label, handle_request(ctx_, std::move(req)));
+}
+
+void http_session::respond(const std::string& method, const std::string& target, const std::string& label,
+                           routed_response routed) {
   ctx_.metrics.count(label, routed.status);
   ctx_.log.info("http_request", {{"method", method}, {"target", target}, {"status", std::to_string(routed.status)}});
   const bool keep_alive = routed.keep_alive;

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "net.hpp"
 #include "responses.hpp"
+#include "routes/router.hpp"
 #include "server_context.hpp"
 
 namespace progress::server {
@@ -41,6 +43,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_header(error_code ec, std::size_t bytes);
   void on_body(error_code ec, std::size_t bytes);
   void handle(request&& req);
+  void respond(const std::string& method, const std::string& target, const std::string& label,
+               routed_response routed);
   void reply_and_close(string_response&& res);
   void on_write(bool keep_alive, error_code ec, std::size_t bytes);
   void do_close();

@@ -85,6 +85,7 @@ std::size_t hub_service::total_queued_bytes() const {
 }
 
 void hub_service::after_call() {
+  if (authority_ != nullptr) authority_->pump();
   // Kicking may end a session (a failed write), which calls on_closed and so after_call again;
   // the dirty list is taken first so that nested call sees only what is new.
   const std::vector<ConnId> dirty = hub_.take_dirty();

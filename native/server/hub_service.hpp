@@ -24,6 +24,14 @@ class stream_sink {
   virtual void kick() = 0;
 };
 
+// Records kept outside the hub (HubConfig::records_are_external): after every hub call the
+// authority takes the hub's publish requests and interest changes (Hub::take_*).
+class record_authority {
+ public:
+  virtual ~record_authority() = default;
+  virtual void pump() = 0;
+};
+
 // Wall-clock milliseconds since the Unix epoch; the only place the server reads the clock for the hub.
 Millis wall_now();
 
@@ -51,6 +59,11 @@ class hub_service {
   void shutdown(std::function<void()> drained);
   bool stopping() const noexcept { return stopping_; }
 
+  // External records: `authority` is pumped after every call; it feeds the store's answers to
+  // core() and then calls deliver().
+  void set_authority(record_authority* authority) noexcept { authority_ = authority; }
+  Hub& core() noexcept { return hub_; }
+
   HubStats stats() const;
   std::size_t total_queued_bytes() const;
   std::size_t open_streams() const noexcept { return sinks_.size(); }
@@ -68,6 +81,7 @@ class hub_service {
   std::unordered_map<ConnId, std::weak_ptr<stream_sink>> sinks_;
   bool stopping_ = false;
   std::function<void()> drained_;
+  record_authority* authority_ = nullptr;
 };
 
 }  // namespace progress::server

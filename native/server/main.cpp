@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "listener.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "redis_engine.hpp"
 #include "net.hpp"
 #include "server_context.hpp"
 #include "upload_job.hpp"
@@ -87,11 +89,22 @@ int main(int argc, char** argv) {
 
   std::random_device entropy;
   const std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
-  ps::hub_service hub(ioc, cfg.hub, seed, log);
+  progress::HubConfig hub_config = cfg.hub;
+  hub_config.records_are_external = !cfg.redis_url.empty();
+  ps::hub_service hub(ioc, hub_config, seed, log);
+  ps::embedded_engine embedded(hub);
+  std::unique_ptr<ps::redis_engine> redis;
+  if (hub_config.records_are_external) {
+    // Epochs and generated ids must differ between nodes: each draws its own seed.
+    const std::uint64_t engine_seed = (std::uint64_t{entropy()} << 32) ^ entropy();
+    redis = std::make_unique<ps::redis_engine>(ioc, hub, *ps::parse_redis_url(cfg.redis_url), engine_seed, log);
+    redis->start();
+  }
+  ps::engine& records = redis ? static_cast<ps::engine&>(*redis) : embedded;
   ps::http_metrics metrics;
   metrics.started_at = ps::wall_now();
   ps::upload_worker uploads(ioc, hub, metrics, log, cfg.max_queued_uploads);
-  ps::server_context ctx{cfg, hub, metrics, uploads, log, *data_dir};
+  ps::server_context ctx{cfg, hub, records, metrics, uploads, log, *data_dir};
   ps::http_session_registry sessions;
 
   auto server = std::make_shared<ps::listener>(ioc, ctx, sessions);
@@ -125,6 +138,8 @@ int main(int argc, char** argv) {
       // Every stream is gone: nothing but in-flight HTTP responses may keep run() going now.
       signals.cancel();
       grace.cancel();
+      // Posted: this may run inside one of the engine's own Redis callbacks.
+      if (redis) ps::net::post(ioc, [&redis] { redis->stop(); });
     });
     sessions.close_idle();
   };
@@ -134,6 +149,7 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << bound.address().to_string() << ":" << bound.port() << std::endl;
   log.info("start", {{"listen", bound.address().to_string() + ":" + std::to_string(bound.port())},
                      {"data_dir", data_dir->string()},
+                     {"engine", redis ? "redis" : "embedded"},
                      {"web_root", cfg.web_root.string()}});
   server->run();
 

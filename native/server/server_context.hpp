@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config.hpp"
+#include "engine.hpp"
 #include "hub_service.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -15,6 +16,7 @@ namespace progress::server {
 struct server_context {
   const server_config& config;
   hub_service& hub;
+  engine& records;  // the HTTP process API goes through it (embedded or Redis)
   http_metrics& metrics;
   upload_worker& uploads;
   const logger& log;

@@ -154,6 +154,23 @@ TEST(HubExternal, ResumeReplaysTheLoadedHistory) {
   EXPECT_EQ(std::get<ProgressEvent>(frames[2]).seq, 4u);
 }
 
+TEST(HubExternal, LoadArrivingAfterTheChannelEventStillReplays) {
+  Hub hub(external_config(), kStart, 1);
+  Store store;
+  std::vector<RecordedEvent> history;
+  for (double percent : {10.0, 20.0, 30.0}) history.push_back(*store.publish(percent).event);
+  ProcessRecord loaded = ProcessRecord::from_stored(store.record.to_stored(), 256).value();
+  loaded.start_history(history);
+
+  const ConnId conn = hub.open(target("/ws/progress/job?after_seq=1&epoch=e1"), kStart);
+  hub.ingest_change(decode_change(encode_change(store.record, &history.back()), 256).value(), kStart);
+  hub.ingest_record("job", loaded, kStart);  // read after the channel delivered seq 3
+  const auto frames = drain(hub, conn);
+  ASSERT_EQ(frames.size(), 3u);  // hello, then seq 2 and 3: no snapshot fallback
+  EXPECT_EQ(std::get<ProgressEvent>(frames[1]).seq, 2u);
+  EXPECT_EQ(std::get<ProgressEvent>(frames[2]).seq, 3u);
+}
+
 TEST(HubExternal, PublishFramesBecomeRequestsAnsweredByTheDriver) {
   Hub hub(external_config(), kStart, 1);
   const ConnId producer = hub.open(target("/ws/publish"), kStart);

@@ -57,6 +57,8 @@ class ProcessRecord {
   // carries on; otherwise (start_history) only what the store sent is known.
   void continue_history(ProcessRecord&& previous, const RecordedEvent& event);
   void start_history(const std::vector<RecordedEvent>& events);
+  // Takes the older events `other` (the same record, read at another time) has and this lacks.
+  void absorb_history(const ProcessRecord& other);
 
   const std::string& process_id() const noexcept { return process_id_; }
   const std::string& epoch() const noexcept { return epoch_; }

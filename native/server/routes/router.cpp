@@ -58,6 +58,7 @@ std::string route_label(std::string_view path) {
   return "static";
 }
 
+// /api/processes is not here: its answers may come later, so http_session calls the api directly.
 routed_response handle_request(server_context& ctx, request&& req) {
   const auto path = split_target(req.target()).path;
   if (path == "/healthz") {
@@ -72,9 +73,6 @@ routed_response handle_request(server_context& ctx, request&& req) {
                                      "text/plain; version=0.0.4; charset=utf-8"));
   }
   if (path == "/api/uploads") return make_routed(handle_upload(ctx, req));
-  if (path == "/api/processes" || starts_with(path, "/api/processes/")) {
-    return make_routed(handle_processes_api(ctx, req, path));
-  }
   // Streaming paths reach here only when the request is not an upgrade / the method is wrong.
   if (starts_with(path, "/ws/") || path == "/ws") {
     return make_routed(error_response(req, ErrorCode::bad_frame, "this endpoint needs a WebSocket upgrade"));

@@ -20,6 +20,10 @@ struct upload_body {
 
 string_response handle_upload(server_context& ctx, const request& req) {
   if (req.method() != http::verb::post) return method_not_allowed(req, "POST");
+  if (!ctx.records.runs_upload_jobs()) {
+    return error_response(req, ErrorCode::unavailable,
+                          "uploads run the built-in document job, which needs the embedded engine (no --redis)");
+  }
 
   std::optional<std::string> process_id;
   const auto query = split_target(req.target()).query;

@@ -1,0 +1,135 @@
+#pragma once
+// The Redis engine: every node keeps its records in one Redis, so a producer may publish to any
+// node and a subscriber listen on any other.
+//
+//   write   the node applies the publish with the core (ProcessRecord::apply) to its cached copy
+//           of the record, then one Lua script compare-and-sets it (seq and epoch as read), appends
+//           the event to the process's capped stream (the resume history), publishes the change
+//           on the process's channel and sets the retention TTL of a finished record, atomically.
+//           A mismatch returns the current record: the node applies again (bounded retries). So the
+//           record rules stay in C++ only, and seq is global whichever node accepted the publish.
+//   read    a node follows (SUBSCRIBE) only the channels of processes with local subscribers, then
+//           loads the record and its stream (one script); the hub mirrors them and fans out.
+//   down    while Redis is unreachable writes answer `unavailable`; reconnects with backoff, then
+//           follows and reloads every watched process so subscribers behind get a snapshot.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine.hpp"
+#include "hub_service.hpp"
+#include "log.hpp"
+#include "net.hpp"
+#include "progress/epoch.hpp"
+#include "progress/process_record.hpp"
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace progress::server {
+
+struct redis_url {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int db = 0;
+};
+
+// redis://host[:port][/db]; nullopt when it is not one.
+std::optional<redis_url> parse_redis_url(std::string_view text);
+
+class redis_engine final : public engine, public record_authority {
+ public:
+  redis_engine(net::io_context& ioc, hub_service& hub, redis_url url, std::uint64_t seed, const logger& log);
+  ~redis_engine() override;
+  redis_engine(const redis_engine&) = delete;
+  redis_engine& operator=(const redis_engine&) = delete;
+
+  void start();  // connects; everything before the first connection answers `unavailable`
+  void stop();   // drops the connections for good (shutdown)
+
+  void create_process(std::optional<std::string> process_id, created_handler done) override;
+  void publish(Publish publish, ack_handler done) override;
+  void get_process(std::string process_id, record_handler done) override;
+  bool runs_upload_jobs() const override { return false; }
+
+  void pump() override;
+
+  // For the hiredis callbacks (C functions) only.
+  struct reply_slot;
+  void on_connected(const redisAsyncContext* context, int status);
+  void on_disconnected(const redisAsyncContext* context);
+  void on_channel_reply(redisReply* reply);
+
+ private:
+  // A publish (or, without one, a create) waiting its turn: one write per process in flight, so
+  // a producer's publishes are applied in the order it sent them.
+  struct write_job {
+    std::optional<Publish> publish;
+    ack_handler on_ack;
+    created_handler on_created;
+    int attempts = 0;
+    bool fresh = false;    // the cached record was read for this job
+    bool running = false;  // a command for it is in flight
+  };
+  // SUBSCRIBE/UNSUBSCRIBE one at a time per channel: hiredis forgets a channel's callback when an
+  // unsubscribe reply arrives, even when a subscribe was sent after it.
+  struct channel_state {
+    bool want = false;
+    bool subscribed = false;
+    bool in_flight = false;
+  };
+  using reply_handler = std::function<void(redisReply*)>;
+
+  void connect();
+  void mark_down(const char* why);
+  void teardown_and_retry();
+  void on_ready();
+  bool command(redisAsyncContext* context, const std::vector<std::string>& args, reply_handler done);
+  void run_script(const std::string& sha, const std::string& source, std::vector<std::string> args,
+                  reply_handler done);
+
+  void enqueue(const std::string& process_id, write_job job);
+  void step(const std::string& process_id);
+  void fetch(const std::string& process_id);
+  void compare_and_set(const std::string& process_id, const std::optional<ProcessRecord>& base,
+                       ProcessRecord next, std::optional<RecordedEvent> event);
+  void finish(const std::string& process_id, const Result<ProcessRecord>& outcome, bool created);
+  void remember(const std::string& process_id, std::optional<ProcessRecord> record);
+
+  void sync_channel(const std::string& process_id);
+  void load(const std::string& process_id);
+
+  std::string record_key(std::string_view id) const { return "progress:record:" + std::string(id); }
+  std::string events_key(std::string_view id) const { return "progress:events:" + std::string(id); }
+  std::string channel(std::string_view id) const { return channel_prefix_ + std::string(id); }
+
+  net::io_context& ioc_;
+  hub_service& hub_;
+  redis_url url_;
+  const logger& log_;
+  EpochSource epochs_;
+  std::string node_id_;  // names this node in the compare-and-set script's turn
+  std::string channel_prefix_;
+  redisAsyncContext* commands_ = nullptr;
+  redisAsyncContext* channels_ = nullptr;
+  bool commands_ready_ = false;
+  bool channels_ready_ = false;
+  bool up_ = false;
+  bool stopped_ = false;
+  bool retry_scheduled_ = false;
+  std::string cas_sha_;
+  std::string load_sha_;
+  net::steady_timer retry_timer_;
+  std::chrono::milliseconds backoff_;
+  std::unordered_map<std::string, std::deque<write_job>> writes_;
+  std::unordered_map<std::string, std::optional<ProcessRecord>> cache_;  // nullopt: known absent
+  std::unordered_map<std::string, channel_state> channels_state_;
+};
+
+}  // namespace progress::server

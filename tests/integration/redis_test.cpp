@@ -1,0 +1,228 @@
+// Several progress-hub nodes sharing one real redis-server (--redis): a publish on any node
+// reaches subscribers on every other in order, a killed node's clients resume on another with no
+// gap or duplicate, the records survive a Redis restart (AOF), and concurrent writers on two nodes
+// never share or skip a seq.
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/redis_process.hpp"
+#include "support/server_process.hpp"
+#include "support/test_client.hpp"
+
+namespace progress::test {
+namespace {
+
+Json publish_frame(const std::string& id, const std::string& process_id, double percent, const std::string& stage) {
+  return Json{{"type", "publish"}, {"id", id}, {"process_id", process_id}, {"percent", percent}, {"stage", stage}};
+}
+
+// Waits (a hang guard, not a speed assertion) until the node has its Redis connection: the API
+// answers 404 for an unknown id instead of 503.
+void wait_until_connected(unsigned short port) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (http_call(port, "GET", "/api/processes/readiness-probe").status == 503) {
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("node never reached Redis");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Reads the first frame about a process after `hello` (snapshot / pending / progress).
+Json next_process_frame(ws_client& ws) {
+  while (true) {
+    Json frame = ws.read_json();
+    const std::string type = frame.value("type", "");
+    if (type == "snapshot" || type == "progress" || type == "pending" || type == "error") return frame;
+  }
+}
+
+class MultiNode : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto binary = find_redis_server();
+    if (!binary) GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";
+    redis_ = std::make_unique<redis_process>(*binary, redis_dir_.path());
+    for (auto& node : nodes_) {
+      node = std::make_unique<server_process>(std::vector<std::string>{"--redis", redis_->url()});
+      wait_until_connected(node->port());
+    }
+  }
+
+  unsigned short port(std::size_t node) const { return nodes_.at(node)->port(); }
+
+  temp_dir redis_dir_;
+  std::unique_ptr<redis_process> redis_;
+  std::array<std::unique_ptr<server_process>, 3> nodes_;
+};
+
+TEST_F(MultiNode, PublishOnOneNodeReachesSubscribersOnTheOthersInOrder) {
+  ws_client on_b(port(1), "/ws/progress/job-fanout");
+  ws_client on_c(port(2), "/ws/progress/job-fanout");
+  // `pending` comes after the node followed the process and found no record.
+  EXPECT_EQ(next_process_frame(on_b)["type"], "pending");
+  EXPECT_EQ(next_process_frame(on_c)["type"], "pending");
+
+  ws_client producer(port(0), "/ws/publish");
+  producer.read_json();  // hello
+  constexpr int kEvents = 30;
+  for (int i = 1; i <= kEvents; ++i) {
+    producer.send(publish_frame("p" + std::to_string(i), "job-fanout", i, i <= 15 ? "upload" : "analysis"));
+  }
+  for (int i = 1; i <= kEvents; ++i) {
+    const Json ack = producer.read_json();
+    ASSERT_EQ(ack["type"], "ack") << ack.dump();
+    EXPECT_EQ(ack["seq"], i);  // one producer's publishes are applied in the order it sent them
+  }
+  producer.send(Json{{"type", "publish"}, {"id", "end"}, {"process_id", "job-fanout"}, {"state", "completed"}});
+  EXPECT_EQ(producer.read_json()["seq"], kEvents + 1);
+
+  for (ws_client* ws : {&on_b, &on_c}) {
+    const Json first = next_process_frame(*ws);
+    ASSERT_EQ(first["type"], "snapshot") << first.dump();  // the creation activates the pending subscriber
+    Seq last = first["seq"];
+    const std::string epoch = first["epoch"];
+    while (last < static_cast<Seq>(kEvents + 1)) {
+      const Json frame = next_process_frame(*ws);
+      ASSERT_EQ(frame["type"], "progress") << frame.dump();
+      EXPECT_EQ(frame["seq"], last + 1);
+      EXPECT_EQ(frame["epoch"], epoch);
+      last = frame["seq"];
+      if (last == static_cast<Seq>(kEvents + 1)) {
+        EXPECT_EQ(frame["state"], "completed");
+      }
+    }
+  }
+}
+
+TEST_F(MultiNode, HttpApiSeesOneRecordFromEveryNode) {
+  auto created = http_call(port(0), "POST", "/api/processes", R"({"process_id":"job-http"})");
+  ASSERT_EQ(created.status, 201u) << created.body;
+  const std::string epoch = created.json()["epoch"];
+  auto again = http_call(port(2), "POST", "/api/processes", R"({"process_id":"job-http"})");
+  EXPECT_EQ(again.status, 200u);
+  EXPECT_EQ(again.json()["epoch"], epoch);
+
+  auto published = http_call(port(1), "POST", "/api/processes/job-http/progress", R"({"percent":40,"stage":"ocr"})");
+  ASSERT_EQ(published.status, 200u) << published.body;
+  EXPECT_EQ(published.json()["seq"], 1);
+  auto lower = http_call(port(2), "POST", "/api/processes/job-http/progress", R"({"percent":10})");
+  EXPECT_EQ(lower.status, 400u);
+  EXPECT_EQ(lower.json()["error"]["code"], "invalid_update");  // the rule applied against node B's write
+
+  auto read = http_call(port(2), "GET", "/api/processes/job-http");
+  ASSERT_EQ(read.status, 200u);
+  EXPECT_EQ(read.json()["seq"], 1);
+  EXPECT_EQ(read.json()["percent"], 40);
+  EXPECT_EQ(read.json()["epoch"], epoch);
+  EXPECT_EQ(http_call(port(0), "GET", "/api/processes/job-none").status, 404u);
+
+  auto leased = http_call(port(0), "POST", "/api/processes/job-http/progress", R"({"lease_ms":1000})");
+  EXPECT_EQ(leased.status, 400u) << leased.body;  // refused out loud, never silently ignored
+  auto upload = http_call(port(0), "POST", "/api/uploads", "some text");
+  EXPECT_EQ(upload.status, 503u);
+}
+
+TEST_F(MultiNode, ClientsOfAKilledNodeResumeOnAnotherWithoutGapOrDuplicate) {
+  ws_client producer(port(0), "/ws/publish");
+  producer.read_json();
+  auto publish = [&](int i) {
+    producer.send(publish_frame("p" + std::to_string(i), "job-failover", i, "work"));
+    ASSERT_EQ(producer.read_json()["seq"], i);
+  };
+  publish(1);
+
+  auto on_b = std::make_unique<ws_client>(port(1), "/ws/progress/job-failover");
+  const Json snapshot = next_process_frame(*on_b);
+  ASSERT_EQ(snapshot["type"], "snapshot");
+  const std::string epoch = snapshot["epoch"];
+  Seq last = snapshot["seq"];
+  for (int i = 2; i <= 5; ++i) publish(i);
+  while (last < 5) last = next_process_frame(*on_b)["seq"];
+
+  nodes_[1].reset();  // SIGKILL node B: its client sees the connection drop
+  on_b.reset();
+  for (int i = 6; i <= 9; ++i) publish(i);  // missed while moving
+
+  ws_client on_c(port(2), "/ws/progress/job-failover?after_seq=" + std::to_string(last) + "&epoch=" + epoch);
+  for (int i = 10; i <= 12; ++i) publish(i);
+  for (Seq expected = last + 1; expected <= 12; ++expected) {
+    const Json frame = next_process_frame(on_c);
+    ASSERT_EQ(frame["type"], "progress") << frame.dump();  // replayed from the stream, then live
+    EXPECT_EQ(frame["seq"], expected);
+  }
+}
+
+TEST_F(MultiNode, RecordsSurviveARedisRestartAndWritesFailClearlyMeanwhile) {
+  ASSERT_EQ(http_call(port(0), "POST", "/api/processes/job-restart/progress", R"({"percent":10})").status, 200u);
+  ASSERT_EQ(http_call(port(0), "POST", "/api/processes/job-restart/progress", R"({"percent":20})").status, 200u);
+  ws_client on_b(port(1), "/ws/progress/job-restart");
+  EXPECT_EQ(next_process_frame(on_b)["seq"], 2);
+
+  redis_->stop();
+  const auto refused = http_call(port(0), "POST", "/api/processes/job-restart/progress", R"({"percent":30})");
+  EXPECT_EQ(refused.status, 503u) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["code"], "unavailable");
+
+  redis_->restart();
+  wait_until_connected(port(0));
+  wait_until_connected(port(1));
+  const auto read = http_call(port(2), "GET", "/api/processes/job-restart");
+  ASSERT_EQ(read.status, 200u);
+  EXPECT_EQ(read.json()["seq"], 2);
+  EXPECT_EQ(read.json()["percent"], 20);
+
+  // The node B subscriber stayed connected: it follows the record again and sees the next event.
+  const auto next = http_call(port(0), "POST", "/api/processes/job-restart/progress", R"({"percent":30})");
+  ASSERT_EQ(next.status, 200u) << next.body;
+  EXPECT_EQ(next.json()["seq"], 3);
+  Json frame = next_process_frame(on_b);
+  while (frame["seq"] != 3) frame = next_process_frame(on_b);  // a reload may send a snapshot first
+  EXPECT_EQ(frame["percent"], 30);
+}
+
+TEST_F(MultiNode, ConcurrentWritersOnTwoNodesNeverShareOrSkipASeq) {
+  ws_client watcher(port(2), "/ws/progress/job-race");
+  EXPECT_EQ(next_process_frame(watcher)["type"], "pending");
+  ws_client on_a(port(0), "/ws/publish");
+  ws_client on_b(port(1), "/ws/publish");
+  on_a.read_json();
+  on_b.read_json();
+  constexpr int kEach = 40;
+  for (int i = 0; i < kEach; ++i) {
+    const Json a{{"type", "publish"}, {"id", "a" + std::to_string(i)}, {"process_id", "job-race"}, {"message", "a"}};
+    const Json b{{"type", "publish"}, {"id", "b" + std::to_string(i)}, {"process_id", "job-race"}, {"message", "b"}};
+    on_a.send(a);
+    on_b.send(b);
+  }
+  std::set<Seq> seqs;
+  for (ws_client* ws : {&on_a, &on_b}) {
+    Seq previous = 0;
+    for (int i = 0; i < kEach; ++i) {
+      const Json ack = ws->read_json();
+      ASSERT_EQ(ack["type"], "ack") << ack.dump();
+      EXPECT_GT(ack["seq"].get<Seq>(), previous);  // each producer's own order holds
+      previous = ack["seq"];
+      EXPECT_TRUE(seqs.insert(previous).second) << "seq " << previous << " acked twice";
+    }
+  }
+  EXPECT_EQ(seqs.size(), static_cast<std::size_t>(2 * kEach));
+  EXPECT_EQ(*seqs.rbegin(), static_cast<Seq>(2 * kEach));  // none skipped
+
+  Json frame = next_process_frame(watcher);
+  Seq last = frame["seq"];
+  while (last < static_cast<Seq>(2 * kEach)) {
+    frame = next_process_frame(watcher);
+    ASSERT_EQ(frame["type"], "progress");
+    EXPECT_EQ(frame["seq"], last + 1);
+    last = frame["seq"];
+  }
+}
+
+}  // namespace
+}  // namespace progress::test
