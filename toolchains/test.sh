@@ -28,11 +28,15 @@ header() {
 
 # Runs one stage function, timing it and recording the outcome. `if` disables errexit inside the
 # function, so the stage functions chain their commands with && to stop at the first failure.
+# Each stage's output is also kept in build/test-logs/<stage>.log; the summary repeats the end of a
+# failed stage's log, so the last lines of a CI run say why it failed.
+log_dir=build/test-logs
 stage() {
   local name=$1
   header "$name"
   local start=$SECONDS
-  if "stage_${name//-/_}"; then
+  mkdir -p "$log_dir"
+  if "stage_${name//-/_}" 2>&1 | tee "$log_dir/$name.log"; then
     passed+=("$name")
     printf -- '---- %s: ok (%ds)\n' "$name" $((SECONDS - start))
   else
@@ -109,5 +113,9 @@ if ((${#failed[@]} == 0)); then
   printf 'ALL PASSED: %s (%dm%02ds)\n' "${passed[*]}" $((elapsed / 60)) $((elapsed % 60))
   exit 0
 fi
-printf 'FAILED: %s; passed: %s (%dm%02ds)\n' "${failed[*]}" "${passed[*]:-none}" $((elapsed / 60)) $((elapsed % 60))
+for name in "${failed[@]}"; do
+  printf '\n---- end of the %s log (%s):\n' "$name" "$log_dir/$name.log"
+  grep -v '^\[[0-9]*/[0-9]*\] ' "$log_dir/$name.log" | tail -n 18
+done
+printf '\nFAILED: %s; passed: %s (%dm%02ds)\n' "${failed[*]}" "${passed[*]:-none}" $((elapsed / 60)) $((elapsed % 60))
 exit 1
