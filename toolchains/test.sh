@@ -4,6 +4,8 @@
 #                 UndefinedBehaviorSanitizer and run ctest: the whole native suite, sanitized
 #   wasm          em++ build; ctest runs the protocol vectors and core tests under node
 #   native-clang  clang 14 build of the core and its test runners only
+#   native-release  the optimised build of what `toolchains/run.sh` starts (server + CLI), so
+#                 warnings only -O3 raises cannot break the README's first command
 #   web           the npm package's tests against the (sanitized) server and the wasm module
 #   bench-smoke   a few seconds of every benchmark scenario against the server, so bench/ never
 #                 rots; it fails on lost, duplicated or refused events, never on speed
@@ -61,6 +63,11 @@ stage_native_clang() {
     ctest --preset native-clang -R '^(protocol_vectors|core_tests)$'
 }
 
+stage_native_release() {
+  cmake --preset native-release &&
+    cmake --build --preset native-release -j "$jobs" --target progress-hub progress-watch
+}
+
 native_bin=$PWD/build/native-asan
 
 stage_web() {
@@ -89,7 +96,7 @@ stage_native_tsan() {
 header "dependencies"
 bash toolchains/install-deps.sh
 
-all_stages=(native-asan wasm native-clang web bench-smoke fuzz native-tsan)
+all_stages=(native-asan wasm native-clang native-release web bench-smoke fuzz native-tsan)
 read -r -a stages <<<"${PROGRESS_TEST_STAGES:-${all_stages[*]}}"
 for name in "${stages[@]}"; do
   if ! declare -F "stage_${name//-/_}" >/dev/null; then
