@@ -21,9 +21,11 @@ namespace {
 SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
 RegistryConfig registry_config(const HubConfig& config) {
-  return RegistryConfig{
+  RegistryConfig registry{
       config.pending_timeout_ms, config.retention_ms,      config.history,
       config.max_processes,      config.max_subscriptions, config.max_subscriptions_per_connection};
+  registry.record_changes = config.record_changes;
+  return registry;
 }
 
 }  // namespace
@@ -150,6 +152,7 @@ struct Hub::Impl {
     if (!decoded) {
       if (auto invalid = validate(publish)) return count(std::move(*invalid));
     }
+    if (unavailable) return count(Error{ErrorCode::unavailable, *unavailable, publish.process_id, publish.id});
     auto fanout = registry.publish(publish, now);
     if (!fanout) return count(fanout.error());
     ++publishes;
@@ -189,6 +192,7 @@ struct Hub::Impl {
   SessionCounters counters;
   std::uint64_t publishes = 0;
   ConnId next_conn = 1;
+  std::optional<std::string> unavailable;  // set_unavailable
 };
 
 Hub::Hub(HubConfig config, Millis now, std::uint64_t seed)
@@ -284,6 +288,9 @@ Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Mill
     return impl_->count(Error{ErrorCode::invalid_process_id, "process id must match ^[A-Za-z0-9._:-]{1,128}$",
                               process_id->substr(0, limits::kMaxProcessIdLength), std::nullopt});
   }
+  if (impl_->unavailable) {
+    return impl_->count(Error{ErrorCode::unavailable, *impl_->unavailable, process_id, std::nullopt});
+  }
   auto created = impl_->registry.create(std::move(process_id), now);
   if (!created) return impl_->count(created.error());
   Created& c = created.value();
@@ -338,5 +345,13 @@ HubStats Hub::stats() const {
 }
 
 const HubConfig& Hub::config() const noexcept { return impl_->config; }
+
+void Hub::take_changes(std::vector<RecordChange>& out) { impl_->registry.take_changes(out); }
+
+RestoreSummary Hub::restore(std::vector<StoredRecord> records, bool clean_shutdown) {
+  return impl_->registry.restore(std::move(records), clean_shutdown);
+}
+
+void Hub::set_unavailable(std::optional<std::string> reason) { impl_->unavailable = std::move(reason); }
 
 }  // namespace progress

@@ -19,6 +19,7 @@
 
 #include "progress/limits.hpp"
 #include "progress/protocol.hpp"
+#include "progress/record_store.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
@@ -35,6 +36,7 @@ struct HubConfig {
   std::size_t max_subscriptions_per_connection = 1'000;
   std::size_t max_frame_bytes = limits::kMaxFrameBytes;
   std::size_t max_queue_bytes = 256 * 1024;              // per connection, unsent bytes
+  bool record_changes = false;  // a store is attached and calls take_changes (record_store.hpp)
   std::string server_name = "progress-hub/0.1";
 };
 
@@ -107,6 +109,13 @@ class Hub {
 
   HubStats stats() const;
   const HubConfig& config() const noexcept;
+
+  // Durability (record_store.hpp). Records changed since the last call, appended to `out`.
+  void take_changes(std::vector<RecordChange>& out);
+  // At start-up, before the first connection.
+  RestoreSummary restore(std::vector<StoredRecord> records, bool clean_shutdown);
+  // While set (the store cannot commit), publishes and creations get `unavailable` with `reason`.
+  void set_unavailable(std::optional<std::string> reason);
 
  private:
   struct Impl;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "progress/protocol.hpp"
+#include "progress/record_store.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
@@ -39,12 +40,16 @@ class ProcessRecord {
  public:
   // A new record: seq 0, pending, stage "" and no history.
   ProcessRecord(std::string process_id, std::string epoch, Millis now, std::size_t history);
+  // A record loaded back from a store under `epoch` (its own, or a new one after an unclean stop),
+  // with an empty history.
+  ProcessRecord(const StoredRecord& stored, std::string epoch, std::size_t history);
 
   Result<RecordedEvent> apply(const Publish& publish, Millis now);
   // The lease ran out (R7): the failing event, or nullopt when no lease is due at `now`.
   std::optional<RecordedEvent> expire_lease(Millis now);
 
   Snapshot snapshot() const;
+  StoredRecord stored() const;
   // Events with seq > after_seq, or nullopt when the history no longer reaches back that far or
   // after_seq is ahead of the record.
   std::optional<std::vector<RecordedEvent>> events_after(Seq after_seq) const;
