@@ -152,7 +152,9 @@ struct Hub::Impl {
     if (!decoded) {
       if (auto invalid = validate(publish)) return count(std::move(*invalid));
     }
-    if (unavailable) return count(Error{ErrorCode::unavailable, *unavailable, publish.process_id, publish.id});
+    if (unavailable) {
+      return count(Error{ErrorCode::unavailable, *unavailable, publish.process_id, publish.id});
+    }
     auto fanout = registry.publish(publish, now);
     if (!fanout) return count(fanout.error());
     ++publishes;

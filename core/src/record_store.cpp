@@ -11,7 +11,9 @@
 namespace progress {
 namespace {
 
-Error corrupt(std::string message) { return Error{ErrorCode::bad_frame, std::move(message), std::nullopt, std::nullopt}; }
+Error corrupt(std::string message) {
+  return Error{ErrorCode::bad_frame, std::move(message), std::nullopt, std::nullopt};
+}
 
 // An absent or null field is nullopt; anything but an integer is an error.
 bool read_int(const Json& j, const char* key, std::optional<std::int64_t>& out) {

@@ -12,8 +12,8 @@
 namespace progress {
 namespace {
 
-Publish update(const std::string& id, std::optional<double> percent, std::optional<std::string> stage = std::nullopt,
-               std::optional<State> state = std::nullopt) {
+Publish update(const std::string& id, std::optional<double> percent,
+               std::optional<std::string> stage = std::nullopt, std::optional<State> state = std::nullopt) {
   Publish p;
   p.process_id = id;
   p.percent = percent;
@@ -256,7 +256,8 @@ TEST(Restore, ALeaseThatRanOutWhileTheHubWasDownFailsTheProcessOnTheFirstTick) {
   hub.restore(records, true);
   ASSERT_TRUE(hub.poll_timeout().has_value());
   EXPECT_LE(*hub.poll_timeout(), 5000);  // due already
-  const ConnId conn = hub.open(Target{Endpoint::progress, "job", std::nullopt, std::nullopt, std::nullopt}, 5000);
+  const ConnId conn =
+      hub.open(Target{Endpoint::progress, "job", std::nullopt, std::nullopt, std::nullopt}, 5000);
   drain(hub, conn);
   hub.handle_timeout(5000);
   auto frames = drain(hub, conn);
@@ -311,7 +312,8 @@ TEST(StoreUnavailable, PublishesAndCreationsAreRefusedUntilTheStoreRecovers) {
   EXPECT_EQ(refused.error().id, "p1");
   EXPECT_EQ(hub.create_process(std::string("job"), 1).error().code, ErrorCode::unavailable);
 
-  const ConnId producer = hub.open(Target{Endpoint::publish, "", std::nullopt, std::nullopt, std::nullopt}, 1);
+  const ConnId producer =
+      hub.open(Target{Endpoint::publish, "", std::nullopt, std::nullopt, std::nullopt}, 1);
   drain(hub, producer);
   hub.on_text(producer, R"({"type":"publish","id":"w1","process_id":"job","percent":5})", 1);
   auto frames = drain(hub, producer);
