@@ -15,6 +15,7 @@
 #include "metrics.hpp"
 #include "net.hpp"
 #include "server_context.hpp"
+#include "store_writer.hpp"
 #include "upload_job.hpp"
 
 namespace ps = progress::server;
@@ -87,7 +88,20 @@ int main(int argc, char** argv) {
 
   std::random_device entropy;
   const std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
-  ps::hub_service hub(ioc, cfg.hub, seed, log);
+  // With --data-dir the records live in <data-dir>/progress.db and survive a restart.
+  std::unique_ptr<ps::store_writer> store;
+  if (!cfg.data_dir.empty()) {
+    store = ps::open_store_writer(ioc, *data_dir, cfg.durability, cfg.persist_interval, log, error);
+    if (!store) {
+      std::cerr << "progress-hub: " << error << "\n";
+      return 2;
+    }
+  } else {
+    log.info("memory_only", {{"detail", "no --data-dir: process records are lost when the hub stops"}});
+  }
+  progress::HubConfig hub_config = cfg.hub;
+  hub_config.record_changes = store != nullptr;
+  ps::hub_service hub(ioc, std::move(hub_config), seed, log, std::move(store));
   ps::http_metrics metrics;
   metrics.started_at = ps::wall_now();
   ps::upload_worker uploads(ioc, hub, metrics, log, cfg.max_queued_uploads);
