@@ -216,6 +216,10 @@ ConnId Hub::open(const Target& target, Millis now) {
                                "process id must match ^[A-Za-z0-9._:-]{1,128}$",
                                target.process_id.substr(0, limits::kMaxProcessIdLength), std::nullopt});
       session.close(1008, "invalid process id");
+    } else if (auto refused = session.authorize(target.process_id, target.token, now)) {
+      // The connection exists only for this process: nothing else can follow the refusal.
+      session.send_error(std::move(*refused));
+      session.close(1008, "unauthorized");
     } else {
       impl_->subscribe(conn, session,
                        Subscribe{target.process_id, target.after_seq, target.epoch, target.token}, now);

@@ -10,6 +10,7 @@
 //            call handle_timeout next.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,15 @@ struct HubConfig {
   std::size_t max_queue_bytes = 256 * 1024;              // per connection, unsent bytes
   bool record_changes = false;  // a store is attached and calls take_changes (record_store.hpp)
   std::string server_name = "progress-hub/0.1";
+  // Access and abuse limits (README "Security and limits"). The token check returns why a
+  // subscription's token is refused (nullopt: allowed); unset, subscriptions need no token. The
+  // server plugs its JWT verifier in here so the core stays free of crypto.
+  std::function<std::optional<std::string>(std::string_view process_id, std::string_view token, Millis now)>
+      subscription_check;
+  std::size_t max_frames_per_s = 50;        // inbound frames per connection -> rate_limited; 0 = off
+  std::size_t frame_burst = 200;            // frames a connection may send at once
+  std::size_t max_publish_frames_per_s = 0; // /ws/publish connections (authenticated producers); 0 = off
+  std::size_t rate_limit_grace = 3;         // rate_limited answers within 1 s before close 1008
 };
 
 enum class Endpoint { progress, progress_multi, health, test_echo, publish, sse };
