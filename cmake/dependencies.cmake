@@ -24,6 +24,7 @@ else()
   find_package(nlohmann_json 3.10 REQUIRED)
   find_package(Boost 1.81 REQUIRED)
   find_package(Threads REQUIRED)
+  find_package(SQLite3 REQUIRED)
   # The Redis engine (native/server/redis_*): Debian's libhiredis-dev, async API.
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(hiredis REQUIRED IMPORTED_TARGET hiredis)

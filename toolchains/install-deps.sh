@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ clang
-  libboost1.81-dev nlohmann-json3-dev libgtest-dev googletest libssl-dev
+  cmake ninja-build g++ clang libclang-rt-14-dev
+  libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libgtest-dev googletest libssl-dev
   emscripten
   python3 python3-websockets
   redis-server libhiredis-dev pkg-config

@@ -4,6 +4,8 @@
 #                 UndefinedBehaviorSanitizer and run ctest: the whole native suite, sanitized
 #   wasm          em++ build; ctest runs the protocol vectors and core tests under node
 #   native-clang  clang 14 build of the core and its test runners only
+#   native-release  the optimised build of what `toolchains/run.sh` starts (server + CLI), so
+#                 warnings only -O3 raises cannot break the README's first command
 #   web           the npm package's tests against the (sanitized) server and the wasm module
 #   bench-smoke   a few seconds of every benchmark scenario against the server, so bench/ never
 #                 rots; it fails on lost, duplicated or refused events, never on speed
@@ -28,11 +30,15 @@ header() {
 
 # Runs one stage function, timing it and recording the outcome. `if` disables errexit inside the
 # function, so the stage functions chain their commands with && to stop at the first failure.
+# Each stage's output is also kept in build/test-logs/<stage>.log; the summary repeats the end of a
+# failed stage's log, so the last lines of a CI run say why it failed.
+log_dir=build/test-logs
 stage() {
   local name=$1
   header "$name"
   local start=$SECONDS
-  if "stage_${name//-/_}"; then
+  mkdir -p "$log_dir"
+  if "stage_${name//-/_}" 2>&1 | tee "$log_dir/$name.log"; then
     passed+=("$name")
     printf -- '---- %s: ok (%ds)\n' "$name" $((SECONDS - start))
   else
@@ -55,6 +61,11 @@ stage_native_clang() {
   cmake --preset native-clang &&
     cmake --build --preset native-clang -j "$jobs" --target progress_core protocol_vectors core_tests &&
     ctest --preset native-clang -R '^(protocol_vectors|core_tests)$'
+}
+
+stage_native_release() {
+  cmake --preset native-release &&
+    cmake --build --preset native-release -j "$jobs" --target progress-hub progress-watch
 }
 
 native_bin=$PWD/build/native-asan
@@ -85,7 +96,7 @@ stage_native_tsan() {
 header "dependencies"
 bash toolchains/install-deps.sh
 
-all_stages=(native-asan wasm native-clang web bench-smoke fuzz native-tsan)
+all_stages=(native-asan wasm native-clang native-release web bench-smoke fuzz native-tsan)
 read -r -a stages <<<"${PROGRESS_TEST_STAGES:-${all_stages[*]}}"
 for name in "${stages[@]}"; do
   if ! declare -F "stage_${name//-/_}" >/dev/null; then
@@ -109,5 +120,9 @@ if ((${#failed[@]} == 0)); then
   printf 'ALL PASSED: %s (%dm%02ds)\n' "${passed[*]}" $((elapsed / 60)) $((elapsed % 60))
   exit 0
 fi
-printf 'FAILED: %s; passed: %s (%dm%02ds)\n' "${failed[*]}" "${passed[*]:-none}" $((elapsed / 60)) $((elapsed % 60))
+for name in "${failed[@]}"; do
+  printf '\n---- end of the %s log (%s):\n' "$name" "$log_dir/$name.log"
+  grep -v '^\[[0-9]*/[0-9]*\] ' "$log_dir/$name.log" | tail -n 18
+done
+printf '\nFAILED: %s; passed: %s (%dm%02ds)\n' "${failed[*]}" "${passed[*]:-none}" $((elapsed / 60)) $((elapsed % 60))
 exit 1

@@ -21,13 +21,12 @@ namespace {
 SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
 RegistryConfig registry_config(const HubConfig& config) {
-  return RegistryConfig{config.pending_timeout_ms,
-                        config.retention_ms,
-                        config.history,
-                        config.max_processes,
-                        config.max_subscriptions,
-                        config.max_subscriptions_per_connection,
-                        !config.records_are_external};
+  RegistryConfig registry{
+      config.pending_timeout_ms, config.retention_ms,      config.history,
+      config.max_processes,      config.max_subscriptions, config.max_subscriptions_per_connection};
+  registry.record_changes = config.record_changes;
+  registry.leases = !config.records_are_external;
+  return registry;
 }
 
 Error external_only(const std::string& what) {
@@ -212,6 +211,9 @@ struct Hub::Impl {
     if (!decoded) {
       if (auto invalid = validate(publish)) return count(std::move(*invalid));
     }
+    if (unavailable) {
+      return count(Error{ErrorCode::unavailable, *unavailable, publish.process_id, publish.id});
+    }
     auto fanout = registry.publish(publish, now);
     if (!fanout) return count(fanout.error());
     ++publishes;
@@ -264,6 +266,7 @@ struct Hub::Impl {
   SessionCounters counters;
   std::uint64_t publishes = 0;
   ConnId next_conn = 1;
+  std::optional<std::string> unavailable;  // set_unavailable
 };
 
 Hub::Hub(HubConfig config, Millis now, std::uint64_t seed)
@@ -285,6 +288,10 @@ ConnId Hub::open(const Target& target, Millis now) {
                                "process id must match ^[A-Za-z0-9._:-]{1,128}$",
                                target.process_id.substr(0, limits::kMaxProcessIdLength), std::nullopt});
       session.close(1008, "invalid process id");
+    } else if (auto refused = session.authorize(target.process_id, target.token, now)) {
+      // The connection exists only for this process: nothing else can follow the refusal.
+      session.send_error(std::move(*refused));
+      session.close(1008, "unauthorized");
     } else {
       impl_->subscribe(conn, session,
                        Subscribe{target.process_id, target.after_seq, target.epoch, target.token}, now);
@@ -361,6 +368,9 @@ Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Mill
     return impl_->count(Error{ErrorCode::invalid_process_id, "process id must match ^[A-Za-z0-9._:-]{1,128}$",
                               process_id->substr(0, limits::kMaxProcessIdLength), std::nullopt});
   }
+  if (impl_->unavailable) {
+    return impl_->count(Error{ErrorCode::unavailable, *impl_->unavailable, process_id, std::nullopt});
+  }
   auto created = impl_->registry.create(std::move(process_id), now);
   if (!created) return impl_->count(created.error());
   Created& c = created.value();
@@ -407,7 +417,7 @@ void Hub::ingest_record(const std::string& process_id, std::optional<ProcessReco
   impl_->update_interest(process_id);
 }
 
-void Hub::ingest_change(Change change, Millis) {
+void Hub::ingest_change(SharedChange change, Millis) {
   if (!impl_->external() || !impl_->watching.contains(change.record.process_id())) return;
   impl_->fan_out(impl_->registry.mirror(std::move(change.record), change.event));
 }
@@ -455,5 +465,13 @@ HubStats Hub::stats() const {
 }
 
 const HubConfig& Hub::config() const noexcept { return impl_->config; }
+
+void Hub::take_changes(std::vector<RecordChange>& out) { impl_->registry.take_changes(out); }
+
+RestoreSummary Hub::restore(std::vector<StoredRecord> records, bool clean_shutdown) {
+  return impl_->registry.restore(std::move(records), clean_shutdown);
+}
+
+void Hub::set_unavailable(std::optional<std::string> reason) { impl_->unavailable = std::move(reason); }
 
 }  // namespace progress

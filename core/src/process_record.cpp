@@ -26,6 +26,24 @@ ProcessRecord::ProcessRecord(std::string process_id, std::string epoch, Millis n
       updated_at_(now),
       history_limit_(history) {}
 
+ProcessRecord::ProcessRecord(const StoredRecord& stored, std::string epoch, std::size_t history)
+    : process_id_(stored.snapshot.process_id),
+      epoch_(std::move(epoch)),
+      seq_(stored.snapshot.seq),
+      state_(stored.snapshot.state),
+      stage_(stored.snapshot.stage),
+      percent_(stored.snapshot.percent),
+      message_(stored.snapshot.message),
+      data_(stored.snapshot.data),
+      updated_at_(stored.snapshot.updated_at),
+      stages_(stored.snapshot.stages),
+      result_(stored.result),
+      error_(stored.error),
+      lease_ms_(stored.lease_ms),
+      lease_deadline_(stored.lease_ms ? stored.lease_deadline : std::nullopt),
+      finished_at_(stored.finished_at),
+      history_limit_(history) {}
+
 Result<RecordedEvent> ProcessRecord::apply(const Publish& publish, Millis now) {
   if (finished()) {  // R1
     return update_error(
@@ -81,6 +99,10 @@ Snapshot ProcessRecord::snapshot() const {
     s.error = error_;
   }
   return s;
+}
+
+StoredRecord ProcessRecord::stored() const {
+  return StoredRecord{snapshot(), result_, error_, lease_ms_, lease_deadline_, finished_at_};
 }
 
 std::optional<std::vector<RecordedEvent>> ProcessRecord::events_after(Seq after_seq) const {

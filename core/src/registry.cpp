@@ -71,6 +71,7 @@ Result<Created> Registry::create(std::optional<std::string> process_id, Millis n
   Entry& entry = install(id, std::make_unique<ProcessRecord>(id, epochs_.next_epoch(), now, config_.history),
                          created.activated);
   created.snapshot = entry.record->snapshot();
+  note_change(id, true);
   return created;
 }
 
@@ -81,6 +82,7 @@ Result<Fanout> Registry::publish(const Publish& publish, Millis now) {
     auto applied = entry.record->apply(publish, now);
     if (!applied) return applied.error();
     arm_record_timers(*entry.record);
+    note_change(publish.process_id, applied.value().stage_changed || entry.record->finished());
     return Fanout{std::move(applied.value()), &entry.subscribers, {}, std::nullopt};
   }
   if (records_ >= config_.max_processes) {
@@ -96,6 +98,7 @@ Result<Fanout> Registry::publish(const Publish& publish, Millis now) {
   fanout.subscribers = nullptr;  // every listener was waiting: they get the snapshot instead
   if (!fanout.activated.empty()) fanout.snapshot = entry.record->snapshot();
   arm_record_timers(*entry.record);
+  note_change(publish.process_id, true);
   return fanout;
 }
 
@@ -164,6 +167,7 @@ TickResult Registry::tick(Millis now) {
         if (!entry.record) break;
         if (auto event = entry.record->expire_lease(now)) {
           arm_record_timers(*entry.record);
+          note_change(key.process_id, true);
           result.stalled.push_back(Fanout{std::move(*event), &entry.subscribers, {}, std::nullopt});
         }
         break;
@@ -173,11 +177,46 @@ TickResult Registry::tick(Millis now) {
         --records_;
         pending_ += entry.subscribers.size();
         ++result.forgotten;
+        note_change(key.process_id, true);
         forget_if_empty(key.process_id);
         break;
     }
   }
   return result;
+}
+
+void Registry::take_changes(std::vector<RecordChange>& out) {
+  for (const auto& [process_id, durable] : changed_) {
+    const ProcessRecord* record = find(process_id);
+    out.push_back(RecordChange{process_id, durable,
+                               record ? std::optional<StoredRecord>(record->stored()) : std::nullopt});
+  }
+  changed_.clear();
+}
+
+RestoreSummary Registry::restore(std::vector<StoredRecord> records, bool clean_shutdown) {
+  RestoreSummary summary;
+  for (auto& stored : records) {
+    const std::string& id = stored.snapshot.process_id;
+    const auto it = entries_.find(id);
+    if (!is_valid_process_id(id) || (it != entries_.end() && it->second.record) ||
+        records_ >= config_.max_processes) {
+      ++summary.skipped;
+      continue;
+    }
+    const bool renew = !clean_shutdown && !is_terminal(stored.snapshot.state);
+    std::string epoch = renew ? epochs_.next_epoch() : stored.snapshot.epoch;
+    std::vector<SubscriberId> activated;
+    Entry& entry = install(id, std::make_unique<ProcessRecord>(stored, std::move(epoch), config_.history),
+                           activated);
+    arm_record_timers(*entry.record);
+    ++summary.restored;
+    if (renew) {
+      ++summary.new_epochs;
+      note_change(id, true);  // the new epoch must outlive another crash
+    }
+  }
+  return summary;
 }
 
 const ProcessRecord* Registry::find(std::string_view process_id) const {
@@ -230,6 +269,12 @@ void Registry::remove(Entry& entry, SubscriberId subscriber, const std::string& 
 void Registry::forget_if_empty(const std::string& process_id) {
   auto it = entries_.find(process_id);
   if (it != entries_.end() && !it->second.record && it->second.subscribers.empty()) entries_.erase(it);
+}
+
+void Registry::note_change(const std::string& process_id, bool durable) {
+  if (!config_.record_changes) return;
+  auto [it, inserted] = changed_.try_emplace(process_id, durable);
+  if (!inserted) it->second = it->second || durable;
 }
 
 void Registry::arm_record_timers(const ProcessRecord& record) {

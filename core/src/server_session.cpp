@@ -12,6 +12,10 @@ namespace {
 
 SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
+std::size_t frame_rate(Endpoint endpoint, const HubConfig& config) {
+  return endpoint == Endpoint::publish ? config.max_publish_frames_per_s : config.max_frames_per_s;
+}
+
 }  // namespace
 
 ServerSession::ServerSession(Endpoint endpoint, const HubConfig& config, SessionCounters& counters,
@@ -22,6 +26,35 @@ ServerSession::ServerSession(Endpoint endpoint, const HubConfig& config, Session
       last_heard_(now),
       next_ping_(now + config.heartbeat_ms) {
   if (endpoint_ == Endpoint::health) next_health_ = now + config.health_interval_ms;
+  // Producers are authenticated by the API key and publish at their job's pace: their limit is
+  // separate and off by default, so the benchmark publisher is never throttled.
+  if (const std::size_t rate = frame_rate(endpoint_, config); rate > 0) {
+    rate_.emplace(static_cast<double>(rate), static_cast<double>(config.frame_burst), config.rate_limit_grace,
+                  now);
+  }
+}
+
+bool ServerSession::admit_frame(Millis now) {
+  if (!rate_) return true;
+  const RateVerdict verdict = rate_->on_frame(now);
+  if (verdict == RateVerdict::admit) return true;
+  if (endpoint_ != Endpoint::test_echo) {
+    send_error(Error{ErrorCode::rate_limited,
+                     "more than " + std::to_string(frame_rate(endpoint_, config_)) + " frames/s (burst " +
+                         std::to_string(config_.frame_burst) + "); the frame was not processed",
+                     std::nullopt, std::nullopt});
+  }
+  if (verdict == RateVerdict::close) close(1008, "rate limited");
+  return false;
+}
+
+std::optional<Error> ServerSession::authorize(const std::string& process_id,
+                                              const std::optional<std::string>& token, Millis now) const {
+  if (!config_.subscription_check) return std::nullopt;
+  auto refusal = config_.subscription_check(process_id, token.value_or(std::string()), now);
+  if (!refusal) return std::nullopt;
+  return Error{ErrorCode::unauthorized, "subscription to " + process_id + " refused: " + *refusal, process_id,
+               std::nullopt};
 }
 
 std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis now) {
@@ -32,6 +65,7 @@ std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis 
     on_oversize(now);
     return std::nullopt;
   }
+  if (!admit_frame(now)) return std::nullopt;
   if (endpoint_ == Endpoint::test_echo) {
     push(OutFrame{shared(text == "ping" ? std::string("pong") : std::string(text)), FrameKind::control,
                   nullptr, 0});
@@ -52,6 +86,12 @@ std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis 
     send_error(Error{ErrorCode::unauthorized, "publish is only accepted on /ws/publish", publish->process_id,
                      publish->id});
     return std::nullopt;
+  }
+  if (const auto* subscribe = std::get_if<Subscribe>(&frame)) {
+    if (auto refused = authorize(subscribe->process_id, subscribe->token, now)) {
+      send_error(std::move(*refused));
+      return std::nullopt;
+    }
   }
   return std::move(frame);
 }

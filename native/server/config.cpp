@@ -60,10 +60,29 @@ const std::vector<option>& options() {
          c.web_root = std::filesystem::path(std::string(v));
          return !v.empty();
        }},
-      {"--data-dir", "PROGRESS_DATA_DIR", "folder for uploaded files (default: a new temp folder)",
+      {"--data-dir", "PROGRESS_DATA_DIR",
+       "folder for uploads and the process records (progress.db); without it records are memory-only "
+       "and uploads go to a new temp folder",
        [](std::string_view v, server_config& c) {
          c.data_dir = std::filesystem::path(std::string(v));
          return !v.empty();
+       }},
+      {"--persist-interval-ms", "PROGRESS_PERSIST_INTERVAL_MS",
+       "how often intermediate progress is written to the data dir; stage changes and terminal states "
+       "are written before they are sent (default 1000; 0 writes every change at once)",
+       [](std::string_view v, server_config& c) {
+         std::int64_t ms = 0;
+         if (!parse_int<std::int64_t>(v, 0, 60'000, ms)) return false;
+         c.persist_interval = std::chrono::milliseconds(ms);
+         return true;
+       }},
+      {"--durability", "PROGRESS_DURABILITY",
+       "normal (survives a crash of the hub, not a power cut) or full (fsync on every commit: survives "
+       "both) (default normal)",
+       [](std::string_view v, server_config& c) {
+         if (v != "normal" && v != "full") return false;
+         c.durability = v == "full" ? durability_level::full : durability_level::normal;
+         return true;
        }},
       {"--heartbeat-ms", "PROGRESS_HEARTBEAT_MS", "server ping period (default 20000)",
        hub_setter<std::int64_t>(&HubConfig::heartbeat_ms, 100, day_ms)},
@@ -81,7 +100,7 @@ const std::vector<option>& options() {
       {"--max-upload-bytes", "PROGRESS_MAX_UPLOAD_BYTES", "largest upload body (default 33554432)",
        int_setter<std::size_t>(&server_config::max_upload_bytes, 1, max_size)},
       {"--redis", "PROGRESS_REDIS_URL",
-       "redis://HOST:PORT/DB: keep records in Redis so several nodes share them (default: in memory)",
+       "redis://HOST:PORT/DB: keep records in Redis so several nodes share them (default: in this node)",
        [](std::string_view v, server_config& c) {
          c.redis_url = std::string(v);
          return parse_redis_url(v).has_value();

@@ -11,6 +11,7 @@
 
 #include "log.hpp"
 #include "progress/hub.hpp"
+#include "sqlite_store.hpp"
 
 namespace progress::server {
 
@@ -18,7 +19,11 @@ struct server_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8000;
   std::filesystem::path web_root;  // empty: no static files (404)
-  std::filesystem::path data_dir;  // empty: a fresh temp dir is created at start
+  // Given: uploads and the process records (SQLite) live there. Empty: uploads go to a fresh temp
+  // dir and records are kept in memory only.
+  std::filesystem::path data_dir;
+  std::chrono::milliseconds persist_interval{1000};  // write-behind of intermediate progress; 0: none
+  durability_level durability = durability_level::normal;
   std::size_t max_upload_bytes = 32 * 1024 * 1024;
   std::size_t max_body_bytes = 256 * 1024;  // every request body but uploads
   std::size_t max_header_bytes = 16 * 1024;

@@ -13,8 +13,12 @@ Millis wall_now() {
       .count();
 }
 
-hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log)
-    : hub_(std::move(config), wall_now(), seed), log_(log), timer_(ioc) {
+hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log,
+                         std::unique_ptr<store_writer> store)
+    : hub_(std::move(config), wall_now(), seed),
+      store_(std::move(store)),
+      log_(log), timer_(ioc) {
+  if (store_) store_->restore(hub_);
   arm_timer();
 }
 
@@ -47,15 +51,23 @@ void hub_service::on_closed(ConnId conn) {
   after_call();
 }
 
+// The change was applied in memory but its commit failed: the caller must not count on it.
+Error hub_service::store_unavailable() const {
+  return Error{ErrorCode::unavailable, "the progress store cannot write; try again later", std::nullopt,
+               std::nullopt};
+}
+
 Result<Snapshot> hub_service::create_process(std::optional<std::string> process_id) {
   auto result = hub_.create_process(std::move(process_id), wall_now());
   after_call();
+  if (result && store_ && !store_->healthy()) return store_unavailable();
   return result;
 }
 
 Result<Ack> hub_service::publish(const Publish& publish) {
   auto result = hub_.publish(publish, wall_now());
   after_call();
+  if (result && store_ && !store_->healthy()) return store_unavailable();
   return result;
 }
 
@@ -74,6 +86,7 @@ void hub_service::shutdown(std::function<void()> drained) {
   log_.info("shutdown", {{"streams", std::to_string(sinks_.size())}});
   hub_.close_all(wall_now());
   after_call();
+  if (store_) store_->flush();
 }
 
 HubStats hub_service::stats() const { return hub_.stats(); }
@@ -85,6 +98,8 @@ std::size_t hub_service::total_queued_bytes() const {
 }
 
 void hub_service::after_call() {
+  // Durable changes are committed before any session is kicked or any HTTP reply is written.
+  if (store_) store_->after_call();
   if (authority_ != nullptr) authority_->pump();
   // Kicking may end a session (a failed write), which calls on_closed and so after_call again;
   // the dirty list is taken first so that nested call sees only what is new.

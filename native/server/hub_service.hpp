@@ -13,6 +13,7 @@
 #include "log.hpp"
 #include "net.hpp"
 #include "progress/hub.hpp"
+#include "store_writer.hpp"
 
 namespace progress::server {
 
@@ -37,7 +38,9 @@ Millis wall_now();
 
 class hub_service {
  public:
-  hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log);
+  // With a `store` the records are loaded from it now and every change is written to it.
+  hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log,
+              std::unique_ptr<store_writer> store = nullptr);
 
   // Registers the session; call deliver() once the session has stored the id.
   ConnId open(const Target& target, std::weak_ptr<stream_sink> sink);
@@ -71,10 +74,12 @@ class hub_service {
 
  private:
   void after_call();
+  Error store_unavailable() const;
   void arm_timer();
   void on_timer(error_code ec);
 
   Hub hub_;
+  std::unique_ptr<store_writer> store_;  // destroyed first: its last flush reads hub_
   const logger& log_;
   net::steady_timer timer_;
   std::optional<Millis> armed_at_;

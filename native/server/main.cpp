@@ -17,6 +17,7 @@
 #include "redis_engine.hpp"
 #include "net.hpp"
 #include "server_context.hpp"
+#include "store_writer.hpp"
 #include "upload_job.hpp"
 
 namespace ps = progress::server;
@@ -89,12 +90,27 @@ int main(int argc, char** argv) {
 
   std::random_device entropy;
   const std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
+  // With --data-dir the records live in <data-dir>/progress.db and survive a restart; with --redis
+  // they live in Redis and the folder holds uploads only.
+  std::unique_ptr<ps::store_writer> store;
+  if (!cfg.redis_url.empty()) {
+    log.info("redis_engine", {{"detail", "process records live in Redis; --data-dir holds uploads only"}});
+  } else if (!cfg.data_dir.empty()) {
+    store = ps::open_store_writer(ioc, *data_dir, cfg.durability, cfg.persist_interval, log, error);
+    if (!store) {
+      std::cerr << "progress-hub: " << error << "\n";
+      return 2;
+    }
+  } else {
+    log.info("memory_only", {{"detail", "no --data-dir: process records are lost when the hub stops"}});
+  }
   progress::HubConfig hub_config = cfg.hub;
+  hub_config.record_changes = store != nullptr;
   hub_config.records_are_external = !cfg.redis_url.empty();
-  ps::hub_service hub(ioc, hub_config, seed, log);
+  ps::hub_service hub(ioc, std::move(hub_config), seed, log, std::move(store));
   ps::embedded_engine embedded(hub);
   std::unique_ptr<ps::redis_engine> redis;
-  if (hub_config.records_are_external) {
+  if (!cfg.redis_url.empty()) {
     // Epochs and generated ids must differ between nodes: each draws its own seed.
     const std::uint64_t engine_seed = (std::uint64_t{entropy()} << 32) ^ entropy();
     redis = std::make_unique<ps::redis_engine>(ioc, hub, *ps::parse_redis_url(cfg.redis_url), engine_seed, log);

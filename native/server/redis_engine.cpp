@@ -8,7 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include "progress/codec.hpp"
-#include "progress/stored_record.hpp"
+#include "progress/shared_record.hpp"
 #include "redis_asio_adapter.hpp"
 
 namespace progress::server {
@@ -85,8 +85,7 @@ bool is_error(const redisReply* reply) { return reply != nullptr && reply->type 
 
 std::optional<ProcessRecord> parse_record(const redisReply* reply, std::size_t history) {
   if (reply == nullptr || reply->type != REDIS_REPLY_STRING) return std::nullopt;
-  const Json json = Json::parse(text_of(reply), nullptr, false);
-  auto record = ProcessRecord::from_stored(json, history);
+  auto record = decode_record(text_of(reply), history);
   if (!record) return std::nullopt;
   return std::move(record.value());
 }
@@ -402,8 +401,8 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
                                 base ? base->epoch() : "",
                                 std::to_string(next.seq()),
                                 next.epoch(),
-                                next.to_stored().dump(),
-                                event ? encode_stored_event(*event) : "",
+                                encode_record(next),
+                                event ? encode_shared_event(*event) : "",
                                 channel(process_id),
                                 std::to_string(config.history),
                                 finished ? std::to_string(config.retention_ms) : "0",
@@ -568,7 +567,7 @@ void redis_engine::load(const std::string& process_id) {
                    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) continue;
                    const redisReply* fields = entry->element[1];
                    if (fields->type != REDIS_REPLY_ARRAY || fields->elements < 2) continue;
-                   if (auto event = decode_stored_event(text_of(fields->element[1]))) events.push_back(event.value());
+                   if (auto event = decode_shared_event(text_of(fields->element[1]))) events.push_back(event.value());
                  }
                  record->start_history(events);
                } else if (reply->element[0]->type == REDIS_REPLY_STRING) {

@@ -8,7 +8,7 @@
 
 #include "progress/codec.hpp"
 #include "progress/hub.hpp"
-#include "progress/stored_record.hpp"
+#include "progress/shared_record.hpp"
 #include "progress/target.hpp"
 
 namespace progress {
@@ -38,7 +38,7 @@ Target target(std::string_view text) { return parse_target(text).value_or(Target
 // One writer's view of the store: applies a publish and returns the change every node hears.
 struct Store {
   ProcessRecord record{"job", "e1", kStart, 0};
-  Change publish(std::optional<double> percent, std::optional<std::string> stage = std::nullopt,
+  SharedChange publish(std::optional<double> percent, std::optional<std::string> stage = std::nullopt,
                  std::optional<State> state = std::nullopt, Millis now = kStart) {
     Publish p;
     p.process_id = "job";
@@ -119,7 +119,7 @@ TEST(HubExternal, NextEventIsDeliveredDuplicateIgnoredGapGivesSnapshot) {
   hub.ingest_record("job", store.record, kStart);
   drain(hub, conn);
 
-  const Change second = store.publish(20);
+  const SharedChange second = store.publish(20);
   hub.ingest_change(second, kStart + 1);
   hub.ingest_change(second, kStart + 1);  // heard twice (a reload raced the channel)
   auto frames = drain(hub, conn);
@@ -143,7 +143,7 @@ TEST(HubExternal, ResumeReplaysTheLoadedHistory) {
   std::vector<RecordedEvent> history;
   for (double percent : {10.0, 20.0, 30.0, 40.0}) history.push_back(*store.publish(percent).event);
   ProcessRecord loaded = store.record;
-  loaded = ProcessRecord::from_stored(store.record.to_stored(), 256).value();
+  loaded = decode_record(encode_record(store.record), 256).value();
   loaded.start_history(history);
 
   const ConnId conn = hub.open(target("/ws/progress/job?after_seq=2&epoch=e1"), kStart);
@@ -159,7 +159,7 @@ TEST(HubExternal, LoadArrivingAfterTheChannelEventStillReplays) {
   Store store;
   std::vector<RecordedEvent> history;
   for (double percent : {10.0, 20.0, 30.0}) history.push_back(*store.publish(percent).event);
-  ProcessRecord loaded = ProcessRecord::from_stored(store.record.to_stored(), 256).value();
+  ProcessRecord loaded = decode_record(encode_record(store.record), 256).value();
   loaded.start_history(history);
 
   const ConnId conn = hub.open(target("/ws/progress/job?after_seq=1&epoch=e1"), kStart);
@@ -240,14 +240,14 @@ TEST(HubExternal, RecreatedRecordUnderANewEpochReplacesTheMirror) {
   EXPECT_EQ(snapshot->state, State::running);
 }
 
-TEST(StoredRecord, RoundTripKeepsWhatASnapshotHides) {
+TEST(SharedRecord, RoundTripKeepsWhatASnapshotHides) {
   ProcessRecord record("job", "e1", kStart, 0);
   Publish p;
   p.process_id = "job";
   p.error = Json("kept until the end");
   p.lease_ms = 500;
   ASSERT_TRUE(record.apply(p, kStart).ok());
-  auto back = ProcessRecord::from_stored(record.to_stored(), 0);
+  auto back = decode_record(encode_record(record), 0);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back.value().lease_deadline(), kStart + 500);
   Publish fail;
@@ -256,7 +256,7 @@ TEST(StoredRecord, RoundTripKeepsWhatASnapshotHides) {
   auto event = back.value().apply(fail, kStart + 1);
   ASSERT_TRUE(event.ok());
   EXPECT_EQ(event.value().event.error, Json("kept until the end"));
-  EXPECT_FALSE(ProcessRecord::from_stored(Json{{"snapshot", 3}}, 0).ok());
+  EXPECT_FALSE(decode_record(R"({"snapshot":3})", 0).ok());
   EXPECT_FALSE(decode_change("not json", 0).ok());
 }
 

@@ -141,9 +141,12 @@ class Script {
     Json frame{{"type", "subscribe"}, {"process_id", id}};
     if (after) frame["after_seq"] = *after;
     if (epoch) frame["epoch"] = *epoch;
-    restart_track(clients_.at(conn), id, after, epoch);
     // A random epoch may not be UTF-8; the client's JSON library would replace such bytes too.
-    send_text(conn, frame.dump(-1, ' ', false, Json::error_handler_t::replace), now_);
+    const std::string text = frame.dump(-1, ' ', false, Json::error_handler_t::replace);
+    // A subscribe the hub refuses (an epoch past its length limit) leaves the subscription that
+    // was there untouched, so the client's view of it does not restart either.
+    if (progress::decode_client_frame(text).ok()) restart_track(clients_.at(conn), id, after, epoch);
+    send_text(conn, text, now_);
   }
 
   static void restart_track(Client& client, const std::string& id, std::optional<progress::Seq> after,

@@ -33,6 +33,10 @@ for target in "${targets[@]}"; do
     grep -E 'invariant violated|ERROR:|SUMMARY|Test unit written' "$scratch/$target.log" ||
       tail -20 "$scratch/$target.log"
     echo "replay: PROGRESS_FUZZ_TRACE=1 $build_dir/tests/fuzz/$target $artifacts/<crash file>"
+    # CI machines are thrown away: the input itself goes to the log, so it can be replayed anywhere.
+    for found in "$artifacts"/*; do
+      [[ -f $found ]] && printf 'input %s base64: %s\n' "${found##*/}" "$(base64 -w0 "$found")"
+    done
   fi
 done
 

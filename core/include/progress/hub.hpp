@@ -17,6 +17,7 @@
 // local decisions.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,7 +27,8 @@
 
 #include "progress/limits.hpp"
 #include "progress/protocol.hpp"
-#include "progress/stored_record.hpp"
+#include "progress/record_store.hpp"
+#include "progress/shared_record.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
@@ -43,7 +45,17 @@ struct HubConfig {
   std::size_t max_subscriptions_per_connection = 1'000;
   std::size_t max_frame_bytes = limits::kMaxFrameBytes;
   std::size_t max_queue_bytes = 256 * 1024;              // per connection, unsent bytes
+  bool record_changes = false;  // a store is attached and calls take_changes (record_store.hpp)
   std::string server_name = "progress-hub/0.1";
+  // Access and abuse limits (README "Security and limits"). The token check returns why a
+  // subscription's token is refused (nullopt: allowed); unset, subscriptions need no token. The
+  // server plugs its JWT verifier in here so the core stays free of crypto.
+  std::function<std::optional<std::string>(std::string_view process_id, std::string_view token, Millis now)>
+      subscription_check;
+  std::size_t max_frames_per_s = 50;        // inbound frames per connection -> rate_limited; 0 = off
+  std::size_t frame_burst = 200;            // frames a connection may send at once
+  std::size_t max_publish_frames_per_s = 0; // /ws/publish connections (authenticated producers); 0 = off
+  std::size_t rate_limit_grace = 3;         // rate_limited answers within 1 s before close 1008
   bool records_are_external = false;                     // see the top of this file
 };
 
@@ -128,7 +140,7 @@ class Hub {
   // the load get their reply (snapshot, replay or pending), subscribers behind it a snapshot.
   void ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Millis now);
   // A write announced by the store (from any node).
-  void ingest_change(Change change, Millis now);
+  void ingest_change(SharedChange change, Millis now);
 
   // HTTP API. create_process with an existing id returns that record unchanged. With external
   // records both are the driver's (they answer unavailable here).
@@ -144,6 +156,13 @@ class Hub {
 
   HubStats stats() const;
   const HubConfig& config() const noexcept;
+
+  // Durability (record_store.hpp). Records changed since the last call, appended to `out`.
+  void take_changes(std::vector<RecordChange>& out);
+  // At start-up, before the first connection.
+  RestoreSummary restore(std::vector<StoredRecord> records, bool clean_shutdown);
+  // While set (the store cannot commit), publishes and creations get `unavailable` with `reason`.
+  void set_unavailable(std::optional<std::string> reason);
 
  private:
   struct Impl;

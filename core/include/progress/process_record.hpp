@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "progress/protocol.hpp"
+#include "progress/record_store.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
@@ -39,20 +40,20 @@ class ProcessRecord {
  public:
   // A new record: seq 0, pending, stage "" and no history.
   ProcessRecord(std::string process_id, std::string epoch, Millis now, std::size_t history);
+  // A record loaded back from a store under `epoch` (its own, or a new one after an unclean stop),
+  // with an empty history.
+  ProcessRecord(const StoredRecord& stored, std::string epoch, std::size_t history);
 
   Result<RecordedEvent> apply(const Publish& publish, Millis now);
   // The lease ran out (R7): the failing event, or nullopt when no lease is due at `now`.
   std::optional<RecordedEvent> expire_lease(Millis now);
 
   Snapshot snapshot() const;
+  StoredRecord stored() const;
   // Events with seq > after_seq, or nullopt when the history no longer reaches back that far or
   // after_seq is ahead of the record.
   std::optional<std::vector<RecordedEvent>> events_after(Seq after_seq) const;
 
-  // External records (HubConfig::records_are_external): the whole record but its history, as the
-  // shared store keeps it, and back. from_stored is bad_frame when `stored` is not such a record.
-  Json to_stored() const;
-  static Result<ProcessRecord> from_stored(const Json& stored, std::size_t history);
   // A mirror taking the store's newer record: `event` follows `previous` directly, so the history
   // carries on; otherwise (start_history) only what the store sent is known.
   void continue_history(ProcessRecord&& previous, const RecordedEvent& event);

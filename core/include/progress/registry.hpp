@@ -9,6 +9,7 @@
 // snapshot if the id is created again, under a new epoch).
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include "progress/epoch.hpp"
 #include "progress/process_record.hpp"
 #include "progress/protocol.hpp"
+#include "progress/record_store.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
@@ -36,6 +38,7 @@ struct RegistryConfig {
   std::size_t max_processes = 100'000;
   std::size_t max_subscriptions = 1'000'000;
   std::size_t max_subscriptions_per_connection = 1'000;
+  bool record_changes = false;  // keep the changed ids for take_changes (a store is attached)
   bool leases = true;  // false when records are external: the store's writers own lease expiry
 };
 
@@ -108,6 +111,14 @@ class Registry {
   TickResult tick(Millis now);
   std::optional<Millis> next_deadline() const { return deadlines_.next(); }
 
+  // Durability (record_store.hpp): the records changed since the last call, one entry per id,
+  // durable when any of its changes was; only while config.record_changes is set.
+  void take_changes(std::vector<RecordChange>& out);
+  // Loads stored records at start-up (before any subscriber) under the restore rule; leases and
+  // retention continue from the stored times, so what fell due while the hub was down fires on
+  // the first tick.
+  RestoreSummary restore(std::vector<StoredRecord> records, bool clean_shutdown);
+
   const ProcessRecord* find(std::string_view process_id) const;
   std::size_t process_count() const noexcept { return records_; }
   std::size_t subscription_count() const noexcept { return subscriptions_; }
@@ -145,6 +156,7 @@ class Registry {
   void remove(Entry& entry, SubscriberId subscriber, const std::string& process_id);
   void forget_if_empty(const std::string& process_id);
   void arm_record_timers(const ProcessRecord& record);
+  void note_change(const std::string& process_id, bool durable);
 
   RegistryConfig config_;
   EpochSource epochs_;
@@ -154,6 +166,7 @@ class Registry {
   std::size_t records_ = 0;
   std::size_t subscriptions_ = 0;
   std::size_t pending_ = 0;
+  std::map<std::string, bool> changed_;  // id -> durable; ordered so stores write in a stable order
 };
 
 }  // namespace progress

@@ -14,6 +14,7 @@
 #include "progress/conflation.hpp"
 #include "progress/hub.hpp"
 #include "progress/protocol.hpp"
+#include "progress/rate_limit.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
@@ -47,6 +48,10 @@ class ServerSession {
   std::optional<ClientFrame> on_text(std::string_view text, Millis now);
   void on_binary(Millis now);
   void on_oversize(Millis now);
+  // The subscription token check of HubConfig: an `unauthorized` error naming the process and
+  // the reason, or nullopt when the subscription may go ahead (also when no check is configured).
+  std::optional<Error> authorize(const std::string& process_id, const std::optional<std::string>& token,
+                                 Millis now) const;
   // Heartbeat pings and stale close. Returns true when a /ws/health report is due.
   bool on_timer(Millis now);
   std::optional<Millis> next_deadline() const;
@@ -65,6 +70,8 @@ class ServerSession {
 
  private:
   void heard(Millis now) noexcept { last_heard_ = now; }
+  // False when the frame must not be processed (refused or closed for its rate).
+  bool admit_frame(Millis now);
   void conflate();
   bool has_heartbeat() const noexcept { return endpoint_ != Endpoint::test_echo; }
   bool detects_stale() const noexcept {
@@ -77,6 +84,7 @@ class ServerSession {
   Millis last_heard_;
   Millis next_ping_;
   std::optional<Millis> next_health_;
+  std::optional<FrameRateLimit> rate_;  // unset: this endpoint has no frame rate limit
   std::deque<OutFrame> queue_;
   std::size_t queued_bytes_ = 0;
   std::optional<CloseRequest> close_;
