@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "access_policy.hpp"
 #include "routes/router.hpp"
 #include "sse_session.hpp"
 #include "url_query.hpp"
@@ -46,6 +47,24 @@ http_session::~http_session() {
 
 void http_session::run() {
   registry_id_ = registry_.add(weak_from_this());
+  if (ctx_.connections != nullptr) {
+    error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (ec) {
+      do_close();
+      return;
+    }
+    auto ticket = ctx_.connections->admit(remote.address());
+    if (!ticket) {
+      request none;
+      const std::string limit = std::to_string(ctx_.connections->max_per_address());
+      reply_and_close(error_response(none, ErrorCode::unavailable,
+                                     "too many connections from " + remote.address().to_string() + " (limit " +
+                                         limit + ")"));
+      return;
+    }
+    ticket_ = std::move(*ticket);
+  }
   do_read();
 }
 
@@ -122,6 +141,11 @@ void http_session::on_body(error_code ec, std::size_t) {
 }
 
 void http_session::handle(request&& req) {
+  // Access first, before any routing: keys, tokens and Origin are refused the same way everywhere.
+  if (auto refused = check_access(ctx_.config, req, wall_now())) {
+    reply_and_close(std::move(*refused));
+    return;
+  }
   const std::string target(req.target());
   const auto path = split_target(target).path;
   const auto stream_target = parse_target(target);
@@ -148,7 +172,9 @@ void http_session::handle(request&& req) {
       apply_last_event_id(sse_target, last_id);
     }
     ctx_.metrics.count("sse", 200);
-    std::make_shared<sse_session>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target))->run();
+    std::make_shared<sse_session>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target),
+                                  std::move(ticket_))
+        ->run();
     return;
   }
   const std::string method(req.method_string());
