@@ -9,6 +9,7 @@
 #include "sse_session.hpp"
 #include "url_query.hpp"
 #include "websocket_session.hpp"
+#include "ws_handshake.hpp"
 
 namespace progress::server {
 namespace {
@@ -149,7 +150,7 @@ void http_session::handle(request&& req) {
   const std::string target(req.target());
   const auto path = split_target(target).path;
   const auto stream_target = parse_target(target);
-  const bool upgrade = websocket::is_upgrade(req);
+  const bool upgrade = wants_websocket(req);
   if ((upgrade || (stream_target && stream_target->endpoint == Endpoint::sse)) && ctx_.hub.stopping()) {
     reply_and_close(error_response(req, ErrorCode::unavailable, "the server is shutting down"));
     return;
@@ -159,11 +160,19 @@ void http_session::handle(request&& req) {
       reply_and_close(not_found(req));
       return;
     }
+    if (auto refused = check_handshake(req)) {
+      reply_and_close(std::move(*refused));
+      return;
+    }
     ctx_.metrics.count("ws", 101);
     ctx_.log.debug("ws_upgrade", {{"target", target}});
     stream_.expires_never();
-    std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, *stream_target)
-        ->run(std::move(req));
+    // Bytes the client sent right behind its request were read with it; they are its first frames.
+    std::string early = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, *stream_target,
+                                        std::move(ticket_))
+        ->run(switching_protocols(req, ctx_.hub.config().server_name), std::move(early));
     return;
   }
   if (stream_target && stream_target->endpoint == Endpoint::sse && req.method() == http::verb::get) {
