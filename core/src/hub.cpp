@@ -45,8 +45,14 @@ struct Hub::Impl {
     return it == sessions.end() ? nullptr : &it->second;
   }
 
+  // A set would allocate a node per delivery; repeats are dropped when the list is taken.
   void mark_dirty(ConnId conn) {
-    if (dirty_set.insert(conn).second) dirty.push_back(conn);
+    if (dirty.empty() || dirty.back() != conn) dirty.push_back(conn);
+  }
+
+  void dedupe_dirty() {
+    std::sort(dirty.begin(), dirty.end());
+    dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
   }
 
   // After any call into a session: keep its timer current and, once it is closing, stop
@@ -262,7 +268,6 @@ struct Hub::Impl {
   std::unordered_map<ConnId, ServerSession> sessions;
   Deadlines<ConnId> session_deadlines;
   std::vector<ConnId> dirty;
-  std::unordered_set<ConnId> dirty_set;
   SessionCounters counters;
   std::uint64_t publishes = 0;
   ConnId next_conn = 1;
@@ -429,8 +434,14 @@ std::optional<Snapshot> Hub::snapshot(std::string_view process_id) const {
 }
 
 std::vector<ConnId> Hub::take_dirty() {
-  impl_->dirty_set.clear();
+  impl_->dedupe_dirty();
   return std::exchange(impl_->dirty, {});
+}
+
+void Hub::take_dirty(std::vector<ConnId>& out) {
+  impl_->dedupe_dirty();
+  out.insert(out.end(), impl_->dirty.begin(), impl_->dirty.end());
+  impl_->dirty.clear();  // keeps its capacity: no allocation per delivery
 }
 
 std::optional<SharedText> Hub::pop_outgoing(ConnId conn) {

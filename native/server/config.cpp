@@ -1,10 +1,14 @@
 #include "config.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <string_view>
 
+#include "access_policy.hpp"
 #include "redis_engine.hpp"
 
 namespace progress::server {
@@ -31,8 +35,30 @@ bool parse_listen(std::string_view text, server_config& cfg) {
   return true;
 }
 
+// The file's content without trailing whitespace; false when it cannot be read or is empty.
+bool read_secret_file(std::string_view path, std::string& out) {
+  std::ifstream file{std::string(path), std::ios::binary};
+  if (!file) return false;
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  if (text.empty()) return false;
+  out = std::move(text);
+  return true;
+}
+
+bool parse_bool(std::string_view text, bool& out) {
+  if (text == "1" || text == "true" || text == "yes" || text == "on") {
+    out = true;
+  } else if (text == "0" || text == "false" || text == "no" || text == "off") {
+    out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 struct option {
-  const char* flag;
+  const char* flag;  // nullptr: environment only (secrets do not belong on a command line)
   const char* env;
   const char* help;
   // Applies a value; false when it does not parse.
@@ -47,6 +73,17 @@ std::function<bool(std::string_view, server_config&)> int_setter(Int server_conf
 template <class Int>
 std::function<bool(std::string_view, server_config&)> hub_setter(Int HubConfig::*member, Int min, Int max) {
   return [=](std::string_view v, server_config& c) { return parse_int<Int>(v, min, max, c.hub.*member); };
+}
+
+using setter = std::function<bool(std::string_view, server_config&)>;
+
+setter ms_setter(std::chrono::milliseconds server_config::*member) {
+  return [=](std::string_view v, server_config& c) {
+    std::int64_t ms = 0;
+    if (!parse_int<std::int64_t>(v, 1, 24LL * 3600 * 1000, ms)) return false;
+    c.*member = std::chrono::milliseconds(ms);
+    return true;
+  };
 }
 
 const std::vector<option>& options() {
@@ -105,6 +142,67 @@ const std::vector<option>& options() {
          c.redis_url = std::string(v);
          return parse_redis_url(v).has_value();
        }},
+      {nullptr, "PROGRESS_API_KEY", "the producers' API key itself",
+       [](std::string_view v, server_config& c) {
+         c.api_key = std::string(v);
+         return true;
+       }},
+      {"--api-key-file", "PROGRESS_API_KEY_FILE",
+       "file holding the API key producers must send as Authorization: Bearer (/ws/publish also takes "
+       "?api_key=); required when listening on a non-loopback address",
+       [](std::string_view v, server_config& c) { return read_secret_file(v, c.api_key); }},
+      {nullptr, "PROGRESS_TOKEN_SECRET", "the HS256 secret of subscription tokens itself",
+       [](std::string_view v, server_config& c) {
+         c.token_secret = std::string(v);
+         return true;
+       }},
+      {"--token-secret-file", "PROGRESS_TOKEN_SECRET_FILE",
+       "file holding the HS256 secret; when set, every subscription needs a JWT {sub: process id, exp}",
+       [](std::string_view v, server_config& c) { return read_secret_file(v, c.token_secret); }},
+      {"--allowed-origins", "PROGRESS_ALLOWED_ORIGINS",
+       "comma-separated scheme://host[:port] list; WebSocket/SSE requests from another Origin get 403",
+       [](std::string_view v, server_config& c) {
+         auto list = parse_origin_list(v);
+         if (list) c.allowed_origins = std::move(*list);
+         return list.has_value();
+       }},
+      {"--open-uploads", "PROGRESS_OPEN_UPLOADS",
+       "true: POST /api/uploads needs no API key, so the demo page can upload (default false)",
+       [](std::string_view v, server_config& c) { return parse_bool(v, c.open_uploads); }},
+      {"--max-frames-per-s", "PROGRESS_MAX_FRAMES_PER_S",
+       "inbound frames per second per subscriber connection, then rate_limited (default 50; 0 off)",
+       hub_setter<std::size_t>(&HubConfig::max_frames_per_s, 0, 1'000'000)},
+      {"--frame-burst", "PROGRESS_FRAME_BURST", "frames a connection may send at once (default 200)",
+       hub_setter<std::size_t>(&HubConfig::frame_burst, 1, 1'000'000)},
+      {"--max-publish-frames-per-s", "PROGRESS_MAX_PUBLISH_FRAMES_PER_S",
+       "inbound frames per second per /ws/publish connection (default 0: no limit)",
+       hub_setter<std::size_t>(&HubConfig::max_publish_frames_per_s, 0, 10'000'000)},
+      {"--max-connections-per-address", "PROGRESS_MAX_CONNECTIONS_PER_ADDRESS",
+       "open connections per client IP address, then 503 (default 256; 0 off; loopback exempt)",
+       int_setter<std::size_t>(&server_config::max_connections_per_address, 0, 10'000'000)},
+      {"--limit-loopback", "PROGRESS_LIMIT_LOOPBACK",
+       "true: loopback clients count against --max-connections-per-address too (default false)",
+       [](std::string_view v, server_config& c) { return parse_bool(v, c.limit_loopback); }},
+      {"--max-processes", "PROGRESS_MAX_PROCESSES",
+       "process records in memory, then unavailable (default 100000)",
+       hub_setter<std::size_t>(&HubConfig::max_processes, 1, max_size)},
+      {"--max-subscriptions", "PROGRESS_MAX_SUBSCRIPTIONS",
+       "subscriptions in total, then unavailable (default 1000000)",
+       hub_setter<std::size_t>(&HubConfig::max_subscriptions, 1, max_size)},
+      {"--max-subscriptions-per-connection", "PROGRESS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+       "subscriptions of one connection, then rate_limited (default 1000)",
+       hub_setter<std::size_t>(&HubConfig::max_subscriptions_per_connection, 1, max_size)},
+      {"--max-body-bytes", "PROGRESS_MAX_BODY_BYTES",
+       "largest request body but uploads, then 413 (default 262144)",
+       int_setter<std::size_t>(&server_config::max_body_bytes, 1, max_size)},
+      {"--max-header-bytes", "PROGRESS_MAX_HEADER_BYTES", "largest request header, then 413 (default 16384)",
+       int_setter<std::size_t>(&server_config::max_header_bytes, 512, 1024 * 1024)},
+      {"--header-timeout-ms", "PROGRESS_HEADER_TIMEOUT_MS",
+       "time to send a request header (also idle keep-alive), then the connection is closed (default 30000)",
+       ms_setter(&server_config::header_timeout)},
+      {"--body-timeout-ms", "PROGRESS_BODY_TIMEOUT_MS",
+       "time to send a request body, then the connection is closed (default 120000)",
+       ms_setter(&server_config::body_timeout)},
       {"--log-level", "PROGRESS_LOG_LEVEL", "debug, info, warn, error or off (default info)",
        [](std::string_view v, server_config& c) {
          const auto level = log_level_from_string(v);
@@ -122,7 +220,9 @@ std::string usage_text() {
       "usage: progress-hub [options]\n"
       "Serves live job progress over WebSocket, SSE and HTTP (protocol v1).\n\noptions (env fallback):\n";
   for (const auto& opt : options()) {
-    text += "  " + std::string(opt.flag) + " VALUE  (" + opt.env + ")\n      " + opt.help + "\n";
+    const std::string name = opt.flag ? std::string(opt.flag) + " VALUE  (" + opt.env + ")"
+                                      : std::string(opt.env) + "  (environment only)";
+    text += "  " + name + "\n      " + opt.help + "\n";
   }
   text += "  --help\n      this text\n";
   return text;
@@ -155,7 +255,7 @@ parse_result parse_config(const std::vector<std::string>& args,
     }
     const option* match = nullptr;
     for (const auto& opt : options()) {
-      if (arg == opt.flag) match = &opt;
+      if (opt.flag != nullptr && arg == opt.flag) match = &opt;
     }
     if (match == nullptr) {
       out.error = "unknown option: " + std::string(arg);

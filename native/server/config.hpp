@@ -31,6 +31,13 @@ struct server_config {
   std::chrono::milliseconds body_timeout{120'000};
   std::chrono::milliseconds shutdown_grace{5'000};  // in-flight work gets this long after SIGTERM
   std::size_t max_queued_uploads = 64;              // document jobs waiting -> 503 unavailable
+  // Access (README "Security and limits"); an empty secret turns its check off.
+  std::string api_key;                              // producers' bearer key
+  std::string token_secret;                         // HS256 secret of subscription tokens
+  std::vector<std::string> allowed_origins;         // scheme://host[:port]; empty: any Origin
+  bool open_uploads = false;                        // POST /api/uploads needs no key (the demo page)
+  std::size_t max_connections_per_address = 256;    // 0: no limit
+  bool limit_loopback = false;                      // loopback clients count too (default: exempt)
   log_level level = log_level::info;
   std::string redis_url;  // empty: the embedded engine; else redis://host:port/db (several nodes)
   HubConfig hub;

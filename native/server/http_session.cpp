@@ -4,11 +4,13 @@
 #include <chrono>
 #include <string>
 
+#include "access_policy.hpp"
 #include "routes/api.hpp"
 #include "routes/router.hpp"
 #include "sse_session.hpp"
 #include "url_query.hpp"
 #include "websocket_session.hpp"
+#include "ws_handshake.hpp"
 
 namespace progress::server {
 namespace {
@@ -47,6 +49,24 @@ http_session::~http_session() {
 
 void http_session::run() {
   registry_id_ = registry_.add(weak_from_this());
+  if (ctx_.connections != nullptr) {
+    error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (ec) {
+      do_close();
+      return;
+    }
+    auto ticket = ctx_.connections->admit(remote.address());
+    if (!ticket) {
+      request none;
+      const std::string limit = std::to_string(ctx_.connections->max_per_address());
+      reply_and_close(error_response(none, ErrorCode::unavailable,
+                                     "too many connections from " + remote.address().to_string() + " (limit " +
+                                         limit + ")"));
+      return;
+    }
+    ticket_ = std::move(*ticket);
+  }
   do_read();
 }
 
@@ -123,10 +143,15 @@ void http_session::on_body(error_code ec, std::size_t) {
 }
 
 void http_session::handle(request&& req) {
+  // Access first, before any routing: keys, tokens and Origin are refused the same way everywhere.
+  if (auto refused = check_access(ctx_.config, req, wall_now())) {
+    reply_and_close(std::move(*refused));
+    return;
+  }
   const std::string target(req.target());
   const auto path = split_target(target).path;
   const auto stream_target = parse_target(target);
-  const bool upgrade = websocket::is_upgrade(req);
+  const bool upgrade = wants_websocket(req);
   if ((upgrade || (stream_target && stream_target->endpoint == Endpoint::sse)) && ctx_.hub.stopping()) {
     reply_and_close(error_response(req, ErrorCode::unavailable, "the server is shutting down"));
     return;
@@ -136,11 +161,19 @@ void http_session::handle(request&& req) {
       reply_and_close(not_found(req));
       return;
     }
+    if (auto refused = check_handshake(req)) {
+      reply_and_close(std::move(*refused));
+      return;
+    }
     ctx_.metrics.count("ws", 101);
     ctx_.log.debug("ws_upgrade", {{"target", target}});
     stream_.expires_never();
-    std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, *stream_target)
-        ->run(std::move(req));
+    // Bytes the client sent right behind its request were read with it; they are its first frames.
+    std::string early = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, *stream_target,
+                                        std::move(ticket_))
+        ->run(switching_protocols(req, ctx_.hub.config().server_name), std::move(early));
     return;
   }
   if (stream_target && stream_target->endpoint == Endpoint::sse && req.method() == http::verb::get) {
@@ -149,7 +182,9 @@ void http_session::handle(request&& req) {
       apply_last_event_id(sse_target, last_id);
     }
     ctx_.metrics.count("sse", 200);
-    std::make_shared<sse_session>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target))->run();
+    std::make_shared<sse_session>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target),
+                                  std::move(ticket_))
+        ->run();
     return;
   }
   const std::string method(req.method_string());

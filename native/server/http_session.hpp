@@ -59,6 +59,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool idle_ = false;
   bool draining_ = false;
   std::array<char, 4096> drain_buffer_{};
+  std::shared_ptr<void> ticket_;  // this connection's slot of its address (access limits)
 };
 
 }  // namespace progress::server

@@ -17,7 +17,7 @@ hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t s
                          std::unique_ptr<store_writer> store)
     : hub_(std::move(config), wall_now(), seed),
       store_(std::move(store)),
-      log_(log), timer_(ioc) {
+      log_(log), ioc_(ioc), timer_(ioc) {
   if (store_) store_->restore(hub_);
   arm_timer();
 }
@@ -101,13 +101,9 @@ void hub_service::after_call() {
   // Durable changes are committed before any session is kicked or any HTTP reply is written.
   if (store_) store_->after_call();
   if (authority_ != nullptr) authority_->pump();
-  // Kicking may end a session (a failed write), which calls on_closed and so after_call again;
-  // the dirty list is taken first so that nested call sees only what is new.
-  const std::vector<ConnId> dirty = hub_.take_dirty();
-  for (const ConnId conn : dirty) {
-    const auto it = sinks_.find(conn);
-    if (it == sinks_.end()) continue;
-    if (auto sink = it->second.lock()) sink->kick();
+  if (!kick_posted_) {
+    kick_posted_ = true;
+    net::post(ioc_, [this] { kick_dirty(); });
   }
   arm_timer();
   if (stopping_ && sinks_.empty() && drained_) {
@@ -115,6 +111,20 @@ void hub_service::after_call() {
     drained_ = nullptr;
     drained();
   }
+}
+
+void hub_service::kick_dirty() {
+  kick_posted_ = false;
+  // Kicking may end a session (a failed write), which calls on_closed and so after_call again; that
+  // posts a new turn rather than touching the list being walked.
+  dirty_.clear();
+  hub_.take_dirty(dirty_);
+  for (const ConnId conn : dirty_) {
+    const auto it = sinks_.find(conn);
+    if (it == sinks_.end()) continue;
+    if (auto sink = it->second.lock()) sink->kick();
+  }
+  dirty_.clear();
 }
 
 void hub_service::arm_timer() {

@@ -1,7 +1,9 @@
 #pragma once
 // Owns the one progress::Hub and drives it from the io_context thread: every input goes through
-// here, and after each call the connections the hub marked dirty are kicked and the hub's timer
-// is re-armed. Sessions never touch the Hub directly.
+// here, and the hub's timer is re-armed after each call. The connections the hub marked dirty are
+// kicked once per turn of the event loop (a posted flush), not per call: a read that carried 200
+// publishes then costs each subscriber one write of 200 frames, not 200 writes. Sessions never
+// touch the Hub directly.
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -9,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "log.hpp"
 #include "net.hpp"
@@ -75,12 +78,16 @@ class hub_service {
  private:
   void after_call();
   Error store_unavailable() const;
+  void kick_dirty();
   void arm_timer();
   void on_timer(error_code ec);
 
   Hub hub_;
   std::unique_ptr<store_writer> store_;  // destroyed first: its last flush reads hub_
   const logger& log_;
+  net::io_context& ioc_;
+  std::vector<ConnId> dirty_;  // reused by every kick_dirty
+  bool kick_posted_ = false;
   net::steady_timer timer_;
   std::optional<Millis> armed_at_;
   std::unordered_map<ConnId, std::weak_ptr<stream_sink>> sinks_;

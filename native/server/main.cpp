@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "auth_token.hpp"
 #include "config.hpp"
 #include "http_session.hpp"
 #include "hub_service.hpp"
@@ -71,7 +72,15 @@ int main(int argc, char** argv) {
     std::cerr << "progress-hub: " << parsed.error << "\n" << ps::usage_text();
     return 2;
   }
-  const ps::server_config& cfg = *parsed.config;
+  ps::server_config configured = *parsed.config;
+  if (!configured.token_secret.empty()) {
+    configured.hub.subscription_check = [verifier = ps::token_verifier(configured.token_secret)](
+                                            std::string_view process_id, std::string_view token,
+                                            progress::Millis now) {
+      return verifier.refusal(process_id, token, now);
+    };
+  }
+  const ps::server_config& cfg = configured;
   const ps::logger log(cfg.level);
 
   std::string error;
@@ -85,6 +94,14 @@ int main(int argc, char** argv) {
   const auto endpoint = resolve_listen(ioc, cfg, error);
   if (!endpoint) {
     std::cerr << "progress-hub: " << error << "\n";
+    return 2;
+  }
+
+  // Anyone who can reach a public address could publish into every process without the key.
+  if (!endpoint->address().is_loopback() && cfg.api_key.empty()) {
+    std::cerr << "progress-hub: refusing to listen on " << endpoint->address().to_string()
+              << " without an API key: set PROGRESS_API_KEY or --api-key-file"
+              << " (README, Security and limits)\n";
     return 2;
   }
 
@@ -121,6 +138,8 @@ int main(int argc, char** argv) {
   metrics.started_at = ps::wall_now();
   ps::upload_worker uploads(ioc, hub, metrics, log, cfg.max_queued_uploads);
   ps::server_context ctx{cfg, hub, records, metrics, uploads, log, *data_dir};
+  ps::address_limiter connections(cfg.max_connections_per_address, cfg.limit_loopback);
+  ctx.connections = &connections;
   ps::http_session_registry sessions;
 
   auto server = std::make_shared<ps::listener>(ioc, ctx, sessions);

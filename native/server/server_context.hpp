@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "address_limiter.hpp"
 #include "config.hpp"
 #include "engine.hpp"
 #include "hub_service.hpp"
@@ -22,6 +23,7 @@ struct server_context {
   const logger& log;
   std::filesystem::path data_dir;
   std::uint64_t uploads_stored = 0;  // makes stored file names unique
+  address_limiter* connections = nullptr;  // per-address connection tickets; null: no limit
 };
 
 }  // namespace progress::server

@@ -49,8 +49,13 @@ void apply_last_event_id(Target& target, std::string_view last_event_id) {
   target.epoch = std::string(last_event_id.substr(0, colon));
 }
 
-sse_session::sse_session(beast::tcp_stream&& stream, hub_service& hub, const logger& log, Target target)
-    : stream_(std::move(stream)), hub_(hub), log_(log), target_(std::move(target)) {}
+sse_session::sse_session(beast::tcp_stream&& stream, hub_service& hub, const logger& log, Target target,
+                         std::shared_ptr<void> ticket)
+    : stream_(std::move(stream)),
+      hub_(hub),
+      log_(log),
+      target_(std::move(target)),
+      ticket_(std::move(ticket)) {}
 
 void sse_session::run() {
   stream_.expires_never();

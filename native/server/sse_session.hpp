@@ -23,7 +23,9 @@ void apply_last_event_id(Target& target, std::string_view last_event_id);
 
 class sse_session : public stream_sink, public std::enable_shared_from_this<sse_session> {
  public:
-  sse_session(beast::tcp_stream&& stream, hub_service& hub, const logger& log, Target target);
+  // `ticket` is held until the stream ends (the per-address connection count of access limits).
+  sse_session(beast::tcp_stream&& stream, hub_service& hub, const logger& log, Target target,
+              std::shared_ptr<void> ticket = {});
 
   void run();
   void kick() override;
@@ -46,6 +48,7 @@ class sse_session : public stream_sink, public std::enable_shared_from_this<sse_
   bool close_requested_ = false;
   std::string out_;
   std::array<char, 512> sink_buffer_{};
+  std::shared_ptr<void> ticket_;
 };
 
 }  // namespace progress::server

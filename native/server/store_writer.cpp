@@ -37,9 +37,8 @@ void store_writer::restore(Hub& hub) {
 void store_writer::after_call() {
   if (hub_ == nullptr) return;
   collect();
-  if (urgent_ || (interval_.count() == 0 && !pending_.empty())) {
-    commit();
-  }
+  // While the store is failing only the timer retries: every call would otherwise wait on the disk.
+  if (healthy_ && (urgent_ || (interval_.count() == 0 && !pending_.empty()))) commit();
   if (!pending_.empty()) arm_timer();
 }
 

@@ -1,5 +1,10 @@
 #include "websocket_session.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -7,138 +12,281 @@
 namespace progress::server {
 namespace {
 
-// Read in pieces so an oversized message is drained without ever being held whole.
-constexpr std::size_t kReadChunkBytes = 16 * 1024;
-// Beast's own cap on one message; past it Beast closes with 1009 itself. Ours (max_frame_bytes) is
-// enforced below it so the client first gets the `too_large` error frame.
-constexpr std::uint64_t kHardMessageCapBytes = 64ull * 1024 * 1024;
-// How long the write in flight may take once the hub has asked to close.
-constexpr std::chrono::seconds kStuckWriteTimeout{5};
+// Frames from the hub per gathered write; with their headers that is 128 iovecs (IOV_MAX is 1024).
+constexpr std::size_t kBatchFrames = 64;
+// Bytes per batch: the hub's own queue bound, so one batch in flight at most doubles it.
+constexpr std::size_t kBatchBytes = 256 * 1024;
+// Room for control frames (pong, close) queued while a batch waits for the socket.
+constexpr std::size_t kSpareEntries = 4;
+constexpr std::size_t kMaxEntries = kBatchFrames + kSpareEntries;
+// Reads go into one buffer per thread, so an idle socket pins no read buffer of its own.
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
+// Reads per readiness before yielding to other sockets.
+constexpr int kReadRounds = 4;
+// How long a close may take: a write stuck on a peer that stopped reading, or a peer that never
+// answers our close frame.
+constexpr std::chrono::seconds kCloseTimeout{5};
 
-bool is_quiet_close(error_code ec) {
-  return ec == websocket::error::closed || ec == net::error::operation_aborted || ec == net::error::eof ||
-         ec == net::error::connection_reset || ec == beast::error::timeout;
+std::span<char> thread_read_buffer() {
+  thread_local std::array<char, kReadBufferBytes> buffer;
+  return buffer;
+}
+
+std::size_t wire_size(const SharedText& bytes, bool whole) {
+  const std::size_t n = bytes->size();
+  if (whole) return n;
+  return n + (n < 126 ? 2 : n <= 0xFFFF ? 4 : 10);
 }
 
 }  // namespace
 
-websocket_session::websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target)
-    : ws_(std::move(socket)),
+websocket_session::websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target,
+                                     std::shared_ptr<void> ticket)
+    : socket_(std::move(socket)),
       hub_(hub),
       log_(log),
-      target_(std::move(target)),
-      max_frame_bytes_(hub.config().max_frame_bytes) {}
+      target_(std::make_unique<Target>(std::move(target))),
+      ticket_(std::move(ticket)),
+      parser_(hub.config().max_frame_bytes) {}
 
-// Sessions end through a failed read (forget); one destroyed with a stopped io_context must not
-// call into a hub that may already be gone.
+// Sessions leave the hub through shut(); one destroyed with a stopped io_context must not call
+// into a hub that may already be gone.
 websocket_session::~websocket_session() = default;
 
-void websocket_session::run(http::request<http::string_body> request) {
-  // The hub runs the heartbeat and stale detection; Beast only bounds the handshakes.
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = std::chrono::seconds(30);
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  beast::get_lowest_layer(ws_).expires_never();
-  ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([name = hub_.config().server_name](websocket::response_type& res) {
-    res.set(http::field::server, name);
-  }));
-  ws_.read_message_max(std::max<std::uint64_t>(kHardMessageCapBytes, max_frame_bytes_ + 1));
-  ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
-}
-
-void websocket_session::on_accept(error_code ec) {
+void websocket_session::run(std::string accept_head, std::string early) {
+  error_code ec;
+  socket_.non_blocking(true, ec);
   if (ec) {
-    log_.debug("ws_accept_failed", {{"error", ec.message()}});
+    log_.debug("ws_setup_failed", {{"error", ec.message()}});
     return;
   }
-  ws_.text(true);
-  conn_ = hub_.open(target_, weak_from_this());
+  queue_whole(std::move(accept_head));
+  conn_ = hub_.open(*target_, weak_from_this());
+  target_.reset();
   registered_ = true;
-  log_.debug("ws_open", {{"conn", std::to_string(conn_)}});
+  if (log_.enabled(log_level::debug)) log_.debug("ws_open", {{"conn", std::to_string(conn_)}});
   hub_.deliver();
-  do_read();
+  flush();  // the 101 and whatever the hub queued on open go out together
+  if (!early.empty()) consume(std::span<char>(early.data(), early.size()));
+  if (!shut_) wait_readable();
 }
 
-void websocket_session::do_read() {
-  ws_.async_read_some(buffer_, kReadChunkBytes,
-                      beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+void websocket_session::wait_readable() {
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
 }
 
-void websocket_session::on_read(error_code ec, std::size_t) {
-  if (ec == websocket::error::message_too_big) {
-    if (registered_) hub_.on_oversize(conn_);
-    forget();
-    return;
-  }
+void websocket_session::on_readable(error_code ec) {
+  if (shut_) return;
   if (ec) {
-    if (!is_quiet_close(ec)) log_.debug("ws_read_failed", {{"conn", std::to_string(conn_)}, {"error", ec.message()}});
-    forget();
+    shut();
     return;
   }
-  if (!oversize_ && buffer_.size() > max_frame_bytes_) oversize_ = true;
-  if (oversize_ || ws_.got_binary()) buffer_.clear();  // only the fact matters, not the bytes
-  if (ws_.is_message_done()) end_of_message();
-  if (registered_) do_read();
+  const std::span<char> buffer = thread_read_buffer();
+  for (int round = 0; round < kReadRounds && !shut_; ++round) {
+    error_code read_ec;
+    const std::size_t n = socket_.read_some(net::buffer(buffer.data(), buffer.size()), read_ec);
+    if (read_ec == net::error::would_block || read_ec == net::error::try_again) break;
+    if (read_ec) {
+      // EOF after our close handshake is the normal end; anything else is a vanished peer.
+      shut();
+      return;
+    }
+    consume(buffer.first(n));
+    if (n < buffer.size()) break;
+  }
+  if (!shut_) wait_readable();
 }
 
-void websocket_session::end_of_message() {
-  if (!registered_) return;
-  if (oversize_) {
-    oversize_ = false;
-    hub_.on_oversize(conn_);
-  } else if (ws_.got_binary()) {
-    hub_.on_binary(conn_);
-  } else {
-    const auto data = buffer_.cdata();
-    hub_.on_text(conn_, std::string_view(static_cast<const char*>(data.data()), data.size()));
+void websocket_session::consume(std::span<char> input) {
+  for (;;) {
+    const ws::event e = parser_.next(input);
+    switch (e.kind) {
+      case ws::event_kind::need_more:
+        return;
+      case ws::event_kind::text:
+        if (registered_) hub_.on_text(conn_, e.payload);
+        break;
+      case ws::event_kind::binary:
+        if (registered_) hub_.on_binary(conn_);
+        break;
+      case ws::event_kind::oversize:
+        if (registered_) hub_.on_oversize(conn_);
+        break;
+      case ws::event_kind::ping:
+        // Answering only the latest of pings that pile up behind a stuck write is allowed (RFC 6455 5.5.3).
+        if (pending_.size() + 2 < kMaxEntries && !close_queued_) {
+          queue_whole(ws::control_frame(ws::opcode::pong, e.payload));
+          flush();
+        }
+        break;
+      case ws::event_kind::pong:
+        break;
+      case ws::event_kind::close:
+        on_peer_close(e.code);
+        break;
+      case ws::event_kind::fail:
+        if (log_.enabled(log_level::debug)) {
+          log_.debug("ws_protocol_error", {{"conn", std::to_string(conn_)}, {"code", std::to_string(e.code)}});
+        }
+        peer_closed_ = true;
+        forget();
+        if (!close_queued_) queue_close(e.code, e.code == ws::kCloseInvalidPayload ? "invalid UTF-8" : "protocol error");
+        flush();
+        break;
+    }
   }
-  buffer_.clear();
+}
+
+void websocket_session::on_peer_close(std::uint16_t code) {
+  peer_closed_ = true;
+  forget();
+  if (!close_queued_) {
+    // Echo the peer's code (RFC 6455 5.5.1); a close without one is answered without one.
+    if (code == ws::kCloseNoStatus) {
+      close_queued_ = true;
+      queue_whole(ws::control_frame(ws::opcode::close, {}));
+    } else {
+      queue_close(code, {});
+    }
+  }
+  flush();
 }
 
 void websocket_session::kick() {
-  if (!registered_ || closing_) return;
-  if (!writing_) {
-    if (auto frame = hub_.pop_outgoing(conn_)) {
-      writing_ = true;
-      in_flight_ = std::move(*frame);
-      ws_.async_write(net::buffer(*in_flight_),
-                      beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+  if (!registered_ || shut_) return;
+  if (waiting_write_) {
+    // A peer that stopped reading holds the batch forever: once the hub wants the socket closed,
+    // bound the wait.
+    if (!close_queued_) {
+      if (auto close = hub_.poll_close(conn_)) queue_close(static_cast<std::uint16_t>(close->code), close->reason);
+    }
+    return;
+  }
+  flush();
+}
+
+void websocket_session::queue_whole(std::string bytes) {
+  pending_.push_back(outgoing{std::make_shared<const std::string>(std::move(bytes)), true});
+}
+
+void websocket_session::queue_close(std::uint16_t code, std::string_view reason) {
+  close_queued_ = true;
+  if (log_.enabled(log_level::debug)) {
+    log_.debug("ws_close", {{"conn", std::to_string(conn_)}, {"code", std::to_string(code)},
+                            {"reason", std::string(reason)}});
+  }
+  queue_whole(ws::close_frame(code, reason));
+  if (!close_timer_) {
+    close_timer_ = std::make_unique<net::steady_timer>(socket_.get_executor(), kCloseTimeout);
+    close_timer_->async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->shut();
+    });
+  }
+}
+
+void websocket_session::flush() {
+  if (waiting_write_ || shut_) return;
+  for (;;) {
+    // What the socket did not take last time goes first, then as much as the hub has queued.
+    std::array<outgoing, kMaxEntries> batch;
+    std::size_t count = 0;
+    for (auto& entry : pending_) batch[count++] = std::move(entry);
+    pending_.clear();
+    std::size_t bytes = 0;
+    while (registered_ && !close_queued_ && count < kMaxEntries - kSpareEntries && bytes < kBatchBytes) {
+      auto frame = hub_.pop_outgoing(conn_);
+      if (!frame) break;
+      bytes += (*frame)->size();
+      batch[count++] = outgoing{std::move(*frame), false};
+    }
+    if (count == 0) {
+      if (registered_ && !close_queued_) {
+        if (auto close = hub_.poll_close(conn_)) {
+          queue_close(static_cast<std::uint16_t>(close->code), close->reason);
+          continue;
+        }
+      }
+      after_flush();
       return;
     }
-  }
-  if (!close_) close_ = hub_.poll_close(conn_);
-  if (!close_) return;
-  if (writing_) {
-    // A peer that stopped reading (slow consumer) would hold the last write, and so the socket,
-    // forever: bound it; on expiry the write fails and the session ends.
-    beast::get_lowest_layer(ws_).expires_after(kStuckWriteTimeout);
+
+    std::array<std::array<std::uint8_t, ws::kMaxServerHeader>, kMaxEntries> heads;
+    std::array<iovec, 2 * kMaxEntries> iov;
+    std::size_t iovs = 0;
+    std::size_t skip = pending_offset_;
+    const auto add = [&](const void* data, std::size_t size) {
+      if (skip >= size) {
+        skip -= size;
+        return;
+      }
+      iov[iovs++] = iovec{const_cast<char*>(static_cast<const char*>(data)) + skip, size - skip};
+      skip = 0;
+    };
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string& payload = *batch[i].bytes;
+      if (!batch[i].whole) add(heads[i].data(), ws::encode_header(heads[i], ws::opcode::text, payload.size()));
+      add(payload.data(), payload.size());
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = iovs;
+    const ssize_t written = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+    if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      if (log_.enabled(log_level::debug)) {
+        log_.debug("ws_write_failed", {{"conn", std::to_string(conn_)}, {"errno", std::to_string(errno)}});
+      }
+      shut();
+      return;
+    }
+    std::size_t sent = written < 0 ? 0 : static_cast<std::size_t>(written);
+    std::size_t done = 0;
+    for (; done < count; ++done) {
+      const std::size_t left = wire_size(batch[done].bytes, batch[done].whole) - pending_offset_;
+      if (sent < left) break;
+      sent -= left;
+      pending_offset_ = 0;
+      batch[done].bytes.reset();
+    }
+    if (done == count) continue;
+    pending_offset_ += sent;
+    for (std::size_t i = done; i < count; ++i) pending_.push_back(std::move(batch[i]));
+    waiting_write_ = true;
+    socket_.async_wait(tcp::socket::wait_write,
+                       [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
     return;
   }
-  closing_ = true;
-  log_.debug("ws_close", {{"conn", std::to_string(conn_)}, {"code", std::to_string(close_->code)},
-                          {"reason", close_->reason}});
-  const auto code = static_cast<websocket::close_code>(close_->code);
-  ws_.async_close(websocket::close_reason(code, close_->reason),
-                  beast::bind_front_handler(&websocket_session::on_close, shared_from_this()));
 }
 
-void websocket_session::on_write(error_code ec, std::size_t) {
-  writing_ = false;
-  in_flight_.reset();
+void websocket_session::on_writable(error_code ec) {
+  waiting_write_ = false;
+  if (shut_) return;
   if (ec) {
-    if (!is_quiet_close(ec)) log_.debug("ws_write_failed", {{"conn", std::to_string(conn_)}, {"error", ec.message()}});
-    forget();
+    shut();
     return;
   }
-  kick();
+  flush();
 }
 
-void websocket_session::on_close(error_code ec) {
-  if (ec && !is_quiet_close(ec)) log_.debug("ws_close_failed", {{"error", ec.message()}});
-  // The pending read finishes with `closed` once the peer answers; a peer that never answers is
-  // cut by the handshake timeout.
+void websocket_session::after_flush() {
+  // Everything is written. A session that is not closing holds no write storage at all.
+  if (!pending_.empty() || pending_.capacity() != 0) pending_ = {};
+  if (!close_queued_ || !peer_closed_ || send_shut_) return;
+  // Both close frames are exchanged: the server ends the TCP stream first (RFC 6455 7.1.1). Reads go
+  // on (discarded) until the peer's FIN, so unread bytes never turn our close into a reset.
+  send_shut_ = true;
+  error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+void websocket_session::shut() {
+  if (shut_) return;
+  shut_ = true;
+  forget();
+  error_code ignored;
+  socket_.close(ignored);
+  if (close_timer_) close_timer_->cancel();
+  pending_ = {};
 }
 
 void websocket_session::forget() {

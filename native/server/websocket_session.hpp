@@ -1,47 +1,68 @@
 #pragma once
-// One WebSocket connection: carries frames between the socket and the hub. Exactly one write is
-// in flight; the hub decides what to send and when to close.
+// One WebSocket connection on the raw socket after the upgrade: client frames go through
+// ws::frame_parser to the hub; the hub's frames go out in batches, every frame queued for the socket
+// in one gathered write, the payload bytes shared with every other subscriber of the same event.
+// At most one batch is unsent at a time, so the hub's per-connection queue bound still holds.
 #include <cstddef>
 #include <memory>
-#include <optional>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "hub_service.hpp"
 #include "log.hpp"
 #include "net.hpp"
+#include "ws_frames.hpp"
 
 namespace progress::server {
 
 class websocket_session : public stream_sink, public std::enable_shared_from_this<websocket_session> {
  public:
-  websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target);
+  // `ticket` is held until the session ends (the per-address connection count of access limits).
+  websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target,
+                    std::shared_ptr<void> ticket = {});
   ~websocket_session() override;
 
-  // Completes the upgrade of `request`, already read by the http_session.
-  void run(http::request<http::string_body> request);
+  // Sends `accept_head` (the serialised 101 answer), registers with the hub and starts reading.
+  // `early` holds bytes the client sent right after its request (read along with it).
+  void run(std::string accept_head, std::string early);
   void kick() override;
 
  private:
-  void on_accept(error_code ec);
-  void do_read();
-  void on_read(error_code ec, std::size_t bytes);
-  void end_of_message();
-  void on_write(error_code ec, std::size_t bytes);
-  void on_close(error_code ec);
+  // A frame to send: a hub text payload (header made at write time) or a complete frame.
+  struct outgoing {
+    SharedText bytes;
+    bool whole = false;
+  };
+
+  void wait_readable();
+  void on_readable(error_code ec);
+  void consume(std::span<char> input);
+  void flush();
+  void on_writable(error_code ec);
+  void after_flush();
+  void queue_whole(std::string bytes);
+  void queue_close(std::uint16_t code, std::string_view reason);
+  void on_peer_close(std::uint16_t code);
+  void shut();
   void forget();
 
-  websocket::stream<beast::tcp_stream> ws_;
+  tcp::socket socket_;
   hub_service& hub_;
   const logger& log_;
-  Target target_;
-  std::size_t max_frame_bytes_;
-  beast::flat_buffer buffer_;
+  std::unique_ptr<Target> target_;  // until run() registers with the hub
+  std::shared_ptr<void> ticket_;
+  ws::frame_parser parser_;
+  std::vector<outgoing> pending_;   // the part of a batch the socket did not take yet
+  std::size_t pending_offset_ = 0;  // bytes of pending_.front() (header included) already sent
+  std::unique_ptr<net::steady_timer> close_timer_;  // only while closing
   ConnId conn_ = 0;
-  bool registered_ = false;  // the hub knows this connection
-  bool writing_ = false;
-  bool closing_ = false;
-  bool oversize_ = false;   // the current message passed max_frame_bytes: drain it, then report
-  SharedText in_flight_;    // keeps the frame being written alive
-  std::optional<CloseRequest> close_;  // asked by the hub, sent once the write in flight is done
+  bool registered_ = false;   // the hub knows this connection
+  bool waiting_write_ = false;
+  bool close_queued_ = false; // our close frame is queued (or sent once pending_ is empty)
+  bool peer_closed_ = false;  // the peer's close arrived or it broke the protocol: nothing more to parse
+  bool send_shut_ = false;    // our side of the TCP stream is shut down after the close handshake
+  bool shut_ = false;         // the socket is closed
 };
 
 }  // namespace progress::server

@@ -36,10 +36,15 @@ HubConfig hub_config(const json& overrides) {
   set("max_frame_bytes", c.max_frame_bytes);
   set("max_queue_bytes", c.max_queue_bytes);
   set("server_name", c.server_name);
-  const json known =
-      json::array({"heartbeat_ms", "stale_grace_ms", "pending_timeout_ms", "retention_ms",
-                   "health_interval_ms", "history", "max_processes", "max_subscriptions",
-                   "max_subscriptions_per_connection", "max_frame_bytes", "max_queue_bytes", "server_name"});
+  set("max_frames_per_s", c.max_frames_per_s);
+  set("frame_burst", c.frame_burst);
+  set("max_publish_frames_per_s", c.max_publish_frames_per_s);
+  set("rate_limit_grace", c.rate_limit_grace);
+  const json known = json::array({"heartbeat_ms", "stale_grace_ms", "pending_timeout_ms", "retention_ms",
+                                  "health_interval_ms", "history", "max_processes", "max_subscriptions",
+                                  "max_subscriptions_per_connection", "max_frame_bytes", "max_queue_bytes",
+                                  "server_name", "max_frames_per_s", "frame_burst", "max_publish_frames_per_s",
+                                  "rate_limit_grace"});
   for (const auto& item : overrides.items()) {
     EXPECT_NE(std::find(known.begin(), known.end(), json(item.key())), known.end())
         << "unknown config key " << item.key();

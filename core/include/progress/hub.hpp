@@ -150,6 +150,7 @@ class Hub {
 
   // Output side.
   std::vector<ConnId> take_dirty();  // connections that got frames or a close since last call
+  void take_dirty(std::vector<ConnId>& out);  // the same, appended to `out` (reuses its storage)
   std::optional<SharedText> pop_outgoing(ConnId conn);
   std::optional<CloseRequest> poll_close(ConnId conn);  // only once its queue is empty
   std::size_t queued_bytes(ConnId conn) const;

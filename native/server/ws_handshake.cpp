@@ -1,0 +1,81 @@
+#include "ws_handshake.hpp"
+
+#include <openssl/sha.h>
+
+#include <array>
+#include <boost/beast/core/detail/base64.hpp>
+
+namespace progress::server {
+namespace {
+
+constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+constexpr std::string_view kVersion = "13";
+
+bool is_base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+// A 16-byte value in base64 is exactly 22 characters and "==", the last character carrying only
+// two significant bits.
+bool is_valid_key(std::string_view key) {
+  if (key.size() != 24 || key.substr(22) != "==") return false;
+  for (std::size_t i = 0; i < 22; ++i) {
+    if (!is_base64_char(key[i])) return false;
+  }
+  return std::string_view("AQgw").find(key[21]) != std::string_view::npos;
+}
+
+string_response refuse(const request& req, std::string message) {
+  auto res = error_response(req, ErrorCode::bad_frame, std::move(message));
+  res.keep_alive(false);
+  return res;
+}
+
+}  // namespace
+
+bool wants_websocket(const request& req) {
+  return http::token_list{req[http::field::upgrade]}.exists("websocket");
+}
+
+std::optional<string_response> check_handshake(const request& req) {
+  if (req.method() != http::verb::get) {
+    return refuse(req, "a WebSocket upgrade must use GET, not " + std::string(req.method_string()));
+  }
+  if (req.version() < 11) return refuse(req, "a WebSocket upgrade needs HTTP/1.1");
+  if (!http::token_list{req[http::field::connection]}.exists("upgrade")) {
+    return refuse(req, "a WebSocket upgrade needs the header 'Connection: Upgrade'");
+  }
+  if (req[http::field::sec_websocket_version] != kVersion) {
+    auto res = refuse(req, "unsupported Sec-WebSocket-Version; this server speaks 13");
+    res.result(http::status::upgrade_required);
+    res.set(http::field::sec_websocket_version, kVersion);
+    return res;
+  }
+  if (!is_valid_key(req[http::field::sec_websocket_key])) {
+    return refuse(req, "Sec-WebSocket-Key must be 16 bytes in base64");
+  }
+  return std::nullopt;
+}
+
+std::string websocket_accept(std::string_view key) {
+  std::string input(key);
+  input.append(kGuid);
+  std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
+  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
+  namespace base64 = boost::beast::detail::base64;
+  std::string out(base64::encoded_size(digest.size()), '\0');
+  out.resize(base64::encode(out.data(), digest.data(), digest.size()));
+  return out;
+}
+
+std::string switching_protocols(const request& req, std::string_view server_name) {
+  std::string head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+  head += "Sec-WebSocket-Accept: ";
+  head += websocket_accept(req[http::field::sec_websocket_key]);
+  head += "\r\nServer: ";
+  head += server_name;
+  head += "\r\n\r\n";
+  return head;
+}
+
+}  // namespace progress::server

@@ -1,0 +1,26 @@
+#pragma once
+// The RFC 6455 opening handshake on a request the http_session has already parsed: which requests
+// ask for a WebSocket, which of those are refused (and with what JSON error), and the 101 answer.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "responses.hpp"
+
+namespace progress::server {
+
+// True when the request names websocket in its Upgrade header, whether or not the rest is valid.
+bool wants_websocket(const request& req);
+
+// nullopt when the handshake is valid; otherwise the refusal: 400 (not GET, not HTTP/1.1, no
+// `Connection: upgrade`, a key that is not 16 bytes in base64) or 426 naming version 13.
+std::optional<string_response> check_handshake(const request& req);
+
+// Sec-WebSocket-Accept for a client key: base64(SHA-1(key + the RFC 6455 GUID)).
+std::string websocket_accept(std::string_view key);
+
+// The serialised 101 response for a checked request. No extension is accepted (no
+// permessage-deflate): frames stay shareable byte for byte across subscribers.
+std::string switching_protocols(const request& req, std::string_view server_name);
+
+}  // namespace progress::server

@@ -1,0 +1,316 @@
+// RFC 6455 over a real socket against the running progress-hub, with hand-made frames a library
+// client would never send: the handshake refusals, protocol violations and the close handshake.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/server_process.hpp"
+#include "support/test_client.hpp"
+
+namespace progress::test {
+namespace {
+
+constexpr std::uint8_t kFin = 0x80;
+const std::string kKey = "dGhlIHNhbXBsZSBub25jZQ==";  // the RFC 6455 example key
+
+std::string client_frame(std::uint8_t first, const std::string& payload, bool masked = true) {
+  std::string out(1, static_cast<char>(first));
+  const std::uint8_t mask_bit = masked ? 0x80 : 0;
+  const std::size_t n = payload.size();
+  if (n < 126) {
+    out.push_back(static_cast<char>(mask_bit | n));
+  } else if (n <= 0xFFFF) {
+    out.push_back(static_cast<char>(mask_bit | 126));
+    out.push_back(static_cast<char>(n >> 8));
+    out.push_back(static_cast<char>(n & 0xFF));
+  } else {
+    out.push_back(static_cast<char>(mask_bit | 127));
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * i)) & 0xFF));
+  }
+  const char key[4] = {0x11, 0x22, 0x33, 0x44};
+  if (masked) out.append(key, 4);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(masked ? static_cast<char>(payload[i] ^ key[i % 4]) : payload[i]);
+  return out;
+}
+
+std::string close_payload(std::uint16_t code) {
+  return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+}
+
+struct server_frame {
+  std::uint8_t opcode = 0;
+  std::string payload;
+  int close_code() const {
+    return payload.size() < 2 ? 0 : (static_cast<std::uint8_t>(payload[0]) << 8) | static_cast<std::uint8_t>(payload[1]);
+  }
+};
+
+// A blocking socket with a receive timeout (a hang guard): throws rather than waiting forever.
+class raw_socket {
+ public:
+  explicit raw_socket(unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (fd_ < 0) throw std::runtime_error("socket failed");
+    timeval guard{static_cast<time_t>(kGuard.count()), 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect failed");
+  }
+  ~raw_socket() { ::close(fd_); }
+  raw_socket(const raw_socket&) = delete;
+  raw_socket& operator=(const raw_socket&) = delete;
+
+  void send(const std::string& bytes) {
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+      const ssize_t n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error("send failed");
+      at += static_cast<std::size_t>(n);
+    }
+  }
+
+  // Appends what arrives to the buffer; false on EOF. Throws on timeout.
+  bool fill() {
+    char chunk[4096];
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n < 0) throw std::runtime_error("receive timed out or failed");
+    if (n == 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  // The HTTP response head (through the blank line); the rest stays buffered.
+  std::string read_head() {
+    for (;;) {
+      if (const auto end = buffer_.find("\r\n\r\n"); end != std::string::npos) {
+        std::string head = buffer_.substr(0, end + 4);
+        buffer_.erase(0, end + 4);
+        return head;
+      }
+      if (!fill()) throw std::runtime_error("closed before the response head");
+    }
+  }
+
+  // Everything until the peer closes.
+  std::string read_all() {
+    while (fill()) {
+    }
+    return std::exchange(buffer_, {});
+  }
+
+  server_frame read_frame() {
+    for (;;) {
+      if (buffer_.size() >= 2) {
+        const auto b1 = static_cast<std::uint8_t>(buffer_[1]);
+        if ((b1 & 0x80) != 0) throw std::runtime_error("the server masked a frame");
+        std::size_t head = 2;
+        std::uint64_t length = b1 & 0x7F;
+        if (length == 126) head = 4;
+        if (length == 127) head = 10;
+        if (buffer_.size() >= head) {
+          if (head == 4) length = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(buffer_[2])) << 8) |
+                                  static_cast<std::uint8_t>(buffer_[3]);
+          if (head == 10) {
+            length = 0;
+            for (std::size_t i = 2; i < 10; ++i) length = (length << 8) | static_cast<std::uint8_t>(buffer_[i]);
+          }
+          if (buffer_.size() >= head + length) {
+            server_frame f{static_cast<std::uint8_t>(buffer_[0] & 0x0F), buffer_.substr(head, length)};
+            EXPECT_EQ(static_cast<std::uint8_t>(buffer_[0]) & 0xF0, 0x80) << "a final frame without RSV bits";
+            buffer_.erase(0, head + length);
+            return f;
+          }
+        }
+      }
+      if (!fill()) throw std::runtime_error("closed while reading a frame");
+    }
+  }
+
+  // Skips data frames up to the next close frame.
+  server_frame read_close() {
+    for (;;) {
+      auto f = read_frame();
+      if (f.opcode == 0x8) return f;
+    }
+  }
+
+  // True when the server ends the TCP stream (after its close) with no further bytes.
+  bool at_eof() { return buffer_.empty() && !fill(); }
+
+ private:
+  int fd_;
+  std::string buffer_;
+};
+
+std::string upgrade_request(const std::string& target, const std::string& extra = {},
+                            const std::string& version = "13", const std::string& key = kKey) {
+  return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+         "Sec-WebSocket-Version: " + version + "\r\nSec-WebSocket-Key: " + key + "\r\n" + extra + "\r\n";
+}
+
+class WsProtocol : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = std::make_unique<server_process>(std::vector<std::string>{"--max-frame-bytes", "1024"}); }
+  static void TearDownTestSuite() { server_.reset(); }
+  static unsigned short port() { return server_->port(); }
+
+  // An upgraded socket on the echo endpoint (no hello: frames come back as sent).
+  static std::unique_ptr<raw_socket> echo() {
+    auto s = std::make_unique<raw_socket>(port());
+    s->send(upgrade_request("/ws/test"));
+    const auto head = s->read_head();
+    EXPECT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+    return s;
+  }
+
+  static std::unique_ptr<server_process> server_;
+};
+
+std::unique_ptr<server_process> WsProtocol::server_;
+
+TEST_F(WsProtocol, AcceptKeyIsTheRfcExample) {
+  raw_socket s(port());
+  s.send(upgrade_request("/ws/test"));
+  const auto head = s.read_head();
+  EXPECT_NE(head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.find("permessage-deflate"), std::string::npos) << head;
+}
+
+TEST_F(WsProtocol, WrongVersionIs426WithTheVersionWeSpeak) {
+  raw_socket s(port());
+  s.send(upgrade_request("/ws/test", {}, "8"));
+  const auto reply = s.read_all();
+  EXPECT_EQ(reply.rfind("HTTP/1.1 426", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Sec-WebSocket-Version: 13"), std::string::npos) << reply;
+  EXPECT_NE(reply.find(R"("code":"bad_frame")"), std::string::npos) << reply;
+}
+
+TEST_F(WsProtocol, BadKeyIs400) {
+  for (const std::string key : {"", "short", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZR==", "dGhlIHNhbXBs!SBub25jZQ=="}) {
+    raw_socket s(port());
+    s.send(upgrade_request("/ws/test", {}, "13", key));
+    const auto reply = s.read_all();
+    EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << key << ": " << reply;
+    EXPECT_NE(reply.find(R"("error":{)"), std::string::npos) << reply;
+  }
+}
+
+TEST_F(WsProtocol, UpgradeThatIsNotGetIs400) {
+  raw_socket s(port());
+  std::string request = upgrade_request("/ws/test");
+  request.replace(0, 3, "PUT");
+  s.send(request);
+  const auto reply = s.read_all();
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
+}
+
+TEST_F(WsProtocol, UpgradeWithoutConnectionUpgradeIs400) {
+  raw_socket s(port());
+  std::string request = upgrade_request("/ws/test");
+  request.replace(request.find("keep-alive, Upgrade"), 19, "keep-alive");
+  s.send(request);
+  EXPECT_EQ(s.read_all().rfind("HTTP/1.1 400", 0), 0u);
+}
+
+TEST_F(WsProtocol, FragmentedTextIsReassembled) {
+  auto s = echo();
+  s->send(client_frame(0x1, "hel") + client_frame(0x0, "lo ") + client_frame(kFin | 0x0, "world"));
+  const auto f = s->read_frame();
+  EXPECT_EQ(f.opcode, 0x1);
+  EXPECT_EQ(f.payload, "hello world");
+}
+
+TEST_F(WsProtocol, FramesSentWithTheUpgradeRequestAreRead) {
+  raw_socket s(port());
+  s.send(upgrade_request("/ws/test") + client_frame(kFin | 0x1, "early"));
+  s.read_head();
+  EXPECT_EQ(s.read_frame().payload, "early");
+}
+
+TEST_F(WsProtocol, PingIsAnsweredWithPongCarryingTheSamePayload) {
+  auto s = echo();
+  s->send(client_frame(0x1, "a") + client_frame(kFin | 0x9, "are you there?") + client_frame(kFin | 0x0, "b"));
+  const auto pong = s->read_frame();
+  EXPECT_EQ(pong.opcode, 0xA);
+  EXPECT_EQ(pong.payload, "are you there?");
+  const auto text = s->read_frame();
+  EXPECT_EQ(text.payload, "ab");
+}
+
+TEST_F(WsProtocol, UnmaskedFrameIsClosedWith1002) {
+  auto s = echo();
+  s->send(client_frame(kFin | 0x1, "not masked", false));
+  EXPECT_EQ(s->read_close().close_code(), 1002);
+  EXPECT_TRUE(s->at_eof());
+}
+
+TEST_F(WsProtocol, ReservedBitsAndUnknownOpcodesAre1002) {
+  for (const std::uint8_t first : {std::uint8_t{kFin | 0x40 | 0x1}, std::uint8_t{kFin | 0x3}}) {
+    auto s = echo();
+    s->send(client_frame(first, "x"));
+    EXPECT_EQ(s->read_close().close_code(), 1002) << int{first};
+  }
+}
+
+TEST_F(WsProtocol, InvalidUtf8Is1007) {
+  auto s = echo();
+  s->send(client_frame(kFin | 0x1, "caf\xC3"));
+  EXPECT_EQ(s->read_close().close_code(), 1007);
+  EXPECT_TRUE(s->at_eof());
+}
+
+TEST_F(WsProtocol, OversizeMessageGetsTooLargeThen1009) {
+  raw_socket s(port());
+  s.send(upgrade_request("/ws/progress"));
+  s.read_head();
+  s.send(client_frame(kFin | 0x1, std::string(1025, ' ')));
+  std::string error;
+  server_frame f;
+  for (f = s.read_frame(); f.opcode == 0x1; f = s.read_frame()) {
+    if (f.payload.find(R"("type":"error")") != std::string::npos) error = f.payload;
+  }
+  EXPECT_NE(error.find("too_large"), std::string::npos) << error;
+  ASSERT_EQ(f.opcode, 0x8);
+  EXPECT_EQ(f.close_code(), 1009);
+  // The close handshake completes: our answer, then the server ends the stream.
+  s.send(client_frame(kFin | 0x8, close_payload(1009)));
+  EXPECT_TRUE(s.at_eof());
+}
+
+TEST_F(WsProtocol, ClientCloseIsEchoedThenTheServerEndsTheStream) {
+  auto s = echo();
+  s->send(client_frame(kFin | 0x8, close_payload(1000) + "done"));
+  const auto f = s->read_frame();
+  EXPECT_EQ(f.opcode, 0x8);
+  EXPECT_EQ(f.close_code(), 1000);
+  EXPECT_TRUE(s->at_eof());
+}
+
+TEST_F(WsProtocol, CloseWithAReservedCodeIs1002) {
+  auto s = echo();
+  s->send(client_frame(kFin | 0x8, close_payload(1005)));
+  EXPECT_EQ(s->read_close().close_code(), 1002);
+}
+
+TEST_F(WsProtocol, ManyFramesQueuedTogetherAllArriveInOrder) {
+  // The echo endpoint answers each of these (within its rate limit's burst); they go back in batches.
+  auto s = echo();
+  std::string burst;
+  for (int i = 0; i < 150; ++i) burst += client_frame(kFin | 0x1, "m" + std::to_string(i));
+  s->send(burst);
+  for (int i = 0; i < 150; ++i) ASSERT_EQ(s->read_frame().payload, "m" + std::to_string(i));
+}
+
+}  // namespace
+}  // namespace progress::test
