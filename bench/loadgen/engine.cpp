@@ -160,7 +160,8 @@ std::uint32_t engine::open_connection(role kind, std::uint32_t process, std::uin
   }
   sockaddr_in dst{};
   dst.sin_family = AF_INET;
-  dst.sin_port = htons(tg_.port);
+  const std::uint16_t port = kind == role::publisher && tg_.publish_port != 0 ? tg_.publish_port : tg_.port;
+  dst.sin_port = htons(port);
   inet_pton(AF_INET, tg_.host.c_str(), &dst.sin_addr);
   if (::connect(c.fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS) {
     fail(std::string("connect: ") + std::strerror(errno));
@@ -169,7 +170,7 @@ std::uint32_t engine::open_connection(role kind, std::uint32_t process, std::uin
   ++connecting_;
   const std::string path =
       kind == role::publisher ? std::string("/ws/publish") : "/ws/progress/" + process_id(process);
-  append_upgrade_request(c.out, tg_.host + ":" + std::to_string(tg_.port), path);
+  append_upgrade_request(c.out, tg_.host + ":" + std::to_string(port), path);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
   ev.data.u64 = (std::uint64_t{c.generation} << 32) | idx;

@@ -12,6 +12,7 @@ namespace progress::bench {
 struct target {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
+  std::uint16_t publish_port = 0;  // > 0: the publisher uses another node (two nodes on one Redis)
   int server_pid = 0;  // > 0: sample the server's RSS from /proc (idle scenario)
 };
 

@@ -40,6 +40,7 @@ std::optional<scenario> preset(std::string_view name) {
 int usage() {
   std::fprintf(stderr,
                "usage: progress-loadgen --port N --scenario NAME [--host 127.0.0.1] [--server-pid PID]\n"
+               "         [--publish-port N (publisher on another node)]\n"
                "         [--subscribers N] [--processes N] [--rate PER_S] [--window N] [--duration S]\n"
                "         [--concurrency N] [--hold S]\n"
                "scenarios: fanout-max fanout-rate broadcast idle churn late-join-storm\n");
@@ -67,6 +68,8 @@ int main(int argc, char** argv) try {
     const std::string value = argv[++i];
     if (arg == "--port") {
       tg.port = static_cast<std::uint16_t>(std::stoul(value));
+    } else if (arg == "--publish-port") {
+      tg.publish_port = static_cast<std::uint16_t>(std::stoul(value));
     } else if (arg == "--host") {
       tg.host = value;
     } else if (arg == "--server-pid") {
