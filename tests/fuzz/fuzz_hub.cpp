@@ -46,6 +46,9 @@ struct Client {
   bool slow = false;  // reads only when the script says so, letting its queue fill
   bool closed = false;
   std::map<std::string, Track> tracks;
+  // Set while the answer to a subscribe/unsubscribe is read: an error there means the hub refused
+  // the frame (rate limit, a limit, a bad field) and the subscription is as it was before.
+  std::optional<std::pair<std::string, std::optional<Track>>> undo;
 };
 
 class Script {
@@ -76,6 +79,10 @@ class Script {
     config.max_subscriptions = in.ConsumeIntegralInRange<std::size_t>(1, 12);
     config.max_subscriptions_per_connection = in.ConsumeIntegralInRange<std::size_t>(1, 6);
     config.max_queue_bytes = in.ConsumeIntegralInRange<std::size_t>(256, 8 * 1024);
+    config.max_frames_per_s = in.ConsumeIntegralInRange<std::size_t>(0, 20);
+    config.frame_burst = in.ConsumeIntegralInRange<std::size_t>(1, 20);
+    config.max_publish_frames_per_s = in.ConsumeIntegralInRange<std::size_t>(0, 20);
+    config.rate_limit_grace = in.ConsumeIntegralInRange<std::size_t>(0, 4);
     return config;
   }
 
@@ -135,18 +142,35 @@ class Script {
 
   // The client's view of a subscription restarts where its frame is sent; frames already queued
   // for the previous one are read first, as a real client would before its next frame matters.
+  // The answer is read at once: a refusal (an error frame) puts the previous view back.
   void subscribe_text(progress::ConnId conn, const std::string& id, std::optional<progress::Seq> after,
                       std::optional<std::string> epoch) {
-    drain_one(conn, clients_.at(conn), true);
+    Client& client = clients_.at(conn);
+    drain_one(conn, client, true);
     Json frame{{"type", "subscribe"}, {"process_id", id}};
     if (after) frame["after_seq"] = *after;
     if (epoch) frame["epoch"] = *epoch;
+    remember_for_undo(client, id);
+    restart_track(client, id, after, epoch);
     // A random epoch may not be UTF-8; the client's JSON library would replace such bytes too.
-    const std::string text = frame.dump(-1, ' ', false, Json::error_handler_t::replace);
-    // A subscribe the hub refuses (an epoch past its length limit) leaves the subscription that
-    // was there untouched, so the client's view of it does not restart either.
-    if (progress::decode_client_frame(text).ok()) restart_track(clients_.at(conn), id, after, epoch);
-    send_text(conn, text, now_);
+    send_text(conn, frame.dump(-1, ' ', false, Json::error_handler_t::replace), now_);
+    drain_one(conn, client, true);
+    client.undo.reset();
+  }
+
+  void unsubscribe_text(progress::ConnId conn, const std::string& id) {
+    Client& client = clients_.at(conn);
+    drain_one(conn, client, true);
+    remember_for_undo(client, id);
+    client.tracks.erase(id);
+    send_text(conn, Json{{"type", "unsubscribe"}, {"process_id", id}}.dump(), now_);
+    drain_one(conn, client, true);
+    client.undo.reset();
+  }
+
+  static void remember_for_undo(Client& client, const std::string& id) {
+    const auto it = client.tracks.find(id);
+    client.undo.emplace(id, it == client.tracks.end() ? std::nullopt : std::optional<Track>(it->second));
   }
 
   static void restart_track(Client& client, const std::string& id, std::optional<progress::Seq> after,
@@ -195,12 +219,7 @@ class Script {
         return;
       }
       case 2: {
-        if (auto conn = pick_conn()) {
-          std::string id = pick_id();
-          drain_one(*conn, clients_.at(*conn), true);
-          clients_.at(*conn).tracks.erase(id);
-          send_text(*conn, Json{{"type", "unsubscribe"}, {"process_id", id}}.dump(), now_);
-        }
+        if (auto conn = pick_conn()) unsubscribe_text(*conn, pick_id());
         return;
       }
       case 3:
@@ -336,6 +355,15 @@ class Script {
       track.terminal = progress::is_terminal(event->state);
     } else if (auto* error = std::get_if<progress::Error>(&frame.value())) {
       check(!error->message.empty(), "error frame without a message", text);
+      if (client.undo) {
+        auto& [id, previous] = *client.undo;
+        if (previous) {
+          client.tracks[id] = *previous;
+        } else {
+          client.tracks.erase(id);
+        }
+        client.undo.reset();
+      }
     }
   }
 

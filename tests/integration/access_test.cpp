@@ -225,6 +225,35 @@ TEST(ConnectionsPerAddress, OverTheLimitGets503UntilOneCloses) {
   EXPECT_EQ(admitted.status, 200u);
 }
 
+TEST(ConnectionsPerAddress, UpgradedStreamsKeepTheirSlot) {
+  server_process server({"--max-connections-per-address", "2", "--limit-loopback", "true"});
+  auto ws = std::make_unique<ws_client>(server.port(), "/ws/progress/job");
+  EXPECT_EQ(ws->read_json()["type"], "hello");
+  // An SSE stream held open: its response head has arrived, so the server handed it over.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sse(ioc);
+  sse.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+  boost::asio::write(sse,
+                     boost::asio::buffer(std::string("GET /sse/progress/job HTTP/1.1\r\nHost: x\r\n\r\n")));
+  std::string head;
+  boost::asio::read_until(sse, boost::asio::dynamic_buffer(head), "\n\n");
+  ASSERT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+
+  // Both streams kept the slot they took as HTTP connections.
+  const auto refused = http_call(server.port(), "GET", "/healthz");
+  EXPECT_EQ(refused.status, 503u) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["code"], "unavailable");
+
+  ws.reset();
+  http_reply admitted;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    admitted = http_call(server.port(), "GET", "/healthz");
+    if (admitted.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(admitted.status, 200u);
+}
+
 TEST(ConnectionsPerAddress, LoopbackIsExemptByDefault) {
   server_process server({"--max-connections-per-address", "1"});
   boost::asio::io_context ioc;
