@@ -13,28 +13,12 @@
 #include "progress/rate_limit.hpp"
 #include "progress/server_session.hpp"
 #include "progress/target.hpp"
+#include "hub_test_support.hpp"
 
 namespace progress {
 namespace {
 
-template <class Source>
-std::vector<ServerFrame> drain(Source&& pop) {
-  std::vector<ServerFrame> frames;
-  while (auto text = pop()) {
-    auto frame = decode_server_frame(**text);
-    EXPECT_TRUE(frame.ok()) << **text;
-    if (frame.ok()) frames.push_back(frame.value());
-  }
-  return frames;
-}
-
-std::vector<ServerFrame> drain(ServerSession& session) {
-  return drain([&session] { return session.pop(); });
-}
-
-std::vector<ServerFrame> drain(Hub& hub, ConnId conn) {
-  return drain([&hub, conn] { return hub.pop_outgoing(conn); });
-}
+using namespace test;  // hub_test_support.hpp
 
 template <class T>
 std::size_t count_of(const std::vector<ServerFrame>& frames) {
@@ -170,12 +154,6 @@ HubConfig checked_config() {
   HubConfig config;
   config.subscription_check = toy_check;
   return config;
-}
-
-Target target(std::string_view text) {
-  auto t = parse_target(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Target{});
 }
 
 TEST(SubscriptionToken, PathFormWithAWrongTokenGetsUnauthorizedNoDataAndClose1008) {

@@ -10,9 +10,12 @@
 #include "progress/hub.hpp"
 #include "progress/shared_record.hpp"
 #include "progress/target.hpp"
+#include "hub_test_support.hpp"
 
 namespace progress {
 namespace {
+
+using namespace test;  // hub_test_support.hpp
 
 constexpr Millis kStart = 1'000'000;
 
@@ -22,18 +25,6 @@ HubConfig external_config() {
   config.pending_timeout_ms = 5000;
   return config;
 }
-
-std::vector<ServerFrame> drain(Hub& hub, ConnId conn) {
-  std::vector<ServerFrame> frames;
-  while (auto text = hub.pop_outgoing(conn)) {
-    auto frame = decode_server_frame(**text);
-    EXPECT_TRUE(frame.ok()) << **text;
-    if (frame.ok()) frames.push_back(frame.value());
-  }
-  return frames;
-}
-
-Target target(std::string_view text) { return parse_target(text).value_or(Target{}); }
 
 // One writer's view of the store: applies a publish and returns the change every node hears.
 struct Store {

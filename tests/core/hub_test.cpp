@@ -10,35 +10,12 @@
 #include "progress/codec.hpp"
 #include "progress/hub.hpp"
 #include "progress/target.hpp"
+#include "hub_test_support.hpp"
 
 namespace progress {
 namespace {
 
-Publish update(const std::string& id, std::optional<double> percent,
-               std::optional<std::string> stage = std::nullopt, std::optional<State> state = std::nullopt) {
-  Publish p;
-  p.process_id = id;
-  p.percent = percent;
-  p.stage = std::move(stage);
-  p.state = state;
-  return p;
-}
-
-std::vector<ServerFrame> drain(Hub& hub, ConnId conn) {
-  std::vector<ServerFrame> frames;
-  while (auto text = hub.pop_outgoing(conn)) {
-    auto frame = decode_server_frame(**text);
-    EXPECT_TRUE(frame.ok()) << **text;
-    if (frame.ok()) frames.push_back(frame.value());
-  }
-  return frames;
-}
-
-Target target(std::string_view text) {
-  auto t = parse_target(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Target{});
-}
+using namespace test;  // hub_test_support.hpp
 
 TEST(ParseTarget, NamesEveryStreamingEndpoint) {
   EXPECT_EQ(target("/ws/progress/job-1").endpoint, Endpoint::progress);

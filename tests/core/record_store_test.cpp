@@ -8,19 +8,12 @@
 #include "progress/record_store.hpp"
 #include "progress/registry.hpp"
 #include "progress/target.hpp"
+#include "hub_test_support.hpp"
 
 namespace progress {
 namespace {
 
-Publish update(const std::string& id, std::optional<double> percent,
-               std::optional<std::string> stage = std::nullopt, std::optional<State> state = std::nullopt) {
-  Publish p;
-  p.process_id = id;
-  p.percent = percent;
-  p.stage = std::move(stage);
-  p.state = state;
-  return p;
-}
+using namespace test;  // hub_test_support.hpp
 
 HubConfig durable_config() {
   HubConfig config;
@@ -33,16 +26,6 @@ std::vector<RecordChange> changes(Hub& hub) {
   std::vector<RecordChange> out;
   hub.take_changes(out);
   return out;
-}
-
-std::vector<ServerFrame> drain(Hub& hub, ConnId conn) {
-  std::vector<ServerFrame> frames;
-  while (auto text = hub.pop_outgoing(conn)) {
-    auto frame = decode_server_frame(**text);
-    EXPECT_TRUE(frame.ok()) << **text;
-    if (frame.ok()) frames.push_back(frame.value());
-  }
-  return frames;
 }
 
 // The frames a fresh /ws/progress/{id}?after_seq=..&epoch=.. subscriber gets after `hello`.
