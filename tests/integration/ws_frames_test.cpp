@@ -2,6 +2,8 @@
 // byte at a time and in two arbitrary pieces: a TCP read may cut a frame anywhere.
 #include "ws_frames.hpp"
 
+#include "support/client_frames.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -15,40 +17,10 @@
 namespace progress::server::ws {
 namespace {
 
+using progress::test::client_frame;
+using progress::test::close_payload;
+
 constexpr std::uint8_t kFin = 0x80;
-
-// A client frame: `first` is the first byte (FIN/RSV/opcode); masked unless told otherwise.
-std::string client_frame(std::uint8_t first, std::string_view payload, bool masked = true) {
-  std::string out;
-  out.push_back(static_cast<char>(first));
-  const std::uint8_t mask_bit = masked ? 0x80 : 0;
-  const std::size_t n = payload.size();
-  if (n < 126) {
-    out.push_back(static_cast<char>(mask_bit | n));
-  } else if (n <= 0xFFFF) {
-    out.push_back(static_cast<char>(mask_bit | 126));
-    out.push_back(static_cast<char>(n >> 8));
-    out.push_back(static_cast<char>(n & 0xFF));
-  } else {
-    out.push_back(static_cast<char>(mask_bit | 127));
-    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * i)) & 0xFF));
-  }
-  const std::uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
-  if (masked) out.append(reinterpret_cast<const char*>(key), 4);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto byte = static_cast<std::uint8_t>(payload[i]);
-    out.push_back(static_cast<char>(masked ? byte ^ key[i % 4] : byte));
-  }
-  return out;
-}
-
-std::string close_payload(std::uint16_t code, std::string_view reason = {}) {
-  std::string p;
-  p.push_back(static_cast<char>(code >> 8));
-  p.push_back(static_cast<char>(code & 0xFF));
-  p.append(reason);
-  return p;
-}
 
 struct seen {
   event_kind kind;

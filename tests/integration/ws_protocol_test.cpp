@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/client_frames.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
@@ -21,30 +22,6 @@ namespace {
 
 constexpr std::uint8_t kFin = 0x80;
 const std::string kKey = "dGhlIHNhbXBsZSBub25jZQ==";  // the RFC 6455 example key
-
-std::string client_frame(std::uint8_t first, const std::string& payload, bool masked = true) {
-  std::string out(1, static_cast<char>(first));
-  const std::uint8_t mask_bit = masked ? 0x80 : 0;
-  const std::size_t n = payload.size();
-  if (n < 126) {
-    out.push_back(static_cast<char>(mask_bit | n));
-  } else if (n <= 0xFFFF) {
-    out.push_back(static_cast<char>(mask_bit | 126));
-    out.push_back(static_cast<char>(n >> 8));
-    out.push_back(static_cast<char>(n & 0xFF));
-  } else {
-    out.push_back(static_cast<char>(mask_bit | 127));
-    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * i)) & 0xFF));
-  }
-  const char key[4] = {0x11, 0x22, 0x33, 0x44};
-  if (masked) out.append(key, 4);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(masked ? static_cast<char>(payload[i] ^ key[i % 4]) : payload[i]);
-  return out;
-}
-
-std::string close_payload(std::uint16_t code) {
-  return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
-}
 
 struct server_frame {
   std::uint8_t opcode = 0;
