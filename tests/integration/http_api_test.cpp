@@ -1,17 +1,18 @@
 // The HTTP side of a running progress-hub: health, metrics, static files, the process API, SSE and
-// the JSON errors of bad requests.
+// the JSON errors of bad requests. Every test runs against both engines (embedded and --redis).
 #include <fstream>
 #include <memory>
 
 #include <gtest/gtest.h>
 
+#include "support/engine_param.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
 namespace progress::test {
 namespace {
 
-class HttpApi : public ::testing::Test {
+class HttpApi : public ::testing::TestWithParam<engine_kind> {
  protected:
   static void SetUpTestSuite() {
     web_ = std::make_unique<temp_dir>();
@@ -19,14 +20,17 @@ class HttpApi : public ::testing::Test {
     std::ofstream(web_->path() / "site" / "index.html") << "<!doctype html><title>demo</title>";
     std::ofstream(web_->path() / "site" / "pkg" / "progress.wasm") << "\0asm";
     std::ofstream(web_->path() / "secret.txt") << "top secret";
-    server_ = std::make_unique<server_process>(std::vector<std::string>{
-        "--web-root", (web_->path() / "site").string(), "--max-upload-bytes", "4096"});
   }
   static void TearDownTestSuite() {
-    server_.reset();
+    hubs_.clear();
     web_.reset();
   }
-  static unsigned short port() { return server_->port(); }
+  void SetUp() override {
+    if (auto why = engine_unavailable(GetParam())) GTEST_SKIP() << *why;
+    port_ = hubs_.get(GetParam(), {"--web-root", (web_->path() / "site").string(), "--max-upload-bytes", "4096"})
+                .port();
+  }
+  unsigned short port() const { return port_; }
 
   static void expect_error(const http_reply& reply, unsigned status, const std::string& code) {
     EXPECT_EQ(reply.status, status) << reply.body;
@@ -37,19 +41,22 @@ class HttpApi : public ::testing::Test {
   }
 
   static std::unique_ptr<temp_dir> web_;
-  static std::unique_ptr<server_process> server_;
+  static engine_hubs hubs_;
+  unsigned short port_ = 0;
 };
 
 std::unique_ptr<temp_dir> HttpApi::web_;
-std::unique_ptr<server_process> HttpApi::server_;
+engine_hubs HttpApi::hubs_;
 
-TEST_F(HttpApi, HealthzAnswersJson) {
+INSTANTIATE_TEST_SUITE_P(Engines, HttpApi, all_engines, engine_label);
+
+TEST_P(HttpApi, HealthzAnswersJson) {
   const auto reply = http_call(port(), "GET", "/healthz");
   EXPECT_EQ(reply.status, 200u);
   EXPECT_EQ(reply.json()["status"], "ok");
 }
 
-TEST_F(HttpApi, ServesTheDemoPageAndWasmWithTheirTypes) {
+TEST_P(HttpApi, ServesTheDemoPageAndWasmWithTheirTypes) {
   const auto index = http_call(port(), "GET", "/");
   EXPECT_EQ(index.status, 200u);
   EXPECT_EQ(index.headers.at("content-type"), "text/html; charset=utf-8");
@@ -59,7 +66,7 @@ TEST_F(HttpApi, ServesTheDemoPageAndWasmWithTheirTypes) {
   EXPECT_EQ(wasm.headers.at("content-type"), "application/wasm");
 }
 
-TEST_F(HttpApi, RefusesPathsThatLeaveTheWebRoot) {
+TEST_P(HttpApi, RefusesPathsThatLeaveTheWebRoot) {
   for (const std::string target : {"/../secret.txt", "/%2e%2e/secret.txt", "/pkg/..%2f..%2fsecret.txt",
                                    "/pkg/%2e%2e/%2e%2e/secret.txt"}) {
     const auto reply = http_call(port(), "GET", target);
@@ -68,7 +75,7 @@ TEST_F(HttpApi, RefusesPathsThatLeaveTheWebRoot) {
   }
 }
 
-TEST_F(HttpApi, UnknownPathsAndWrongMethodsGetJsonErrors) {
+TEST_P(HttpApi, UnknownPathsAndWrongMethodsGetJsonErrors) {
   expect_error(http_call(port(), "GET", "/api/nothing"), 404, "not_found");
   expect_error(http_call(port(), "GET", "/missing.html"), 404, "not_found");
   const auto wrong = http_call(port(), "DELETE", "/api/processes");
@@ -78,7 +85,7 @@ TEST_F(HttpApi, UnknownPathsAndWrongMethodsGetJsonErrors) {
   expect_error(http_call(port(), "GET", "/ws/progress/abc"), 400, "bad_frame");  // no upgrade
 }
 
-TEST_F(HttpApi, ProcessLifecycleOverHttp) {
+TEST_P(HttpApi, ProcessLifecycleOverHttp) {
   const auto created = http_call(port(), "POST", "/api/processes", R"({"process_id":"http-life"})");
   ASSERT_EQ(created.status, 201u) << created.body;
   const Json record = created.json();
@@ -111,7 +118,7 @@ TEST_F(HttpApi, ProcessLifecycleOverHttp) {
   EXPECT_EQ(finished["result"]["pages"], 10);
 }
 
-TEST_F(HttpApi, CreateWithoutBodyGeneratesAnId) {
+TEST_P(HttpApi, CreateWithoutBodyGeneratesAnId) {
   const auto created = http_call(port(), "POST", "/api/processes");
   ASSERT_EQ(created.status, 201u) << created.body;
   const std::string id = created.json()["process_id"];
@@ -119,7 +126,7 @@ TEST_F(HttpApi, CreateWithoutBodyGeneratesAnId) {
   EXPECT_EQ(http_call(port(), "GET", "/api/processes/" + id).status, 200u);
 }
 
-TEST_F(HttpApi, BadRequestsGetTheDocumentedErrors) {
+TEST_P(HttpApi, BadRequestsGetTheDocumentedErrors) {
   ASSERT_EQ(http_call(port(), "POST", "/api/processes/http-bad/progress", R"({"percent":50})").status, 200u);
   struct row {
     const char* what;
@@ -160,13 +167,13 @@ TEST_F(HttpApi, BadRequestsGetTheDocumentedErrors) {
   EXPECT_EQ(http_call(port(), "GET", "/healthz").status, 200u);
 }
 
-TEST_F(HttpApi, OversizedBodiesAre413) {
+TEST_P(HttpApi, OversizedBodiesAre413) {
   expect_error(http_call(port(), "POST", "/api/processes", std::string(300 * 1024, ' ')), 413, "too_large");
   expect_error(http_call(port(), "POST", "/api/uploads", std::string(5000, 'a')), 413, "too_large");
   EXPECT_EQ(http_call(port(), "GET", "/healthz").status, 200u);
 }
 
-TEST_F(HttpApi, MetricsArePrometheusText) {
+TEST_P(HttpApi, MetricsArePrometheusText) {
   http_call(port(), "GET", "/healthz");
   const auto reply = http_call(port(), "GET", "/metrics");
   ASSERT_EQ(reply.status, 200u);
@@ -177,7 +184,7 @@ TEST_F(HttpApi, MetricsArePrometheusText) {
   EXPECT_GE(metrics.at(R"(progress_http_requests_total{route="healthz",status="200"})"), 1);
 }
 
-TEST_F(HttpApi, ServerSentEventsCarryFramesWithResumableIds) {
+TEST_P(HttpApi, ServerSentEventsCarryFramesWithResumableIds) {
   ASSERT_EQ(http_call(port(), "POST", "/api/processes/sse-1/progress", R"({"stage":"a","percent":10})").status, 200u);
   const std::string epoch = http_call(port(), "GET", "/api/processes/sse-1").json()["epoch"];
   const std::string request = "GET /sse/progress/sse-1 HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";

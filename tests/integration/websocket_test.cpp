@@ -1,22 +1,27 @@
 // WebSocket behaviour of a running progress-hub over real sockets: the subscribe flows that broke
 // the legacy system (connect before start, after completion, reconnect), bad input, slow consumers.
+// Every WebSocket test runs against both engines (embedded and --redis).
 #include <memory>
 
 #include <gtest/gtest.h>
 
+#include "support/engine_param.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
 namespace progress::test {
 namespace {
 
-class WebSocket : public ::testing::Test {
+class WebSocket : public ::testing::TestWithParam<engine_kind> {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<server_process>(); }
-  static void TearDownTestSuite() { server_.reset(); }
-  static unsigned short port() { return server_->port(); }
+  void SetUp() override {
+    if (auto why = engine_unavailable(GetParam())) GTEST_SKIP() << *why;
+    port_ = hubs_.get(GetParam()).port();
+  }
+  static void TearDownTestSuite() { hubs_.clear(); }
+  unsigned short port() const { return port_; }
 
-  static void publish(const std::string& id, const std::string& body) {
+  void publish(const std::string& id, const std::string& body) const {
     const auto reply = http_call(port(), "POST", "/api/processes/" + id + "/progress", body);
     ASSERT_EQ(reply.status, 200u) << reply.body;
   }
@@ -26,12 +31,15 @@ class WebSocket : public ::testing::Test {
     EXPECT_EQ(hello["protocol"], 1);
   }
 
-  static std::unique_ptr<server_process> server_;
+  static engine_hubs hubs_;
+  unsigned short port_ = 0;
 };
 
-std::unique_ptr<server_process> WebSocket::server_;
+engine_hubs WebSocket::hubs_;
 
-TEST_F(WebSocket, ConnectBeforeTheJobStartsThenFollowItToTheEnd) {
+INSTANTIATE_TEST_SUITE_P(Engines, WebSocket, all_engines, engine_label);
+
+TEST_P(WebSocket, ConnectBeforeTheJobStartsThenFollowItToTheEnd) {
   ws_client ws(port(), "/ws/progress/early-1");
   expect_hello(ws);
   const Json pending = ws.read_json();
@@ -56,7 +64,7 @@ TEST_F(WebSocket, ConnectBeforeTheJobStartsThenFollowItToTheEnd) {
   EXPECT_EQ(p3["result"]["ok"], true);
 }
 
-TEST_F(WebSocket, ConnectAfterCompletionGetsTheTerminalState) {
+TEST_P(WebSocket, ConnectAfterCompletionGetsTheTerminalState) {
   publish("late-1", R"({"stage":"work","percent":30})");
   publish("late-1", R"({"state":"failed","error":"disk full"})");
   ws_client ws(port(), "/ws/progress/late-1");
@@ -70,7 +78,7 @@ TEST_F(WebSocket, ConnectAfterCompletionGetsTheTerminalState) {
   EXPECT_EQ(snapshot["stages"][0]["name"], "work");
 }
 
-TEST_F(WebSocket, KilledSocketResumesWithoutGapOrDuplicate) {
+TEST_P(WebSocket, KilledSocketResumesWithoutGapOrDuplicate) {
   publish("resume-1", R"({"stage":"a","percent":1})");
   Seq last = 0;
   std::string epoch;
@@ -99,7 +107,7 @@ TEST_F(WebSocket, KilledSocketResumesWithoutGapOrDuplicate) {
   EXPECT_EQ(final_frame["state"], "completed");
 }
 
-TEST_F(WebSocket, ResumeWithAStaleEpochGetsAFreshSnapshot) {
+TEST_P(WebSocket, ResumeWithAStaleEpochGetsAFreshSnapshot) {
   publish("epoch-1", R"({"percent":10})");
   ws_client ws(port(), "/ws/progress/epoch-1?after_seq=1&epoch=deadbeef");
   expect_hello(ws);
@@ -108,7 +116,7 @@ TEST_F(WebSocket, ResumeWithAStaleEpochGetsAFreshSnapshot) {
   EXPECT_NE(frame["epoch"], "deadbeef");
 }
 
-TEST_F(WebSocket, MultiplexedSocketFollowsSeveralProcesses) {
+TEST_P(WebSocket, MultiplexedSocketFollowsSeveralProcesses) {
   ws_client ws(port(), "/ws/progress");
   expect_hello(ws);
   publish("multi-a", R"({"percent":10})");
@@ -126,7 +134,7 @@ TEST_F(WebSocket, MultiplexedSocketFollowsSeveralProcesses) {
   EXPECT_EQ(b_snapshot["percent"], 20);
 }
 
-TEST_F(WebSocket, PingIsAnsweredWithTheSameTs) {
+TEST_P(WebSocket, PingIsAnsweredWithTheSameTs) {
   ws_client ws(port(), "/ws/progress");
   expect_hello(ws);
   ws.send(Json{{"type", "ping"}, {"ts", 12345}});
@@ -135,7 +143,7 @@ TEST_F(WebSocket, PingIsAnsweredWithTheSameTs) {
   EXPECT_EQ(pong["ts"], 12345);
 }
 
-TEST_F(WebSocket, PublishSocketAcksAndRefusesAfterTheEnd) {
+TEST_P(WebSocket, PublishSocketAcksAndRefusesAfterTheEnd) {
   ws_client producer(port(), "/ws/publish");
   expect_hello(producer);
   producer.send(Json{{"type", "publish"}, {"id", "m1"}, {"process_id", "pub-1"}, {"percent", 10}});
@@ -152,7 +160,7 @@ TEST_F(WebSocket, PublishSocketAcksAndRefusesAfterTheEnd) {
   EXPECT_EQ(refused["id"], "m3");
 }
 
-TEST_F(WebSocket, BadFramesGetErrorsAndTheSocketStaysUsable) {
+TEST_P(WebSocket, BadFramesGetErrorsAndTheSocketStaysUsable) {
   ws_client ws(port(), "/ws/progress");
   expect_hello(ws);
   struct row {
@@ -180,7 +188,7 @@ TEST_F(WebSocket, BadFramesGetErrorsAndTheSocketStaysUsable) {
   EXPECT_EQ(ws.read_json()["type"], "pong");
 }
 
-TEST_F(WebSocket, BinaryFrameIsRefusedWith1003) {
+TEST_P(WebSocket, BinaryFrameIsRefusedWith1003) {
   ws_client ws(port(), "/ws/progress");
   expect_hello(ws);
   ws.send_binary(std::string("\x01\x02\x03", 3));
@@ -191,7 +199,7 @@ TEST_F(WebSocket, BinaryFrameIsRefusedWith1003) {
   EXPECT_EQ(closed.close_code, 1003);
 }
 
-TEST_F(WebSocket, OversizedFrameIsRefusedWith1009) {
+TEST_P(WebSocket, OversizedFrameIsRefusedWith1009) {
   ws_client ws(port(), "/ws/progress");
   expect_hello(ws);
   ws.send(R"({"type":"ping","pad":")" + std::string(70 * 1024, 'x') + "\"}");
@@ -202,7 +210,7 @@ TEST_F(WebSocket, OversizedFrameIsRefusedWith1009) {
   EXPECT_EQ(closed.close_code, 1009);
 }
 
-TEST_F(WebSocket, InvalidIdInThePathIsRefusedWith1008) {
+TEST_P(WebSocket, InvalidIdInThePathIsRefusedWith1008) {
   ws_client ws(port(), "/ws/progress/bad$id");
   expect_hello(ws);
   const Json error = ws.read_json();
@@ -215,7 +223,7 @@ TEST_F(WebSocket, InvalidIdInThePathIsRefusedWith1008) {
   expect_hello(other);
 }
 
-TEST_F(WebSocket, EchoEndpointAnswersPingWithPong) {
+TEST_P(WebSocket, EchoEndpointAnswersPingWithPong) {
   ws_client ws(port(), "/ws/test");
   ws.send(std::string("ping"));
   EXPECT_EQ(ws.read().text, "pong");  // first frame: no hello on /ws/test
@@ -223,7 +231,7 @@ TEST_F(WebSocket, EchoEndpointAnswersPingWithPong) {
   EXPECT_EQ(ws.read().text, "hello there");
 }
 
-TEST_F(WebSocket, HealthEndpointReportsCounts) {
+TEST_P(WebSocket, HealthEndpointReportsCounts) {
   ws_client ws(port(), "/ws/health");
   expect_hello(ws);
   const Json health = ws.read_json();
@@ -232,7 +240,7 @@ TEST_F(WebSocket, HealthEndpointReportsCounts) {
   EXPECT_TRUE(health.contains("processes"));
 }
 
-TEST_F(WebSocket, UnknownWebSocketPathIsRefused) {
+TEST_P(WebSocket, UnknownWebSocketPathIsRefused) {
   EXPECT_THROW(ws_client(port(), "/ws/nothing-here"), std::runtime_error);
 }
 

@@ -1,0 +1,49 @@
+#pragma once
+// Integration suites parameterised by engine (issue #7): the same tests against a hub keeping its
+// records itself (embedded) and against one keeping them in Redis (--redis). The Redis hubs of a
+// test binary share one redis-server (free port, temp folder, AOF on), each on a database of its own
+// so suites never see each other's records.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/server_process.hpp"
+
+namespace progress::test {
+
+enum class engine_kind { embedded, redis };
+
+inline const auto all_engines = ::testing::Values(engine_kind::embedded, engine_kind::redis);
+
+// "embedded" / "redis": the suffix of the parameterised test names.
+std::string engine_label(const ::testing::TestParamInfo<engine_kind>& info);
+
+// Why the engine cannot run here (GTEST_SKIP's message), nullopt when it can.
+std::optional<std::string> engine_unavailable(engine_kind kind);
+
+// Waits (a hang guard, not a speed assertion) until a --redis node has its Redis connection: the
+// API answers 404 for an unknown id instead of 503.
+void wait_until_connected(unsigned short port);
+
+// The shared redis-server of this test binary, started on first use (throws when not installed).
+class redis_process;
+redis_process& shared_redis();
+
+// A progress-hub on `kind` with `args` after the engine's own flags; ready to serve when returned.
+std::unique_ptr<server_process> start_hub(engine_kind kind, std::vector<std::string> args = {});
+
+// One hub per engine for a suite, started on first use with the suite's flags.
+class engine_hubs {
+ public:
+  server_process& get(engine_kind kind, const std::vector<std::string>& args = {});
+  void clear() { hubs_.clear(); }
+
+ private:
+  std::map<engine_kind, std::unique_ptr<server_process>> hubs_;
+};
+
+}  // namespace progress::test
