@@ -1,5 +1,6 @@
 // Chaos: real watchers (progress-watch --json, the production client session) follow jobs through a
-// TCP proxy that cuts connections at random points, while a producer publishes the jobs over
+// TCP proxy (chaos_proxy.hpp) that cuts connections at random points, delays bytes and stalls one
+// direction of a connection for a while, while a producer publishes the jobs over
 // /ws/publish and the hub is SIGKILLed and restarted on the same data dir and port in the middle.
 // Every watcher must end with the job's terminal state exactly once, see seq strictly increasing
 // within an epoch, percent never going back within an epoch, and never a stage or durable percent
@@ -10,10 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <cstdlib>
-#include <boost/asio.hpp>
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -21,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "chaos_proxy.hpp"
 #include "support/restartable_hub.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
@@ -28,101 +27,13 @@
 namespace progress::test {
 namespace {
 
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
-
 constexpr int kJobs = 2;
 constexpr int kWatchersPerJob = 2;
 constexpr int kStages = 4;
 constexpr int kUpdatesPerStage = 4;  // a stage change, then intermediate progress
 constexpr double kStageSpan = 100.0 / kStages;
 constexpr int kKillAfterStep = 2 * kUpdatesPerStage + 1;  // inside the third stage
-constexpr std::size_t kMaxCuts = 40;  // then the proxy passes everything: the run must end
 constexpr std::chrono::seconds kRunGuard{240};
-
-// Forwards bytes both ways; with probability 1/2 a connection is cut once it has carried a random
-// number of bytes (a dropped mobile link, a proxy restart). Connections to a hub that is down are
-// closed at once, as a refused connect would be.
-class chaos_proxy {
- public:
-  chaos_proxy(unsigned short upstream, std::uint64_t seed)
-      : upstream_(upstream),
-        rng_(seed),
-        acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
-    accept();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~chaos_proxy() {
-    ioc_.stop();
-    thread_.join();
-  }
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
-  std::size_t connections() const { return connections_; }
-  std::size_t cuts() const { return cuts_; }
-
- private:
-  struct link : std::enable_shared_from_this<link> {
-    link(net::io_context& ioc, chaos_proxy& owner, std::size_t bytes_before_cut)
-        : client(ioc), upstream(ioc), proxy(owner), budget(bytes_before_cut) {}
-    void start() {
-      pump(client, upstream, to_upstream);
-      pump(upstream, client, to_client);
-    }
-    void pump(tcp::socket& from, tcp::socket& to, std::array<char, 2048>& buffer) {
-      from.async_read_some(net::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer](
-                                                    boost::system::error_code ec, std::size_t n) {
-        if (ec) return self->close();
-        if (n >= self->budget && self->proxy.cuts_ < kMaxCuts) {
-          ++self->proxy.cuts_;
-          return self->close();
-        }
-        self->budget = n >= self->budget ? SIZE_MAX : self->budget - n;
-        net::async_write(to, net::buffer(buffer.data(), n),
-                         [self, &from, &to, &buffer](boost::system::error_code write_ec, std::size_t) {
-                           if (write_ec) return self->close();
-                           self->pump(from, to, buffer);
-                         });
-      });
-    }
-    void close() {
-      boost::system::error_code ignored;
-      client.close(ignored);
-      upstream.close(ignored);
-    }
-    tcp::socket client;
-    tcp::socket upstream;
-    chaos_proxy& proxy;
-    std::size_t budget;
-    std::array<char, 2048> to_upstream{};
-    std::array<char, 2048> to_client{};
-  };
-
-  void accept() {
-    std::uniform_int_distribution<std::size_t> bytes(32, 1500);
-    const bool cut = rng_() % 2 == 0;
-    auto next = std::make_shared<link>(ioc_, *this, cut ? bytes(rng_) : SIZE_MAX);
-    acceptor_.async_accept(next->client, [this, next](boost::system::error_code ec) {
-      if (ec) return;
-      ++connections_;
-      boost::system::error_code connect_ec;
-      next->upstream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), upstream_), connect_ec);
-      if (connect_ec) {
-        next->close();
-      } else {
-        next->start();
-      }
-      accept();
-    });
-  }
-
-  unsigned short upstream_;
-  std::mt19937_64 rng_;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::atomic<std::size_t> connections_{0};
-  std::atomic<std::size_t> cuts_{0};
-};
 
 struct watcher {
   std::string process_id;
@@ -254,7 +165,7 @@ std::string check_watcher(const std::string& output) {
 }
 
 TEST(Chaos, WatchersThroughACuttingProxySurviveAHubSigkillAndEndWithTheTerminalStateOnce) {
-  // PROGRESS_CHAOS_SEED replays a printed seed's cut pattern (timing still varies run to run).
+  // PROGRESS_CHAOS_SEED replays a printed seed's cuts, delays and stalls (timing still varies run to run).
   const char* fixed = std::getenv("PROGRESS_CHAOS_SEED");
   const std::uint64_t seed = fixed ? std::stoull(fixed) : std::random_device{}();
   SCOPED_TRACE("chaos seed " + std::to_string(seed));
@@ -304,8 +215,10 @@ TEST(Chaos, WatchersThroughACuttingProxySurviveAHubSigkillAndEndWithTheTerminalS
     EXPECT_EQ(status.code, 0) << w.process_id << "; output:\n" << status.output;
     EXPECT_EQ(check_watcher(status.output), "") << w.process_id << "; output:\n" << status.output;
   }
+  const chaos_counts counts = proxy.counts();
   std::cout << "chaos: jobs " << kJobs << ", watchers " << watchers.size() << ", proxied connections "
-            << proxy.connections() << ", cuts " << proxy.cuts() << ", hub restarts 1 (SIGKILL)" << std::endl;
+            << counts.connections << ", cuts " << counts.cuts << ", delayed chunks " << counts.delayed_chunks
+            << ", stalls " << counts.stalls << ", hub restarts 1 (SIGKILL)" << std::endl;
 }
 
 }  // namespace
