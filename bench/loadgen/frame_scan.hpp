@@ -1,20 +1,32 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
 // Field lookups in the server's JSON frames without a parser: the generator must not be the
-// bottleneck, and it only needs a handful of top-level scalars whose spelling it controls
-// (`"data":{"t":..` is written by the generator's own publisher, passed through unchanged).
+// bottleneck, and it only needs a handful of scalars whose spelling it controls
+// (`"data":{"bench_t":..` is written by the generator's own publisher, passed through unchanged).
+// One pass over the frame from string to string finds them all, whatever order the server writes
+// its keys in (the hub sorts them, the peers do not); a separate search per key cost several
+// passes, each stopping at every quote.
 namespace progress::bench {
 
-// The unsigned integer after `key` (e.g. `"seq":`), or nullopt.
-inline std::optional<std::uint64_t> scan_uint(std::string_view frame, std::string_view key) {
-  const auto at = frame.find(key);
-  if (at == std::string_view::npos) return std::nullopt;
-  std::size_t i = at + key.size();
-  if (i < frame.size() && frame[i] == '"') ++i;  // ids are sent as strings of digits
+struct frame_fields {
+  std::string_view type;        // e.g. "progress"; empty when absent
+  std::string_view state;       // empty when absent
+  std::string_view process_id;  // empty when absent
+  std::optional<std::uint64_t> seq;
+  std::optional<std::uint64_t> bench_t;
+};
+
+namespace detail {
+
+// The unsigned integer at `at` (a string of digits is read too: ids are sent as strings).
+inline std::optional<std::uint64_t> digits_at(std::string_view frame, std::size_t at) {
+  std::size_t i = at;
+  if (i < frame.size() && frame[i] == '"') ++i;
   std::uint64_t v = 0;
   bool any = false;
   for (; i < frame.size() && frame[i] >= '0' && frame[i] <= '9'; ++i) {
@@ -25,21 +37,62 @@ inline std::optional<std::uint64_t> scan_uint(std::string_view frame, std::strin
   return v;
 }
 
-// The frame's `type` value, e.g. "progress"; empty when absent.
-inline std::string_view scan_type(std::string_view frame) {
-  constexpr std::string_view key = "\"type\":\"";
-  const auto at = frame.find(key);
-  if (at == std::string_view::npos) return {};
-  const auto start = at + key.size();
-  const auto end = frame.find('"', start);
+// The string value at `at` (just past `"key":`), without its quotes; empty when it is no string.
+inline std::string_view string_at(std::string_view frame, std::size_t at) {
+  if (at >= frame.size() || frame[at] != '"') return {};
+  const auto end = frame.find('"', at + 1);
   if (end == std::string_view::npos) return {};
-  return frame.substr(start, end - start);
+  return frame.substr(at + 1, end - at - 1);
 }
 
-inline bool is_terminal(std::string_view frame) {
-  return frame.find("\"state\":\"completed\"") != std::string_view::npos ||
-         frame.find("\"state\":\"failed\"") != std::string_view::npos ||
-         frame.find("\"state\":\"cancelled\"") != std::string_view::npos;
+// Index of the quote closing the string that opens at `open`, or npos. Escaped quotes (`\"`, in
+// error messages) do not close it.
+inline std::size_t string_end(std::string_view frame, std::size_t open) {
+  std::size_t from = open + 1;
+  for (;;) {
+    const void* hit = std::memchr(frame.data() + from, '"', frame.size() - from);
+    if (hit == nullptr) return std::string_view::npos;
+    const auto at = static_cast<std::size_t>(static_cast<const char*>(hit) - frame.data());
+    std::size_t backslashes = 0;
+    while (at - backslashes > open + 1 && frame[at - backslashes - 1] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return at;
+    from = at + 1;
+  }
+}
+
+}  // namespace detail
+
+// Every field the generator looks at, in one pass. The first occurrence of a key wins.
+inline frame_fields scan_fields(std::string_view frame) {
+  frame_fields f;
+  std::size_t i = 0;
+  while (i < frame.size()) {
+    const void* hit = std::memchr(frame.data() + i, '"', frame.size() - i);
+    if (hit == nullptr) break;
+    const auto open = static_cast<std::size_t>(static_cast<const char*>(hit) - frame.data());
+    const auto close = detail::string_end(frame, open);
+    if (close == std::string_view::npos) break;
+    const std::string_view name = frame.substr(open + 1, close - open - 1);
+    i = close + 1;
+    if (i >= frame.size() || frame[i] != ':') continue;  // a value, not a key
+    const std::size_t value = i + 1;
+    if (name == "type") {
+      if (f.type.empty()) f.type = detail::string_at(frame, value);
+    } else if (name == "seq") {
+      if (!f.seq) f.seq = detail::digits_at(frame, value);
+    } else if (name == "state") {
+      if (f.state.empty()) f.state = detail::string_at(frame, value);
+    } else if (name == "process_id") {
+      if (f.process_id.empty()) f.process_id = detail::string_at(frame, value);
+    } else if (name == "bench_t") {
+      if (!f.bench_t) f.bench_t = detail::digits_at(frame, value);
+    }
+  }
+  return f;
+}
+
+inline bool is_terminal_state(std::string_view state) {
+  return state == "completed" || state == "failed" || state == "cancelled";
 }
 
 }  // namespace progress::bench
