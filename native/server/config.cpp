@@ -142,6 +142,15 @@ const std::vector<option>& options() {
          c.redis_url = std::string(v);
          return parse_redis_url(v).has_value();
        }},
+      {"--redis-timeout-ms", "PROGRESS_REDIS_TIMEOUT_MS",
+       "a Redis command unanswered this long counts the connection as lost: writes answer unavailable "
+       "and the node reconnects (default 2000)",
+       [](std::string_view v, server_config& c) {
+         std::int64_t ms = 0;
+         if (!parse_int<std::int64_t>(v, 1, 600'000, ms)) return false;
+         c.redis_timeout = std::chrono::milliseconds(ms);
+         return true;
+       }},
       {nullptr, "PROGRESS_API_KEY", "the producers' API key itself",
        [](std::string_view v, server_config& c) {
          c.api_key = std::string(v);

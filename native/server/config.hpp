@@ -40,6 +40,7 @@ struct server_config {
   bool limit_loopback = false;                      // loopback clients count too (default: exempt)
   log_level level = log_level::info;
   std::string redis_url;  // empty: the embedded engine; else redis://host:port/db (several nodes)
+  std::chrono::milliseconds redis_timeout{2000};  // a Redis reply later than this: connection lost
   HubConfig hub;
 };
 

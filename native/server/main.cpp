@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
   if (!cfg.redis_url.empty()) {
     // Epochs and generated ids must differ between nodes: each draws its own seed.
     const std::uint64_t engine_seed = (std::uint64_t{entropy()} << 32) ^ entropy();
-    redis = std::make_unique<ps::redis_engine>(ioc, hub, *ps::parse_redis_url(cfg.redis_url), engine_seed, log);
+    redis = std::make_unique<ps::redis_engine>(ioc, hub, *ps::parse_redis_url(cfg.redis_url), engine_seed, log,
+                                               cfg.redis_timeout);
     redis->start();
   }
   ps::engine& records = redis ? static_cast<ps::engine&>(*redis) : embedded;

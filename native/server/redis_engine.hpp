@@ -11,7 +11,9 @@
 //   read    a node follows (SUBSCRIBE) only the channels of processes with local subscribers, then
 //           loads the record and its stream (one script); the hub mirrors them and fans out.
 //   down    while Redis is unreachable writes answer `unavailable`; reconnects with backoff, then
-//           follows and reloads every watched process so subscribers behind get a snapshot.
+//           follows and reloads every watched process so subscribers behind get a snapshot. A Redis
+//           that stops answering without closing (hung, paused, a dead peer behind a silent network)
+//           counts as unreachable once a command waits longer than the command timeout.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -43,9 +45,13 @@ struct redis_url {
 // redis://host[:port][/db]; nullopt when it is not one.
 std::optional<redis_url> parse_redis_url(std::string_view text);
 
+// How long a command may wait for its reply before the connection counts as lost (--redis-timeout-ms).
+inline constexpr std::chrono::milliseconds kDefaultRedisCommandTimeout{2000};
+
 class redis_engine final : public engine, public record_authority {
  public:
-  redis_engine(net::io_context& ioc, hub_service& hub, redis_url url, std::uint64_t seed, const logger& log);
+  redis_engine(net::io_context& ioc, hub_service& hub, redis_url url, std::uint64_t seed, const logger& log,
+               std::chrono::milliseconds command_timeout = kDefaultRedisCommandTimeout);
   ~redis_engine() override;
   redis_engine(const redis_engine&) = delete;
   redis_engine& operator=(const redis_engine&) = delete;
@@ -91,6 +97,8 @@ class redis_engine final : public engine, public record_authority {
   void teardown_and_retry();
   void on_ready();
   bool command(redisAsyncContext* context, const std::vector<std::string>& args, reply_handler done);
+  void reply_arrived(std::uint64_t connection);
+  void arm_watchdog();
   void run_script(const std::string& sha, const std::string& source, std::vector<std::string> args,
                   reply_handler done);
 
@@ -127,6 +135,13 @@ class redis_engine final : public engine, public record_authority {
   std::string load_sha_;
   net::steady_timer retry_timer_;
   std::chrono::milliseconds backoff_;
+  // Replies on one connection come in the order the commands went out, so the oldest command still
+  // waiting is the front of this queue. `connection_` tells a freed connection's replies apart.
+  std::chrono::milliseconds command_timeout_;
+  std::deque<std::chrono::steady_clock::time_point> waiting_since_;
+  std::uint64_t connection_ = 0;
+  net::steady_timer watchdog_;
+  bool watchdog_armed_ = false;
   std::unordered_map<std::string, std::deque<write_job>> writes_;
   std::unordered_map<std::string, std::optional<ProcessRecord>> cache_;  // nullopt: known absent
   std::unordered_map<std::string, channel_state> channels_state_;
