@@ -93,9 +93,18 @@ void redis_process::start() {
 
 void redis_process::stop() {
   if (pid_ <= 0) return;
+  ::kill(pid_, SIGCONT);  // a paused server would leave SIGTERM pending
   ::kill(pid_, SIGTERM);
   wait_for_exit(pid_, std::chrono::seconds(20));
   pid_ = -1;
+}
+
+void redis_process::pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void redis_process::resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 void redis_process::restart() {

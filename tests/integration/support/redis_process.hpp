@@ -24,6 +24,9 @@ class redis_process {
   // SIGTERM (Redis flushes the AOF and exits), then the same port and folder again.
   void restart();
   void stop();
+  // SIGSTOP / SIGCONT: a Redis that keeps its connections open but answers nothing (a hang).
+  void pause();
+  void resume();
 
  private:
   void start();
