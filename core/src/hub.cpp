@@ -20,6 +20,11 @@ namespace {
 
 SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
+// Encoded snapshots kept for joining subscribers (Impl::encoded_snapshot); past either bound the
+// cache starts over.
+constexpr std::size_t kSnapshotCacheEntries = 4096;
+constexpr std::size_t kSnapshotCacheBytes = 4 * 1024 * 1024;
+
 RegistryConfig registry_config(const HubConfig& config) {
   RegistryConfig registry{
       config.pending_timeout_ms, config.retention_ms,      config.history,
@@ -38,27 +43,28 @@ Error external_only(const std::string& what) {
 
 struct Hub::Impl {
   Impl(HubConfig hub_config, Millis now, std::uint64_t seed)
-      : config(std::move(hub_config)), registry(registry_config(config), seed), started_at(now) {}
+      : config(std::move(hub_config)),
+        registry(registry_config(config), seed),
+        hello(shared(encode(ServerFrame{Hello{limits::kProtocolVersion, config.heartbeat_ms,
+                                              config.server_name}}))),
+        started_at(now) {}
 
   ServerSession* find(ConnId conn) {
     auto it = sessions.find(conn);
     return it == sessions.end() ? nullptr : &it->second;
   }
 
-  // A set would allocate a node per delivery; repeats are dropped when the list is taken.
-  void mark_dirty(ConnId conn) {
-    if (dirty.empty() || dirty.back() != conn) dirty.push_back(conn);
-  }
-
-  void dedupe_dirty() {
-    std::sort(dirty.begin(), dirty.end());
-    dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+  // The session's own flag keeps it on the list once: no set node per delivery and no sort of one
+  // entry per delivery when the list is taken. The pointer saves a lookup when the list is taken;
+  // on_closed takes a session off the list before it is erased.
+  void mark_dirty(ConnId conn, ServerSession& session) {
+    if (session.list_dirty()) dirty.push_back(DirtyEntry{conn, &session});
   }
 
   // After any call into a session: keep its timer current and, once it is closing, stop
   // routing events to it.
   void settle(ConnId conn, ServerSession& session) {
-    mark_dirty(conn);
+    mark_dirty(conn, session);
     if (session.closing()) {
       forget_connection(conn);
       session_deadlines.clear(conn);
@@ -86,8 +92,37 @@ struct Hub::Impl {
   }
 
   OutFrame snapshot_frame(const Snapshot& snapshot, SharedText process_id) {
-    return OutFrame{shared(encode(ServerFrame{snapshot})), FrameKind::snapshot, std::move(process_id),
-                    snapshot.seq};
+    return OutFrame{encoded_snapshot(snapshot), FrameKind::snapshot, std::move(process_id), snapshot.seq};
+  }
+
+  // Subscribers joining a process that has not changed since the last one joined share its encoded
+  // snapshot, so a storm of joins (or reconnects) encodes it once, not per connection. Every change
+  // of a record goes through a new seq and a re-created record has a new epoch; updated_at is
+  // compared as well.
+  SharedText encoded_snapshot(const Snapshot& snapshot) {
+    auto it = snapshot_cache.find(snapshot.process_id);
+    if (it != snapshot_cache.end() && it->second.seq == snapshot.seq &&
+        it->second.updated_at == snapshot.updated_at && it->second.epoch == snapshot.epoch) {
+      return it->second.text;
+    }
+    SharedText text = shared(encode(ServerFrame{snapshot}));
+    CachedSnapshot entry{snapshot.epoch, snapshot.seq, snapshot.updated_at, text};
+    if (it != snapshot_cache.end()) {
+      snapshot_cache_bytes -= it->second.text->size();
+      it->second = std::move(entry);
+    } else {
+      if (snapshot_cache.size() >= kSnapshotCacheEntries) {
+        snapshot_cache.clear();  // bounded without bookkeeping: starting over costs one encode per process
+        snapshot_cache_bytes = 0;
+      }
+      snapshot_cache.emplace(snapshot.process_id, std::move(entry));
+    }
+    snapshot_cache_bytes += text->size();
+    if (snapshot_cache_bytes > kSnapshotCacheBytes) {
+      snapshot_cache.clear();
+      snapshot_cache_bytes = 0;
+    }
+    return text;
   }
 
   // Pushes one already-encoded frame to many sessions. Removals from the registry caused by a
@@ -98,7 +133,7 @@ struct Hub::Impl {
       ServerSession* session = find(conn);
       if (session == nullptr) continue;
       if (session->push(frame) == PushResult::closed_slow) closed.push_back(conn);
-      mark_dirty(conn);
+      mark_dirty(conn, *session);
     }
     for (ConnId conn : closed) settle(conn, sessions.at(conn));
   }
@@ -258,8 +293,23 @@ struct Hub::Impl {
     Subscribe subscribe;
   };
 
+  struct CachedSnapshot {
+    std::string epoch;
+    Seq seq = 0;
+    Millis updated_at = 0;
+    SharedText text;
+  };
+
+  struct DirtyEntry {
+    ConnId conn = 0;
+    ServerSession* session = nullptr;  // sessions live in unordered_map nodes: stable addresses
+  };
+
   HubConfig config;
   Registry registry;
+  SharedText hello;  // the same for every connection: encoded once, shared like an event
+  std::unordered_map<std::string, CachedSnapshot> snapshot_cache;  // by process id
+  std::size_t snapshot_cache_bytes = 0;
   std::unordered_map<std::string, std::vector<Waiting>> loading;  // external: waiting for a load
   std::unordered_set<std::string> watching;                       // external: followed processes
   std::vector<InterestChange> interest_changes;
@@ -267,7 +317,7 @@ struct Hub::Impl {
   Millis started_at;
   std::unordered_map<ConnId, ServerSession> sessions;
   Deadlines<ConnId> session_deadlines;
-  std::vector<ConnId> dirty;
+  std::vector<DirtyEntry> dirty;
   SessionCounters counters;
   std::uint64_t publishes = 0;
   ConnId next_conn = 1;
@@ -284,7 +334,7 @@ ConnId Hub::open(const Target& target, Millis now) {
   ServerSession& session =
       impl_->sessions.try_emplace(conn, target.endpoint, impl_->config, impl_->counters, now).first->second;
   if (target.endpoint != Endpoint::test_echo && target.endpoint != Endpoint::sse) {
-    session.send(Hello{limits::kProtocolVersion, impl_->config.heartbeat_ms, impl_->config.server_name});
+    session.push(OutFrame{impl_->hello, FrameKind::control, nullptr, 0});
   }
   if (target.endpoint == Endpoint::health) session.send(impl_->health(now));
   if (target.endpoint == Endpoint::progress || target.endpoint == Endpoint::sse) {
@@ -330,7 +380,12 @@ void Hub::on_oversize(ConnId conn, Millis now) {
 void Hub::on_closed(ConnId conn) {
   impl_->forget_connection(conn);
   impl_->session_deadlines.clear(conn);
-  impl_->sessions.erase(conn);
+  auto it = impl_->sessions.find(conn);
+  if (it == impl_->sessions.end()) return;
+  if (it->second.listed_dirty()) {
+    std::erase_if(impl_->dirty, [conn](const Impl::DirtyEntry& entry) { return entry.conn == conn; });
+  }
+  impl_->sessions.erase(it);
 }
 
 void Hub::handle_timeout(Millis now) {
@@ -434,19 +489,29 @@ std::optional<Snapshot> Hub::snapshot(std::string_view process_id) const {
 }
 
 std::vector<ConnId> Hub::take_dirty() {
-  impl_->dedupe_dirty();
-  return std::exchange(impl_->dirty, {});
+  std::vector<ConnId> out;
+  take_dirty(out);
+  return out;
 }
 
 void Hub::take_dirty(std::vector<ConnId>& out) {
-  impl_->dedupe_dirty();
-  out.insert(out.end(), impl_->dirty.begin(), impl_->dirty.end());
+  out.reserve(out.size() + impl_->dirty.size());
+  for (const Impl::DirtyEntry& entry : impl_->dirty) {
+    entry.session->unlist_dirty();
+    out.push_back(entry.conn);
+  }
   impl_->dirty.clear();  // keeps its capacity: no allocation per delivery
 }
 
 std::optional<SharedText> Hub::pop_outgoing(ConnId conn) {
   ServerSession* session = impl_->find(conn);
   return session == nullptr ? std::nullopt : session->pop();
+}
+
+std::size_t Hub::pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
+                              std::size_t max_bytes) {
+  ServerSession* session = impl_->find(conn);
+  return session == nullptr ? 0 : session->pop_into(out, max_frames, max_bytes);
 }
 
 std::optional<CloseRequest> Hub::poll_close(ConnId conn) {

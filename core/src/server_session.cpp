@@ -12,6 +12,9 @@ namespace {
 
 SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
+// Queue storage a drained connection keeps (more is released): enough for a usual burst.
+constexpr std::size_t kKeptQueueEntries = 16;
+
 std::size_t frame_rate(Endpoint endpoint, const HubConfig& config) {
   return endpoint == Endpoint::publish ? config.max_publish_frames_per_s : config.max_frames_per_s;
 }
@@ -153,7 +156,8 @@ PushResult ServerSession::push(OutFrame frame) {
   conflate();
   if (queued_bytes_ <= config_.max_queue_bytes) return PushResult::conflated;
   // Still over the bound: the client is not reading. It resumes with after_seq after the close.
-  queue_.clear();
+  queue_ = {};
+  head_ = 0;
   queued_bytes_ = 0;
   ++counters_.slow_disconnects;
   close(1013, "slow consumer");
@@ -162,24 +166,27 @@ PushResult ServerSession::push(OutFrame frame) {
 
 void ServerSession::conflate() {
   std::vector<FrameTag> tags;
-  tags.reserve(queue_.size());
-  for (const auto& frame : queue_) {
+  tags.reserve(queue_.size() - head_);
+  for (std::size_t i = head_; i < queue_.size(); ++i) {
+    const OutFrame& frame = queue_[i];
     tags.push_back(FrameTag{frame.process_id ? std::string_view(*frame.process_id) : std::string_view{},
                             frame.seq, frame.kind});
   }
   const auto drop = frames_to_drop(tags);
   if (drop.empty()) return;
-  std::deque<OutFrame> kept;
+  std::vector<OutFrame> kept;
+  kept.reserve(tags.size() - drop.size());
   std::size_t next_drop = 0;
-  for (std::size_t i = 0; i < queue_.size(); ++i) {
+  for (std::size_t i = 0; i < tags.size(); ++i) {
     if (next_drop < drop.size() && drop[next_drop] == i) {
-      queued_bytes_ -= queue_[i].text->size();
+      queued_bytes_ -= queue_[head_ + i].text->size();
       ++next_drop;
     } else {
-      kept.push_back(std::move(queue_[i]));
+      kept.push_back(std::move(queue_[head_ + i]));
     }
   }
   queue_ = std::move(kept);
+  head_ = 0;
   counters_.conflated += drop.size();
 }
 
@@ -197,16 +204,51 @@ void ServerSession::close(int code, std::string reason) {
 }
 
 std::optional<SharedText> ServerSession::pop() {
-  if (queue_.empty()) return std::nullopt;
-  SharedText text = std::move(queue_.front().text);
-  queue_.pop_front();
+  if (queue_empty()) return std::nullopt;
+  SharedText text = std::move(queue_[head_++].text);
+  after_pop();
   queued_bytes_ -= text->size();
   ++counters_.frames_out;
   return text;
 }
 
+void ServerSession::after_pop() {
+  // Drained: start over at the front; a queue that grew past a burst gives its storage back.
+  if (queue_empty()) {
+    if (queue_.capacity() > kKeptQueueEntries) {
+      queue_ = {};
+    } else {
+      queue_.clear();
+    }
+    head_ = 0;
+    return;
+  }
+  // A connection that always has something queued never drains: drop the sent entries once they
+  // are the larger part, so the vector stays within twice the live queue.
+  if (head_ >= kKeptQueueEntries && head_ * 2 >= queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
+
+std::size_t ServerSession::pop_into(std::vector<SharedText>& out, std::size_t max_frames,
+                                    std::size_t max_bytes) {
+  std::size_t taken = 0;
+  std::size_t bytes = 0;
+  while (taken < max_frames && bytes < max_bytes && !queue_empty()) {
+    SharedText& text = queue_[head_++].text;
+    bytes += text->size();
+    out.push_back(std::move(text));
+    ++taken;
+  }
+  if (taken > 0) after_pop();
+  queued_bytes_ -= bytes;
+  counters_.frames_out += taken;
+  return taken;
+}
+
 std::optional<CloseRequest> ServerSession::poll_close() {
-  if (!close_ || close_taken_ || !queue_.empty()) return std::nullopt;
+  if (!close_ || close_taken_ || !queue_empty()) return std::nullopt;
   close_taken_ = true;
   return close_;
 }

@@ -152,6 +152,10 @@ class Hub {
   std::vector<ConnId> take_dirty();  // connections that got frames or a close since last call
   void take_dirty(std::vector<ConnId>& out);  // the same, appended to `out` (reuses its storage)
   std::optional<SharedText> pop_outgoing(ConnId conn);
+  // A whole write batch with one lookup: frames appended to `out` until `max_frames` were taken or
+  // `max_bytes` reached (the last frame may cross it). Returns how many.
+  std::size_t pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
+                           std::size_t max_bytes);
   std::optional<CloseRequest> poll_close(ConnId conn);  // only once its queue is empty
   std::size_t queued_bytes(ConnId conn) const;
 

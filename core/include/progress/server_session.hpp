@@ -5,11 +5,12 @@
 // need the registry (subscribe, unsubscribe, publish) are handed back to the Hub.
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "progress/conflation.hpp"
 #include "progress/hub.hpp"
@@ -63,10 +64,17 @@ class ServerSession {
   void close(int code, std::string reason);
 
   std::optional<SharedText> pop();
+  // Moves frames to `out` until `max_frames` were taken or `max_bytes` reached (the last frame may
+  // cross it) and returns how many: a driver's whole write batch without a lookup per frame.
+  std::size_t pop_into(std::vector<SharedText>& out, std::size_t max_frames, std::size_t max_bytes);
   std::optional<CloseRequest> poll_close();  // once, after the queue is empty
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
   bool closing() const noexcept { return close_.has_value(); }
   Endpoint endpoint() const noexcept { return endpoint_; }
+  // The Hub's dirty list holds a session once: true when it was not listed yet (and is now).
+  bool list_dirty() noexcept { return !std::exchange(listed_dirty_, true); }
+  void unlist_dirty() noexcept { listed_dirty_ = false; }
+  bool listed_dirty() const noexcept { return listed_dirty_; }
 
  private:
   void heard(Millis now) noexcept { last_heard_ = now; }
@@ -85,10 +93,16 @@ class ServerSession {
   Millis next_ping_;
   std::optional<Millis> next_health_;
   std::optional<FrameRateLimit> rate_;  // unset: this endpoint has no frame rate limit
-  std::deque<OutFrame> queue_;
+  // The queue is queue_[head_..]: a vector that is emptied when drained, so a quiet connection holds
+  // a few entries of storage instead of a deque's first 512-byte block and its map.
+  bool queue_empty() const noexcept { return head_ == queue_.size(); }
+  void after_pop();
+  std::vector<OutFrame> queue_;
+  std::size_t head_ = 0;
   std::size_t queued_bytes_ = 0;
   std::optional<CloseRequest> close_;
   bool close_taken_ = false;
+  bool listed_dirty_ = false;
 };
 
 }  // namespace progress
