@@ -77,6 +77,11 @@ std::optional<Snapshot> hub_service::snapshot(std::string_view process_id) const
 
 std::optional<SharedText> hub_service::pop_outgoing(ConnId conn) { return hub_.pop_outgoing(conn); }
 
+std::size_t hub_service::pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
+                                      std::size_t max_bytes) {
+  return hub_.pop_outgoing(conn, out, max_frames, max_bytes);
+}
+
 std::optional<CloseRequest> hub_service::poll_close(ConnId conn) { return hub_.poll_close(conn); }
 
 void hub_service::shutdown(std::function<void()> drained) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace progress::server {
 namespace {
@@ -187,19 +188,29 @@ void websocket_session::queue_close(std::uint16_t code, std::string_view reason)
 
 void websocket_session::flush() {
   if (waiting_write_ || shut_) return;
+  // A batch is built, written and released within one call and flush never runs inside another
+  // flush, so one scratch pair per thread serves every socket without a per-call construction.
+  thread_local std::vector<outgoing> batch;
+  thread_local std::vector<SharedText> popped;
+  bool hub_drained = false;  // the last pop left the hub's queue empty: skip asking again
   for (;;) {
     // What the socket did not take last time goes first, then as much as the hub has queued.
-    std::array<outgoing, kMaxEntries> batch;
-    std::size_t count = 0;
-    for (auto& entry : pending_) batch[count++] = std::move(entry);
+    batch.clear();
+    for (auto& entry : pending_) batch.push_back(std::move(entry));
     pending_.clear();
-    std::size_t bytes = 0;
-    while (registered_ && !close_queued_ && count < kMaxEntries - kSpareEntries && bytes < kBatchBytes) {
-      auto frame = hub_.pop_outgoing(conn_);
-      if (!frame) break;
-      bytes += (*frame)->size();
-      batch[count++] = outgoing{std::move(*frame), false};
+    if (registered_ && !close_queued_ && !hub_drained && batch.size() < kBatchFrames) {
+      const std::size_t want = kBatchFrames - batch.size();
+      popped.clear();
+      const std::size_t got = hub_.pop_outgoing(conn_, popped, want, kBatchBytes);
+      std::size_t bytes = 0;
+      for (auto& frame : popped) {
+        bytes += frame->size();
+        batch.push_back(outgoing{std::move(frame), false});
+      }
+      popped.clear();
+      hub_drained = got < want && bytes < kBatchBytes;
     }
+    const std::size_t count = batch.size();
     if (count == 0) {
       if (registered_ && !close_queued_) {
         if (auto close = hub_.poll_close(conn_)) {
@@ -236,6 +247,7 @@ void websocket_session::flush() {
       if (log_.enabled(log_level::debug)) {
         log_.debug("ws_write_failed", {{"conn", std::to_string(conn_)}, {"errno", std::to_string(errno)}});
       }
+      batch.clear();
       shut();
       return;
     }
@@ -251,6 +263,7 @@ void websocket_session::flush() {
     if (done == count) continue;
     pending_offset_ += sent;
     for (std::size_t i = done; i < count; ++i) pending_.push_back(std::move(batch[i]));
+    batch.clear();
     waiting_write_ = true;
     socket_.async_wait(tcp::socket::wait_write,
                        [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
