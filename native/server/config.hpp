@@ -40,6 +40,9 @@ struct server_config {
   bool limit_loopback = false;                      // loopback clients count too (default: exempt)
   log_level level = log_level::info;
   std::string redis_url;  // empty: the embedded engine; else redis://host:port/db (several nodes)
+  // Both set: the listener speaks TLS only (https://, wss://); both empty: plain TCP.
+  std::filesystem::path tls_cert;  // PEM certificate chain
+  std::filesystem::path tls_key;   // PEM private key
   HubConfig hub;
 };
 
