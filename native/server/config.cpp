@@ -212,6 +212,17 @@ const std::vector<option>& options() {
       {"--body-timeout-ms", "PROGRESS_BODY_TIMEOUT_MS",
        "time to send a request body, then the connection is closed (default 120000)",
        ms_setter(&server_config::body_timeout)},
+      {"--tls-cert", "PROGRESS_TLS_CERT",
+       "PEM certificate chain; with --tls-key the server speaks TLS 1.2+ only (https://, wss://)",
+       [](std::string_view v, server_config& c) {
+         c.tls_cert = std::filesystem::path(std::string(v));
+         return !v.empty();
+       }},
+      {"--tls-key", "PROGRESS_TLS_KEY", "PEM private key of --tls-cert (both or neither)",
+       [](std::string_view v, server_config& c) {
+         c.tls_key = std::filesystem::path(std::string(v));
+         return !v.empty();
+       }},
       {"--log-level", "PROGRESS_LOG_LEVEL", "debug, info, warn, error or off (default info)",
        [](std::string_view v, server_config& c) {
          const auto level = log_level_from_string(v);
@@ -281,6 +292,11 @@ parse_result parse_config(const std::vector<std::string>& args,
       out.error = "invalid value for " + std::string(arg) + ": " + std::string(value);
       return out;
     }
+  }
+  if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
+    out.error =
+        "--tls-cert and --tls-key (PROGRESS_TLS_CERT, PROGRESS_TLS_KEY) go together: give both or neither";
+    return out;
   }
   out.config = std::move(cfg);
   return out;

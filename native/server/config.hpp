@@ -41,6 +41,9 @@ struct server_config {
   log_level level = log_level::info;
   std::string redis_url;  // empty: the embedded engine; else redis://host:port/db (several nodes)
   std::chrono::milliseconds redis_timeout{2000};  // a Redis reply later than this: connection lost
+  // Both set: the listener speaks TLS only (https://, wss://); both empty: plain TCP.
+  std::filesystem::path tls_cert;  // PEM certificate chain
+  std::filesystem::path tls_key;   // PEM private key
   HubConfig hub;
 };
 

@@ -10,6 +10,7 @@
 #include "sse_session.hpp"
 #include "url_query.hpp"
 #include "websocket_session.hpp"
+#include "websocket_tls.hpp"
 #include "ws_handshake.hpp"
 
 namespace progress::server {
@@ -24,7 +25,7 @@ constexpr std::chrono::seconds kDrainTimeout{5};
 
 }  // namespace
 
-std::uint64_t http_session_registry::add(std::weak_ptr<http_session> session) {
+std::uint64_t http_session_registry::add(std::weak_ptr<http_connection> session) {
   sessions_.emplace(++next_id_, std::move(session));
   return next_id_;
 }
@@ -33,30 +34,35 @@ void http_session_registry::remove(std::uint64_t id) { sessions_.erase(id); }
 
 void http_session_registry::close_idle() {
   // Copy first: closing may end a session, which removes itself from the map.
-  std::vector<std::shared_ptr<http_session>> alive;
+  std::vector<std::shared_ptr<http_connection>> alive;
   for (const auto& [id, weak] : sessions_) {
     if (auto s = weak.lock()) alive.push_back(std::move(s));
   }
   for (const auto& s : alive) s->close_if_idle();
 }
 
-http_session::http_session(tcp::socket&& socket, server_context& ctx, http_session_registry& registry)
-    : stream_(std::move(socket)), ctx_(ctx), registry_(registry) {}
-
-http_session::~http_session() {
+template <class Stream>
+basic_http_session<Stream>::~basic_http_session() {
   if (registry_id_ != 0) registry_.remove(registry_id_);
 }
 
-void http_session::run() {
-  registry_id_ = registry_.add(weak_from_this());
+template <class Stream>
+void basic_http_session<Stream>::run() {
+  registry_id_ = registry_.add(this->weak_from_this());
   if (ctx_.connections != nullptr) {
     error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = tcp_layer().socket().remote_endpoint(ec);
     if (ec) {
-      do_close();
+      tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ec);
       return;
     }
     auto ticket = ctx_.connections->admit(remote.address());
+    if (!ticket && kTls) {
+      // A TLS client cannot read a plain answer, and a handshake costs what the limit is there to save.
+      ctx_.log.info("http_refused", {{"status", "503"}, {"reason", "too many connections (TLS: closed)"}});
+      tcp_layer().socket().close(ec);
+      return;
+    }
     if (!ticket) {
       request none;
       const std::string limit = std::to_string(ctx_.connections->max_per_address());
@@ -67,18 +73,39 @@ void http_session::run() {
     }
     ticket_ = std::move(*ticket);
   }
-  do_read();
-}
-
-void http_session::close_if_idle() {
-  if (idle_ && buffer_.size() == 0) {
-    error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().cancel(ignored);
+  if constexpr (kTls) {
+    // The handshake gets the header timeout: plain HTTP or garbage on a TLS port fails it at once, a
+    // silent client is cut when it expires.
+    tcp_layer().expires_after(ctx_.config.header_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            beast::bind_front_handler(&basic_http_session::on_handshake, this->shared_from_this()));
+  } else {
+    do_read();
   }
 }
 
-void http_session::do_read() {
+template <class Stream>
+void basic_http_session<Stream>::on_handshake(error_code ec) {
+  if (ec) {
+    ctx_.log.info("tls_handshake_failed", {{"error", ec.message()}});
+    error_code ignored;
+    tcp_layer().socket().close(ignored);
+    return;
+  }
+  do_read();
+}
+
+template <class Stream>
+void basic_http_session<Stream>::close_if_idle() {
+  if (idle_ && buffer_.size() == 0) {
+    error_code ignored;
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer().socket().cancel(ignored);
+  }
+}
+
+template <class Stream>
+void basic_http_session<Stream>::do_read() {
   if (ctx_.hub.stopping()) {
     do_close();
     return;
@@ -88,12 +115,13 @@ void http_session::do_read() {
   // The real limit depends on the route, known only after the header; until then allow the largest.
   parser_->body_limit(std::max(ctx_.config.max_upload_bytes, ctx_.config.max_body_bytes));
   idle_ = true;
-  stream_.expires_after(ctx_.config.header_timeout);
+  tcp_layer().expires_after(ctx_.config.header_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
-                          beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+                          beast::bind_front_handler(&basic_http_session::on_header, this->shared_from_this()));
 }
 
-void http_session::on_header(error_code ec, std::size_t) {
+template <class Stream>
+void basic_http_session<Stream>::on_header(error_code ec, std::size_t) {
   idle_ = false;
   if (ec == http::error::body_limit) {
     reply_and_close(error_response(parser_->get(), ErrorCode::too_large, "the request body is too large"));
@@ -125,11 +153,13 @@ void http_session::on_header(error_code ec, std::size_t) {
     handle(parser_->release());
     return;
   }
-  stream_.expires_after(ctx_.config.body_timeout);
-  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_body, shared_from_this()));
+  tcp_layer().expires_after(ctx_.config.body_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&basic_http_session::on_body, this->shared_from_this()));
 }
 
-void http_session::on_body(error_code ec, std::size_t) {
+template <class Stream>
+void basic_http_session<Stream>::on_body(error_code ec, std::size_t) {
   if (ec == http::error::body_limit) {
     reply_and_close(error_response(parser_->get(), ErrorCode::too_large, "the request body is too large"));
     return;
@@ -142,7 +172,8 @@ void http_session::on_body(error_code ec, std::size_t) {
   handle(parser_->release());
 }
 
-void http_session::handle(request&& req) {
+template <class Stream>
+void basic_http_session<Stream>::handle(request&& req) {
   // Access first, before any routing: keys, tokens and Origin are refused the same way everywhere.
   if (auto refused = check_access(ctx_.config, req, wall_now())) {
     reply_and_close(std::move(*refused));
@@ -167,13 +198,7 @@ void http_session::handle(request&& req) {
     }
     ctx_.metrics.count("ws", 101);
     ctx_.log.debug("ws_upgrade", {{"target", target}});
-    stream_.expires_never();
-    // Bytes the client sent right behind its request were read with it; they are its first frames.
-    std::string early = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
-    std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, *stream_target,
-                                        std::move(ticket_))
-        ->run(switching_protocols(req, ctx_.hub.config().server_name), std::move(early));
+    start_websocket(req, *stream_target);
     return;
   }
   if (stream_target && stream_target->endpoint == Endpoint::sse && req.method() == http::verb::get) {
@@ -182,8 +207,8 @@ void http_session::handle(request&& req) {
       apply_last_event_id(sse_target, last_id);
     }
     ctx_.metrics.count("sse", 200);
-    std::make_shared<sse_session>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target),
-                                  std::move(ticket_))
+    std::make_shared<basic_sse_session<Stream>>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target),
+                                                std::move(ticket_))
         ->run();
     return;
   }
@@ -191,7 +216,7 @@ void http_session::handle(request&& req) {
   const std::string label = route_label(path);
   if (is_processes_api(path)) {  // the engine may answer later (Redis)
     handle_processes_api(ctx_, std::make_shared<const request>(std::move(req)),
-                         [self = shared_from_this(), method, target, label](string_response res) {
+                         [self = this->shared_from_this(), method, target, label](string_response res) {
                            self->respond(method, target, label, make_routed(std::move(res)));
                          });
     return;
@@ -199,42 +224,64 @@ void http_session::handle(request&& req) {
   respond(method, target, label, handle_request(ctx_, std::move(req)));
 }
 
-void http_session::respond(const std::string& method, const std::string& target, const std::string& label,
-                           routed_response routed) {
+template <class Stream>
+void basic_http_session<Stream>::start_websocket(const request& req, const Target& target) {
+  tcp_layer().expires_never();
+  // Bytes the client sent right behind its request were read with it; they are its first frames.
+  std::string early = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  std::shared_ptr<websocket_session> session;
+  if constexpr (kTls) {
+    session = std::make_shared<websocket_session>(std::make_unique<websocket_tls>(std::move(stream_)), ctx_.hub,
+                                                  ctx_.log, target, std::move(ticket_));
+  } else {
+    session = std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, target,
+                                                  std::move(ticket_));
+  }
+  session->run(switching_protocols(req, ctx_.hub.config().server_name), std::move(early));
+}
+
+template <class Stream>
+void basic_http_session<Stream>::respond(const std::string& method, const std::string& target,
+                                         const std::string& label, routed_response routed) {
   ctx_.metrics.count(label, routed.status);
   ctx_.log.info("http_request", {{"method", method}, {"target", target}, {"status", std::to_string(routed.status)}});
   const bool keep_alive = routed.keep_alive;
-  stream_.expires_after(ctx_.config.body_timeout);
+  tcp_layer().expires_after(ctx_.config.body_timeout);
   beast::async_write(stream_, std::move(routed.message),
-                     beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+                     beast::bind_front_handler(&basic_http_session::on_write, this->shared_from_this(), keep_alive));
 }
 
-void http_session::reply_and_close(string_response&& res) {
+template <class Stream>
+void basic_http_session<Stream>::reply_and_close(string_response&& res) {
   res.keep_alive(false);
   ctx_.metrics.count("error", res.result_int());
   ctx_.log.info("http_refused", {{"status", std::to_string(res.result_int())}});
-  stream_.expires_after(ctx_.config.header_timeout);
+  tcp_layer().expires_after(ctx_.config.header_timeout);
   beast::async_write(stream_, http::message_generator(std::move(res)),
-                     [self = shared_from_this()](error_code ec, std::size_t) {
+                     [self = this->shared_from_this()](error_code ec, std::size_t) {
                        if (ec) return;
                        self->do_close();
-                       self->drain();
+                       // TLS: the close_notify exchange of do_close reads (and drops) what is left.
+                       if constexpr (!kTls) self->drain();
                      });
 }
 
-void http_session::drain() {
+template <class Stream>
+void basic_http_session<Stream>::drain() {
   // The client may still be sending the body we refused; closing with unread bytes would reset
   // the connection and could destroy our answer before it reads it, so swallow them for a while.
   if (!draining_) {
     draining_ = true;
-    stream_.expires_after(kDrainTimeout);
+    tcp_layer().expires_after(kDrainTimeout);
   }
-  stream_.async_read_some(net::buffer(drain_buffer_), [self = shared_from_this()](error_code ec, std::size_t) {
+  stream_.async_read_some(net::buffer(drain_buffer_), [self = this->shared_from_this()](error_code ec, std::size_t) {
     if (!ec) self->drain();
   });
 }
 
-void http_session::on_write(bool keep_alive, error_code ec, std::size_t) {
+template <class Stream>
+void basic_http_session<Stream>::on_write(bool keep_alive, error_code ec, std::size_t) {
   if (ec) {
     if (!is_quiet(ec)) ctx_.log.debug("http_write_failed", {{"error", ec.message()}});
     return;
@@ -246,9 +293,23 @@ void http_session::on_write(bool keep_alive, error_code ec, std::size_t) {
   do_read();
 }
 
-void http_session::do_close() {
-  error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+template <class Stream>
+void basic_http_session<Stream>::do_close() {
+  if constexpr (kTls) {
+    // close_notify first, so clients see a clean end of the TLS stream, then our FIN; bounded like a
+    // drain for clients that never answer it.
+    tcp_layer().expires_after(kDrainTimeout);
+    stream_.async_shutdown([self = this->shared_from_this()](error_code) {
+      error_code ignored;
+      self->tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
+  } else {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
 }
+
+template class basic_http_session<beast::tcp_stream>;
+template class basic_http_session<tls_stream>;
 
 }  // namespace progress::server

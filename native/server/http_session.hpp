@@ -1,48 +1,66 @@
 #pragma once
 // One HTTP connection: reads requests with per-route body limits and header/body timeouts, hands
 // WebSocket upgrades and SSE requests to their sessions, answers everything else through the router.
+// The same code runs on plain TCP (http_session) and on TLS (https_session, --tls-cert).
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 
 #include "net.hpp"
 #include "responses.hpp"
 #include "routes/router.hpp"
 #include "server_context.hpp"
+#include "tls_context.hpp"
 
 namespace progress::server {
 
-class http_session;
+// What the registry needs of a connection, whichever stream it runs on.
+class http_connection {
+ public:
+  virtual ~http_connection() = default;
+  // Closes the connection if it is waiting for a new request (graceful shutdown).
+  virtual void close_if_idle() = 0;
+};
 
 // Open HTTP connections, so shutdown can close the ones idling between keep-alive requests.
 class http_session_registry {
  public:
-  std::uint64_t add(std::weak_ptr<http_session> session);
+  std::uint64_t add(std::weak_ptr<http_connection> session);
   void remove(std::uint64_t id);
   void close_idle();
 
  private:
   std::uint64_t next_id_ = 0;
-  std::unordered_map<std::uint64_t, std::weak_ptr<http_session>> sessions_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<http_connection>> sessions_;
 };
 
-class http_session : public std::enable_shared_from_this<http_session> {
+template <class Stream>
+class basic_http_session : public http_connection, public std::enable_shared_from_this<basic_http_session<Stream>> {
  public:
-  http_session(tcp::socket&& socket, server_context& ctx, http_session_registry& registry);
-  ~http_session();
+  // `stream_args` follow the socket into the stream: nothing for plain TCP, the ssl::context for TLS.
+  template <class... StreamArgs>
+  basic_http_session(tcp::socket&& socket, server_context& ctx, http_session_registry& registry,
+                     StreamArgs&... stream_args)
+      : stream_(std::move(socket), stream_args...), ctx_(ctx), registry_(registry) {}
+  ~basic_http_session() override;
 
   void run();
-  // Closes the connection if it is waiting for a new request (graceful shutdown).
-  void close_if_idle();
+  void close_if_idle() override;
 
  private:
+  static constexpr bool kTls = std::is_same_v<Stream, tls_stream>;
+
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+  void on_handshake(error_code ec);
   void do_read();
   void on_header(error_code ec, std::size_t bytes);
   void on_body(error_code ec, std::size_t bytes);
   void handle(request&& req);
+  void start_websocket(const request& req, const Target& target);
   void respond(const std::string& method, const std::string& target, const std::string& label,
                routed_response routed);
   void reply_and_close(string_response&& res);
@@ -50,7 +68,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void do_close();
   void drain();
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   server_context& ctx_;
   http_session_registry& registry_;
@@ -61,5 +79,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::array<char, 4096> drain_buffer_{};
   std::shared_ptr<void> ticket_;  // this connection's slot of its address (access limits)
 };
+
+using http_session = basic_http_session<beast::tcp_stream>;
+using https_session = basic_http_session<tls_stream>;
+extern template class basic_http_session<beast::tcp_stream>;
+extern template class basic_http_session<tls_stream>;
 
 }  // namespace progress::server

@@ -35,7 +35,11 @@ void listener::on_accept(error_code ec, tcp::socket socket) {
   } else {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<http_session>(std::move(socket), ctx_, registry_)->run();
+    if (ctx_.tls != nullptr) {
+      std::make_shared<https_session>(std::move(socket), ctx_, registry_, *ctx_.tls)->run();
+    } else {
+      std::make_shared<http_session>(std::move(socket), ctx_, registry_)->run();
+    }
   }
   do_accept();
 }

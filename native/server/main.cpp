@@ -19,6 +19,7 @@
 #include "net.hpp"
 #include "server_context.hpp"
 #include "store_writer.hpp"
+#include "tls_context.hpp"
 #include "upload_job.hpp"
 
 namespace ps = progress::server;
@@ -84,6 +85,15 @@ int main(int argc, char** argv) {
   const ps::logger log(cfg.level);
 
   std::string error;
+  // Before anything is created: a bad certificate is a configuration error like a bad flag.
+  std::unique_ptr<ps::ssl::context> tls;
+  if (!cfg.tls_cert.empty()) {
+    tls = ps::make_tls_context(cfg.tls_cert, cfg.tls_key, error);
+    if (!tls) {
+      std::cerr << "progress-hub: " << error << "\n";
+      return 2;
+    }
+  }
   const auto data_dir = prepare_data_dir(cfg.data_dir, error);
   if (!data_dir) {
     std::cerr << "progress-hub: " << error << "\n";
@@ -141,6 +151,7 @@ int main(int argc, char** argv) {
   ps::server_context ctx{cfg, hub, records, metrics, uploads, log, *data_dir};
   ps::address_limiter connections(cfg.max_connections_per_address, cfg.limit_loopback);
   ctx.connections = &connections;
+  ctx.tls = tls.get();
   ps::http_session_registry sessions;
 
   auto server = std::make_shared<ps::listener>(ioc, ctx, sessions);
@@ -186,6 +197,7 @@ int main(int argc, char** argv) {
   log.info("start", {{"listen", bound.address().to_string() + ":" + std::to_string(bound.port())},
                      {"data_dir", data_dir->string()},
                      {"engine", redis ? "redis" : "embedded"},
+                     {"tls", tls ? "on" : "off"},
                      {"web_root", cfg.web_root.string()}});
   server->run();
 

@@ -12,6 +12,10 @@
 #include "metrics.hpp"
 #include "upload_job.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace progress::server {
 
 struct server_context {
@@ -24,6 +28,7 @@ struct server_context {
   std::filesystem::path data_dir;
   std::uint64_t uploads_stored = 0;  // makes stored file names unique
   address_limiter* connections = nullptr;  // per-address connection tickets; null: no limit
+  boost::asio::ssl::context* tls = nullptr;  // set: every connection speaks TLS (--tls-cert)
 };
 
 }  // namespace progress::server

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <type_traits>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -49,38 +50,48 @@ void apply_last_event_id(Target& target, std::string_view last_event_id) {
   target.epoch = std::string(last_event_id.substr(0, colon));
 }
 
-sse_session::sse_session(beast::tcp_stream&& stream, hub_service& hub, const logger& log, Target target,
-                         std::shared_ptr<void> ticket)
+template <class Stream>
+basic_sse_session<Stream>::basic_sse_session(Stream&& stream, hub_service& hub, const logger& log, Target target,
+                                             std::shared_ptr<void> ticket)
     : stream_(std::move(stream)),
       hub_(hub),
       log_(log),
       target_(std::move(target)),
       ticket_(std::move(ticket)) {}
 
-void sse_session::run() {
-  stream_.expires_never();
+template <class Stream>
+void basic_sse_session<Stream>::run() {
+  beast::get_lowest_layer(stream_).expires_never();
   writing_ = true;
   net::async_write(stream_, net::buffer(kResponseHead.data(), kResponseHead.size()),
-                   beast::bind_front_handler(&sse_session::on_header, shared_from_this()));
+                   beast::bind_front_handler(&basic_sse_session::on_header, this->shared_from_this()));
 }
 
-void sse_session::on_header(error_code ec, std::size_t) {
+template <class Stream>
+void basic_sse_session<Stream>::on_header(error_code ec, std::size_t) {
   writing_ = false;
   if (ec) return;
-  conn_ = hub_.open(target_, weak_from_this());
+  conn_ = hub_.open(target_, this->weak_from_this());
   registered_ = true;
   log_.debug("sse_open", {{"conn", std::to_string(conn_)}, {"process_id", target_.process_id}});
   hub_.deliver();
   do_watch();
 }
 
-void sse_session::do_watch() {
-  // Clients send nothing on an event stream; a read only tells us when they go away.
-  stream_.socket().async_read_some(net::buffer(sink_buffer_),
-                                   beast::bind_front_handler(&sse_session::on_watch, shared_from_this()));
+template <class Stream>
+void basic_sse_session<Stream>::do_watch() {
+  // Clients send nothing on an event stream; a read only tells us when they go away. (On TLS it goes
+  // through the stream: OpenSSL must see the bytes, even the close_notify.)
+  auto handler = beast::bind_front_handler(&basic_sse_session::on_watch, this->shared_from_this());
+  if constexpr (std::is_same_v<Stream, tls_stream>) {
+    stream_.async_read_some(net::buffer(sink_buffer_), std::move(handler));
+  } else {
+    stream_.socket().async_read_some(net::buffer(sink_buffer_), std::move(handler));
+  }
 }
 
-void sse_session::on_watch(error_code ec, std::size_t) {
+template <class Stream>
+void basic_sse_session<Stream>::on_watch(error_code ec, std::size_t) {
   if (ec) {
     end();
     return;
@@ -88,7 +99,8 @@ void sse_session::on_watch(error_code ec, std::size_t) {
   if (!ended_) do_watch();
 }
 
-void sse_session::kick() {
+template <class Stream>
+void basic_sse_session<Stream>::kick() {
   if (!registered_ || ended_) return;
   while (!writing_) {
     auto frame = hub_.pop_outgoing(conn_);
@@ -97,21 +109,22 @@ void sse_session::kick() {
     if (out_.empty()) continue;
     writing_ = true;
     net::async_write(stream_, net::buffer(out_),
-                     beast::bind_front_handler(&sse_session::on_write, shared_from_this()));
+                     beast::bind_front_handler(&basic_sse_session::on_write, this->shared_from_this()));
     return;
   }
   if (!close_requested_) close_requested_ = hub_.poll_close(conn_).has_value();
   if (!close_requested_) return;
   if (writing_) {
     // A reader that stopped reading would hold the stream open forever: bound the last write.
-    stream_.expires_after(kStuckWriteTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kStuckWriteTimeout);
     return;
   }
   log_.debug("sse_close", {{"conn", std::to_string(conn_)}});
   end();
 }
 
-void sse_session::on_write(error_code ec, std::size_t) {
+template <class Stream>
+void basic_sse_session<Stream>::on_write(error_code ec, std::size_t) {
   writing_ = false;
   if (ec) {
     end();
@@ -120,16 +133,23 @@ void sse_session::on_write(error_code ec, std::size_t) {
   kick();
 }
 
-void sse_session::end() {
+template <class Stream>
+void basic_sse_session<Stream>::end() {
   if (ended_) return;
   ended_ = true;
   if (registered_) {
     registered_ = false;
     hub_.on_closed(conn_);
   }
+  // TLS too ends without close_notify: an event stream has no end a reader could take for complete,
+  // and EventSource reconnects either way.
   error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+  auto& socket = beast::get_lowest_layer(stream_).socket();
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
 }
+
+template class basic_sse_session<beast::tcp_stream>;
+template class basic_sse_session<tls_stream>;
 
 }  // namespace progress::server

@@ -11,6 +11,7 @@
 #include "hub_service.hpp"
 #include "log.hpp"
 #include "net.hpp"
+#include "tls_context.hpp"
 
 namespace progress::server {
 
@@ -21,10 +22,12 @@ std::string format_sse_event(std::string_view frame);
 // so the client simply gets a fresh snapshot.
 void apply_last_event_id(Target& target, std::string_view last_event_id);
 
-class sse_session : public stream_sink, public std::enable_shared_from_this<sse_session> {
+// On plain TCP (sse_session) or TLS (sse_tls_session).
+template <class Stream>
+class basic_sse_session : public stream_sink, public std::enable_shared_from_this<basic_sse_session<Stream>> {
  public:
   // `ticket` is held until the stream ends (the per-address connection count of access limits).
-  sse_session(beast::tcp_stream&& stream, hub_service& hub, const logger& log, Target target,
+  basic_sse_session(Stream&& stream, hub_service& hub, const logger& log, Target target,
               std::shared_ptr<void> ticket = {});
 
   void run();
@@ -37,7 +40,7 @@ class sse_session : public stream_sink, public std::enable_shared_from_this<sse_
   void on_write(error_code ec, std::size_t bytes);
   void end();
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   hub_service& hub_;
   const logger& log_;
   Target target_;
@@ -50,5 +53,10 @@ class sse_session : public stream_sink, public std::enable_shared_from_this<sse_
   std::array<char, 512> sink_buffer_{};
   std::shared_ptr<void> ticket_;
 };
+
+using sse_session = basic_sse_session<beast::tcp_stream>;
+using sse_tls_session = basic_sse_session<tls_stream>;
+extern template class basic_sse_session<beast::tcp_stream>;
+extern template class basic_sse_session<tls_stream>;
 
 }  // namespace progress::server

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "websocket_tls.hpp"
+
 namespace progress::server {
 namespace {
 
@@ -56,7 +58,7 @@ websocket_session::~websocket_session() = default;
 
 void websocket_session::run(std::string accept_head, std::string early) {
   error_code ec;
-  socket_.non_blocking(true, ec);
+  if (!tls_) socket_.non_blocking(true, ec);
   if (ec) {
     log_.debug("ws_setup_failed", {{"error", ec.message()}});
     return;
@@ -73,6 +75,10 @@ void websocket_session::run(std::string accept_head, std::string early) {
 }
 
 void websocket_session::wait_readable() {
+  if (tls_) {
+    read_tls();
+    return;
+  }
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
 }
@@ -187,6 +193,10 @@ void websocket_session::queue_close(std::uint16_t code, std::string_view reason)
 }
 
 void websocket_session::flush() {
+  if (tls_) {
+    flush_tls();
+    return;
+  }
   if (waiting_write_ || shut_) return;
   // A batch is built, written and released within one call and flush never runs inside another
   // flush, so one scratch pair per thread serves every socket without a per-call construction.
@@ -288,6 +298,10 @@ void websocket_session::after_flush() {
   // Both close frames are exchanged: the server ends the TCP stream first (RFC 6455 7.1.1). Reads go
   // on (discarded) until the peer's FIN, so unread bytes never turn our close into a reset.
   send_shut_ = true;
+  if (tls_) {
+    shutdown_tls();
+    return;
+  }
   error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
 }
@@ -297,7 +311,7 @@ void websocket_session::shut() {
   shut_ = true;
   forget();
   error_code ignored;
-  socket_.close(ignored);
+  tcp_socket().close(ignored);
   if (close_timer_) close_timer_->cancel();
   pending_ = {};
 }

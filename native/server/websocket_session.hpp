@@ -3,6 +3,7 @@
 // ws::frame_parser to the hub; the hub's frames go out in batches, every frame queued for the socket
 // in one gathered write, the payload bytes shared with every other subscriber of the same event.
 // At most one batch is unsent at a time, so the hub's per-connection queue bound still holds.
+// A wss:// session runs the same logic over TLS (websocket_tls.hpp says how its I/O differs).
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -16,10 +17,15 @@
 
 namespace progress::server {
 
+struct websocket_tls;
+
 class websocket_session : public stream_sink, public std::enable_shared_from_this<websocket_session> {
  public:
   // `ticket` is held until the session ends (the per-address connection count of access limits).
   websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target,
+                    std::shared_ptr<void> ticket = {});
+  // wss://: the TLS stream after its handshake and the HTTP upgrade request (websocket_tls.cpp).
+  websocket_session(std::unique_ptr<websocket_tls> tls, hub_service& hub, const logger& log, Target target,
                     std::shared_ptr<void> ticket = {});
   ~websocket_session() override;
 
@@ -46,6 +52,11 @@ class websocket_session : public stream_sink, public std::enable_shared_from_thi
   void on_peer_close(std::uint16_t code);
   void shut();
   void forget();
+  // The TLS transport (websocket_tls.cpp).
+  tcp::socket& tcp_socket();
+  void read_tls();
+  void flush_tls();
+  void shutdown_tls();
 
   tcp::socket socket_;
   hub_service& hub_;
@@ -63,6 +74,7 @@ class websocket_session : public stream_sink, public std::enable_shared_from_thi
   bool peer_closed_ = false;  // the peer's close arrived or it broke the protocol: nothing more to parse
   bool send_shut_ = false;    // our side of the TCP stream is shut down after the close handshake
   bool shut_ = false;         // the socket is closed
+  std::unique_ptr<websocket_tls> tls_;  // set: wss://, and socket_ is unused
 };
 
 }  // namespace progress::server
