@@ -24,7 +24,8 @@ class engine {
   // `publish` has passed validate() (decode_publish_body runs it).
   virtual void publish(Publish publish, ack_handler done) = 0;
   virtual void get_process(std::string process_id, record_handler done) = 0;
-  // The built-in document job publishes from a worker thread straight into the embedded hub.
+  // The built-in document job runs on a worker thread and posts its publishes to the event loop,
+  // which applies them to the embedded hub; the Redis engine has no such job (uploads answer 503).
   virtual bool runs_upload_jobs() const = 0;
 };
 
