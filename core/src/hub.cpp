@@ -496,9 +496,14 @@ std::vector<ConnId> Hub::take_dirty() {
 
 void Hub::take_dirty(std::vector<ConnId>& out) {
   out.reserve(out.size() + impl_->dirty.size());
+  // Producers first: their acks leave before the fan-out writes of the same turn, so a producer that
+  // keeps a window of unacknowledged publishes sends the next ones while the subscribers are written.
+  for (const Impl::DirtyEntry& entry : impl_->dirty) {
+    if (entry.session->endpoint() == Endpoint::publish) out.push_back(entry.conn);
+  }
   for (const Impl::DirtyEntry& entry : impl_->dirty) {
     entry.session->unlist_dirty();
-    out.push_back(entry.conn);
+    if (entry.session->endpoint() != Endpoint::publish) out.push_back(entry.conn);
   }
   impl_->dirty.clear();  // keeps its capacity: no allocation per delivery
 }

@@ -123,6 +123,29 @@ TEST(HubDelivery, TakeDirtyNamesEachConnectionOnceAndNotAfterItClosed) {
   EXPECT_EQ(again, (std::vector<ConnId>{a, b}));
 }
 
+TEST(HubDelivery, TakeDirtyNamesProducersBeforeSubscribers) {
+  // A producer with a window of unacknowledged publishes waits for its acks: written first, they let
+  // it send the next publishes while the same turn's fan-out is still being written.
+  Hub hub({}, 0, 1);
+  ASSERT_TRUE(hub.publish(update("job", 0), 0).ok());
+  ConnId a = hub.open(target("/ws/progress/job"), 0);
+  ConnId b = hub.open(target("/ws/progress/job"), 0);
+  ConnId producer = hub.open(target("/ws/publish"), 0);
+  drain(hub, producer);  // hello
+  static_cast<void>(hub.take_dirty());
+  hub.on_text(producer, R"({"type":"publish","id":"p1","process_id":"job","percent":5})", 1);
+
+  const auto dirty = hub.take_dirty();
+  ASSERT_EQ(dirty.size(), 3u);
+  EXPECT_EQ(dirty.front(), producer);
+  std::vector<ConnId> rest(dirty.begin() + 1, dirty.end());
+  std::sort(rest.begin(), rest.end());
+  EXPECT_EQ(rest, (std::vector<ConnId>{a, b}));
+  const auto acked = drain(hub, producer);
+  ASSERT_EQ(acked.size(), 1u);
+  EXPECT_EQ(std::get<Ack>(acked[0]).seq, 2u);
+}
+
 TEST(HubDelivery, JoinersOfAnUnchangedProcessShareOneEncodedSnapshot) {
   Hub hub({}, 0, 1);
   ASSERT_TRUE(hub.publish(update("job", 10), 0).ok());
