@@ -1,7 +1,6 @@
 #include "config.hpp"
 
 #include <cctype>
-#include <charconv>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -9,19 +8,11 @@
 #include <string_view>
 
 #include "access_policy.hpp"
+#include "parse_int.hpp"
 #include "redis_engine.hpp"
 
 namespace progress::server {
 namespace {
-
-template <class Int>
-bool parse_int(std::string_view text, Int min, Int max, Int& out) {
-  Int value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) return false;
-  out = value;
-  return true;
-}
 
 bool parse_listen(std::string_view text, server_config& cfg) {
   const auto colon = text.rfind(':');
@@ -77,10 +68,11 @@ std::function<bool(std::string_view, server_config&)> hub_setter(Int HubConfig::
 
 using setter = std::function<bool(std::string_view, server_config&)>;
 
-setter ms_setter(std::chrono::milliseconds server_config::*member) {
+setter ms_setter(std::chrono::milliseconds server_config::*member, std::int64_t min = 1,
+                 std::int64_t max = 24LL * 3600 * 1000) {
   return [=](std::string_view v, server_config& c) {
     std::int64_t ms = 0;
-    if (!parse_int<std::int64_t>(v, 1, 24LL * 3600 * 1000, ms)) return false;
+    if (!parse_int<std::int64_t>(v, min, max, ms)) return false;
     c.*member = std::chrono::milliseconds(ms);
     return true;
   };
@@ -107,12 +99,7 @@ const std::vector<option>& options() {
       {"--persist-interval-ms", "PROGRESS_PERSIST_INTERVAL_MS",
        "how often intermediate progress is written to the data dir; stage changes and terminal states "
        "are written before they are sent (default 1000; 0 writes every change at once)",
-       [](std::string_view v, server_config& c) {
-         std::int64_t ms = 0;
-         if (!parse_int<std::int64_t>(v, 0, 60'000, ms)) return false;
-         c.persist_interval = std::chrono::milliseconds(ms);
-         return true;
-       }},
+       ms_setter(&server_config::persist_interval, 0, 60'000)},
       {"--durability", "PROGRESS_DURABILITY",
        "normal (survives a crash of the hub, not a power cut) or full (fsync on every commit: survives "
        "both) (default normal)",
@@ -145,12 +132,7 @@ const std::vector<option>& options() {
       {"--redis-timeout-ms", "PROGRESS_REDIS_TIMEOUT_MS",
        "a Redis command unanswered this long counts the connection as lost: writes answer unavailable "
        "and the node reconnects (default 2000)",
-       [](std::string_view v, server_config& c) {
-         std::int64_t ms = 0;
-         if (!parse_int<std::int64_t>(v, 1, 600'000, ms)) return false;
-         c.redis_timeout = std::chrono::milliseconds(ms);
-         return true;
-       }},
+       ms_setter(&server_config::redis_timeout, 1, 600'000)},
       {nullptr, "PROGRESS_API_KEY", "the producers' API key itself",
        [](std::string_view v, server_config& c) {
          c.api_key = std::string(v);

@@ -2,12 +2,12 @@
 // and compare-and-set by the script) and reads of one record; the URL it is given.
 #include "redis_engine.hpp"
 
-#include <charconv>
 #include <memory>
 #include <utility>
 
 #include "progress/codec.hpp"
 #include "progress/shared_record.hpp"
+#include "parse_int.hpp"
 #include "redis_replies.hpp"
 #include "redis_scripts.hpp"
 
@@ -20,15 +20,6 @@ constexpr int kMaxWriteAttempts = 16;  // compare-and-set losses in a row before
 constexpr std::chrono::milliseconds kYieldDelay{2};
 constexpr int kTurnMs = 200;  // how long a losing node keeps the right to write next
 constexpr std::size_t kMaxCachedRecords = 10'000;
-
-template <class Int>
-bool parse_int(std::string_view text, Int min, Int max, Int& out) {
-  Int value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) return false;
-  out = value;
-  return true;
-}
 
 }  // namespace
 
