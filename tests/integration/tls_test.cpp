@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/server_process.hpp"
+#include "support/test_client.hpp"
 
 namespace progress::test {
 namespace {
@@ -35,11 +36,7 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using error_code = beast::error_code;
-using Json = nlohmann::json;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-
-// Guards against a hung server, not speed goals.
-constexpr std::chrono::seconds kGuard{15};
 
 struct key_free {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
@@ -81,17 +78,6 @@ void write_key(const std::filesystem::path& path, EVP_PKEY* key) {
   write_pem(path, [&](FILE* f) { return PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr); });
 }
 
-// Runs `ioc` one handler at a time until `done` or the guard.
-void wait(net::io_context& ioc, const bool& done, const char* what) {
-  ioc.restart();
-  const auto deadline = std::chrono::steady_clock::now() + kGuard;
-  while (!done && std::chrono::steady_clock::now() < deadline) {
-    ioc.run_one_until(deadline);
-    if (ioc.stopped()) ioc.restart();
-  }
-  if (!done) throw std::runtime_error(std::string("timed out: ") + what);
-}
-
 // Starts `op(handler)` and waits for its handler; returns the error it reported.
 template <class Op>
 error_code step(net::io_context& ioc, const char* what, Op op) {
@@ -101,17 +87,16 @@ error_code step(net::io_context& ioc, const char* what, Op op) {
     result = ec;
     done = true;
   });
-  wait(ioc, done, what);
+  run_until_done(ioc, done, kGuard, what);
   return result;
 }
-
-tcp::endpoint local(unsigned short port) { return {net::ip::make_address("127.0.0.1"), port}; }
 
 // A TLS connection that trusts only the test's certificate.
 class tls_client {
  public:
   tls_client(unsigned short port, ssl::context& trust) : stream_(ioc_, trust) {
-    expect_ok(step(ioc_, "connect", [&](auto h) { beast::get_lowest_layer(stream_).async_connect(local(port), h); }),
+    expect_ok(step(ioc_, "connect",
+                   [&](auto h) { beast::get_lowest_layer(stream_).async_connect(loopback(port), h); }),
               "connect");
     expect_ok(step(ioc_, "tls handshake", [&](auto h) { stream_.async_handshake(ssl::stream_base::client, h); }),
               "tls handshake");
@@ -177,7 +162,7 @@ class wss_client {
  public:
   wss_client(unsigned short port, ssl::context& trust, const std::string& target) : ws_(ioc_, trust) {
     auto& tcp_layer = beast::get_lowest_layer(ws_);
-    tls_client::expect_ok(step(ioc_, "connect", [&](auto h) { tcp_layer.async_connect(local(port), h); }),
+    tls_client::expect_ok(step(ioc_, "connect", [&](auto h) { tcp_layer.async_connect(loopback(port), h); }),
                           "connect");
     tls_client::expect_ok(step(ioc_, "tls handshake",
                                [&](auto h) { ws_.next_layer().async_handshake(ssl::stream_base::client, h); }),
@@ -314,7 +299,7 @@ TEST_F(Tls, SseStreamsOverHttps) {
 TEST_F(Tls, PlainHttpOnTheTlsPortIsClosedAndTheServerGoesOn) {
   net::io_context ioc;
   tcp::socket socket(ioc);
-  socket.connect(local(port()));
+  socket.connect(loopback(port()));
   const std::string request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
   net::write(socket, net::buffer(request));
   // The server fails the handshake and closes: the read ends (EOF or reset) instead of hanging.

@@ -12,10 +12,8 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using error_code = beast::error_code;
 
-namespace {
-
-// Runs `ioc` until `done` or the guard; throws on expiry or on an error other than `allowed`.
-void wait(net::io_context& ioc, const bool& done, std::chrono::milliseconds guard, const char* what) {
+void run_until_done(net::io_context& ioc, const bool& done, std::chrono::milliseconds guard,
+                    const char* what) {
   ioc.restart();
   const auto deadline = std::chrono::steady_clock::now() + guard;
   while (!done && std::chrono::steady_clock::now() < deadline) {
@@ -26,9 +24,8 @@ void wait(net::io_context& ioc, const bool& done, std::chrono::milliseconds guar
   if (!done) throw std::runtime_error(std::string("timed out: ") + what);
 }
 
-tcp::endpoint local(unsigned short port) { return {net::ip::make_address("127.0.0.1"), port}; }
+tcp::endpoint loopback(unsigned short port) { return {net::ip::make_address("127.0.0.1"), port}; }
 
-}  // namespace
 
 http_reply http_call(unsigned short port, const std::string& method, const std::string& target,
                      const std::string& body, const std::map<std::string, std::string>& headers) {
@@ -36,8 +33,8 @@ http_reply http_call(unsigned short port, const std::string& method, const std::
   beast::tcp_stream stream(ioc);
   bool done = false;
   error_code ec;
-  stream.async_connect(local(port), [&](error_code e) { ec = e; done = true; });
-  wait(ioc, done, kGuard, "http connect");
+  stream.async_connect(loopback(port), [&](error_code e) { ec = e; done = true; });
+  run_until_done(ioc, done, kGuard, "http connect");
   if (ec) throw std::runtime_error("connect: " + ec.message());
 
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
@@ -47,14 +44,14 @@ http_reply http_call(unsigned short port, const std::string& method, const std::
   if (!body.empty() || method == "POST" || method == "PUT") req.prepare_payload();
   done = false;
   http::async_write(stream, req, [&](error_code e, std::size_t) { ec = e; done = true; });
-  wait(ioc, done, kGuard, "http write");
+  run_until_done(ioc, done, kGuard, "http write");
   // A server that refuses a body early may reset the rest of our write; its answer still counts.
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
   done = false;
   http::async_read(stream, buffer, parser, [&](error_code e, std::size_t) { ec = e; done = true; });
-  wait(ioc, done, kGuard, "http read");
+  run_until_done(ioc, done, kGuard, "http read");
   if (ec) throw std::runtime_error("http read: " + ec.message());
   const auto& res = parser.get();
   http_reply out;
@@ -73,19 +70,19 @@ std::string raw_exchange(unsigned short port, const std::string& request, const 
   tcp::socket socket(ioc);
   bool done = false;
   error_code ec;
-  socket.async_connect(local(port), [&](error_code e) { ec = e; done = true; });
-  wait(ioc, done, kGuard, "raw connect");
+  socket.async_connect(loopback(port), [&](error_code e) { ec = e; done = true; });
+  run_until_done(ioc, done, kGuard, "raw connect");
   if (ec) throw std::runtime_error("connect: " + ec.message());
   done = false;
   net::async_write(socket, net::buffer(request), [&](error_code e, std::size_t) { ec = e; done = true; });
-  wait(ioc, done, kGuard, "raw write");
+  run_until_done(ioc, done, kGuard, "raw write");
   std::string got;
   std::array<char, 4096> chunk{};
   while (got.find(until) == std::string::npos) {
     done = false;
     std::size_t n = 0;
     socket.async_read_some(net::buffer(chunk), [&](error_code e, std::size_t k) { ec = e; n = k; done = true; });
-    wait(ioc, done, kGuard, ("raw read waiting for " + until).c_str());
+    run_until_done(ioc, done, kGuard, ("raw read waiting for " + until).c_str());
     got.append(chunk.data(), n);
     if (ec) break;
   }
@@ -98,7 +95,7 @@ ws_client::ws_client(unsigned short port, const std::string& target, int receive
   if (receive_buffer > 0) socket.set_option(net::socket_base::receive_buffer_size(receive_buffer));
   error_code ec;
   run([&](bool& done) {
-    beast::get_lowest_layer(ws_).async_connect(local(port), [&](error_code e) { ec = e; done = true; });
+    beast::get_lowest_layer(ws_).async_connect(loopback(port), [&](error_code e) { ec = e; done = true; });
   }, kGuard, "ws connect");
   if (ec) throw std::runtime_error("connect: " + ec.message());
   run([&](bool& done) {
@@ -116,7 +113,7 @@ template <class Start>
 void ws_client::run(Start&& start, std::chrono::milliseconds guard, const char* what) {
   bool done = false;
   start(done);
-  wait(ioc_, done, guard, what);
+  run_until_done(ioc_, done, guard, what);
 }
 
 void ws_client::send(const std::string& text) {

@@ -28,6 +28,14 @@ struct http_reply {
   Json json() const { return Json::parse(body); }
 };
 
+// Runs `ioc` one handler at a time until `done` or `guard` passes (then throws "timed out: what"):
+// the building block of every client here, for tests that drive their own streams too.
+void run_until_done(boost::asio::io_context& ioc, const bool& done, std::chrono::milliseconds guard,
+                    const char* what);
+
+// 127.0.0.1:port, where every server under test listens.
+boost::asio::ip::tcp::endpoint loopback(unsigned short port);
+
 http_reply http_call(unsigned short port, const std::string& method, const std::string& target,
                      const std::string& body = {}, const std::map<std::string, std::string>& headers = {});
 
