@@ -14,16 +14,16 @@ Millis wall_now() {
 }
 
 hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log,
-                         std::unique_ptr<store_writer> store)
-    : hub_(std::move(config), wall_now(), seed),
+                         std::unique_ptr<store_writer> store, std::function<Millis()> scripted_clock)
+    : hub_(std::move(config), scripted_clock ? scripted_clock() : wall_now(), seed),
       store_(std::move(store)),
-      log_(log), ioc_(ioc), timer_(ioc) {
+      log_(log), ioc_(ioc), timer_(ioc), scripted_clock_(std::move(scripted_clock)) {
   if (store_) store_->restore(hub_);
   arm_timer();
 }
 
 ConnId hub_service::open(const Target& target, std::weak_ptr<stream_sink> sink) {
-  const ConnId conn = hub_.open(target, wall_now());
+  const ConnId conn = hub_.open(target, now());
   sinks_.emplace(conn, std::move(sink));
   return conn;
 }
@@ -31,17 +31,17 @@ ConnId hub_service::open(const Target& target, std::weak_ptr<stream_sink> sink) 
 void hub_service::deliver() { after_call(); }
 
 void hub_service::on_text(ConnId conn, std::string_view text) {
-  hub_.on_text(conn, text, wall_now());
+  hub_.on_text(conn, text, now());
   after_call();
 }
 
 void hub_service::on_binary(ConnId conn) {
-  hub_.on_binary(conn, wall_now());
+  hub_.on_binary(conn, now());
   after_call();
 }
 
 void hub_service::on_oversize(ConnId conn) {
-  hub_.on_oversize(conn, wall_now());
+  hub_.on_oversize(conn, now());
   after_call();
 }
 
@@ -58,14 +58,14 @@ Error hub_service::store_unavailable() const {
 }
 
 Result<Snapshot> hub_service::create_process(std::optional<std::string> process_id) {
-  auto result = hub_.create_process(std::move(process_id), wall_now());
+  auto result = hub_.create_process(std::move(process_id), now());
   after_call();
   if (result && store_ && !store_->healthy()) return store_unavailable();
   return result;
 }
 
 Result<Ack> hub_service::publish(const Publish& publish) {
-  auto result = hub_.publish(publish, wall_now());
+  auto result = hub_.publish(publish, now());
   after_call();
   if (result && store_ && !store_->healthy()) return store_unavailable();
   return result;
@@ -89,7 +89,7 @@ void hub_service::shutdown(std::function<void()> drained) {
   stopping_ = true;
   drained_ = std::move(drained);
   log_.info("shutdown", {{"streams", std::to_string(sinks_.size())}});
-  hub_.close_all(wall_now());
+  hub_.close_all(now());
   after_call();
   if (store_) store_->flush();
 }
@@ -132,7 +132,13 @@ void hub_service::kick_dirty() {
   dirty_.clear();
 }
 
+void hub_service::tick() {
+  hub_.handle_timeout(now());
+  after_call();
+}
+
 void hub_service::arm_timer() {
+  if (scripted_clock_) return;
   // Once shut down and every stream is gone, nothing may keep the io_context alive.
   const auto at = (stopping_ && sinks_.empty()) ? std::nullopt : hub_.poll_timeout();
   if (at == armed_at_) return;
@@ -141,7 +147,7 @@ void hub_service::arm_timer() {
     timer_.cancel();
     return;
   }
-  const Millis delay = std::max<Millis>(0, *at - wall_now());
+  const Millis delay = std::max<Millis>(0, *at - now());
   timer_.expires_after(std::chrono::milliseconds(delay));
   timer_.async_wait([this](error_code ec) { on_timer(ec); });
 }
@@ -149,7 +155,7 @@ void hub_service::arm_timer() {
 void hub_service::on_timer(error_code ec) {
   if (ec == net::error::operation_aborted) return;
   armed_at_.reset();
-  hub_.handle_timeout(wall_now());
+  hub_.handle_timeout(now());
   after_call();
 }
 

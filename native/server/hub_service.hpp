@@ -41,9 +41,14 @@ Millis wall_now();
 
 class hub_service {
  public:
-  // With a `store` the records are loaded from it now and every change is written to it.
+  // With a `store` the records are loaded from it now and every change is written to it. With a
+  // `scripted_clock` time is whatever it returns and no timer is armed: the script calls tick() at
+  // the deadlines it chooses (the Redis vector runner replays the shared hub vectors this way).
   hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log,
-              std::unique_ptr<store_writer> store = nullptr);
+              std::unique_ptr<store_writer> store = nullptr, std::function<Millis()> scripted_clock = {});
+
+  Millis now() const { return scripted_clock_ ? scripted_clock_() : wall_now(); }
+  void tick();  // scripted time: the hub's deadlines up to now()
 
   // Registers the session; call deliver() once the session has stored the id.
   ConnId open(const Target& target, std::weak_ptr<stream_sink> sink);
@@ -72,6 +77,7 @@ class hub_service {
   // core() and then calls deliver().
   void set_authority(record_authority* authority) noexcept { authority_ = authority; }
   Hub& core() noexcept { return hub_; }
+  const Hub& core() const noexcept { return hub_; }
 
   HubStats stats() const;
   std::size_t total_queued_bytes() const;
@@ -97,6 +103,7 @@ class hub_service {
   bool stopping_ = false;
   std::function<void()> drained_;
   record_authority* authority_ = nullptr;
+  std::function<Millis()> scripted_clock_;
 };
 
 }  // namespace progress::server

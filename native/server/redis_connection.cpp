@@ -37,12 +37,17 @@ redis_engine::redis_engine(net::io_context& ioc, hub_service& hub, redis_url url
       url_(std::move(url)),
       log_(log),
       epochs_(seed),
-      node_id_(epochs_.next_epoch() + epochs_.next_epoch()),
+      // Its own stream, so the record epochs follow the seed exactly as the embedded hub's do.
+      node_id_([seed] {
+        EpochSource ids(seed ^ 0x6e6f64652d696473ULL);  // "node-ids"
+        return ids.next_epoch() + ids.next_epoch();
+      }()),
       channel_prefix_("progress:" + std::to_string(url_.db) + ":changes:"),
       retry_timer_(ioc),
       backoff_(kMinBackoff),
       command_timeout_(command_timeout),
-      watchdog_(ioc) {}
+      watchdog_(ioc),
+      sync_channel_("progress:" + std::to_string(url_.db) + ":sync:" + node_id_) {}
 
 redis_engine::~redis_engine() { stop(); }
 
@@ -58,6 +63,7 @@ void redis_engine::stop() {
   retry_timer_.cancel();
   watchdog_.cancel();
   hub_.set_authority(nullptr);
+  release_sync_waiters();
   // Freeing answers every command in flight with no reply: their handlers see the engine down.
   if (auto* context = std::exchange(commands_, nullptr)) redisAsyncFree(context);
   if (auto* context = std::exchange(channels_, nullptr)) redisAsyncFree(context);
@@ -139,6 +145,12 @@ void redis_engine::mark_down(const char* why) {
   if (stopped_) return;
   if (up_) log_.warn("redis_down", {{"reason", why}});
   up_ = false;
+  release_sync_waiters();
+  // Those writes were applied; their echo may now never come.
+  std::vector<std::string> held;
+  for (const auto& [id, acks] : held_acks_) held.push_back(id);
+  for (const auto& id : held) release_acks(id, std::nullopt);
+  if (!held.empty()) hub_.deliver();
   commands_ready_ = channels_ready_ = false;
   if (retry_scheduled_) return;
   retry_scheduled_ = true;

@@ -42,6 +42,12 @@ std::optional<redis_url> parse_redis_url(std::string_view text) {
 }
 
 void redis_engine::create_process(std::optional<std::string> process_id, created_handler done) {
+  if (process_id && !is_valid_process_id(*process_id)) {
+    done(Error{ErrorCode::invalid_process_id, "process id must match ^[A-Za-z0-9._:-]{1,128}$", process_id,
+               std::nullopt},
+         false);
+    return;
+  }
   const std::string id = process_id ? std::move(*process_id) : epochs_.next_process_id();
   write_job job;
   job.on_created = std::move(done);
@@ -88,7 +94,7 @@ void redis_engine::step(const std::string& process_id) {
     return;
   }
   const std::optional<ProcessRecord> base = cached->second;
-  const Millis now = wall_now();
+  const Millis now = hub_.now();
   if (!job.publish) {
     if (base && !job.fresh) {  // it may have expired since: ask the store before answering
       fetch(process_id);

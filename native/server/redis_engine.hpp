@@ -66,6 +66,14 @@ class redis_engine final : public engine, public record_authority {
 
   void pump() override;
 
+  bool up() const noexcept { return up_; }
+  // No write waiting, no command unanswered, no (un)subscribe on its way.
+  bool idle() const;
+  // `done` runs (on the io_context) once every change Redis published before this call has reached
+  // this node: a SUBSCRIBE on the channel connection is answered after the messages queued ahead of
+  // it. At once when Redis is unreachable. The Redis vector runner settles each step with it.
+  void sync(std::function<void()> done);
+
   // For the hiredis callbacks (C functions) only.
   struct reply_slot;
   void on_connected(const redisAsyncContext* context, int status);
@@ -116,6 +124,12 @@ class redis_engine final : public engine, public record_authority {
   std::string record_key(std::string_view id) const { return "progress:record:" + std::string(id); }
   std::string events_key(std::string_view id) const { return "progress:events:" + std::string(id); }
   std::string channel(std::string_view id) const { return channel_prefix_ + std::string(id); }
+  void release_sync_waiters();
+  // Acks of this node's publishes wait for the change to come back on the channel when this node
+  // follows the process, so a producer watching it sees the event before the ack, as with the
+  // embedded engine.
+  bool change_heard(const std::string& process_id, Seq seq) const;
+  void release_acks(const std::string& process_id, std::optional<Seq> up_to);
 
   net::io_context& ioc_;
   hub_service& hub_;
@@ -145,6 +159,13 @@ class redis_engine final : public engine, public record_authority {
   std::unordered_map<std::string, std::deque<write_job>> writes_;
   std::unordered_map<std::string, std::optional<ProcessRecord>> cache_;  // nullopt: known absent
   std::unordered_map<std::string, channel_state> channels_state_;
+  struct held_ack {
+    PublishRequest request;
+    Ack ack;
+  };
+  std::unordered_map<std::string, std::vector<held_ack>> held_acks_;
+  std::string sync_channel_;  // never published on: only its SUBSCRIBE answers matter
+  std::deque<std::function<void()>> sync_waiters_;
 };
 
 }  // namespace progress::server

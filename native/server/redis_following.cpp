@@ -1,6 +1,7 @@
 // How a Redis node follows processes: it subscribes to the change channels of the processes its
 // own subscribers watch (and only those), loads a record with its stream when it starts following,
 // and feeds changes and loads into the hub; publishes from /ws/publish go through the writes.
+#include <algorithm>
 #include <utility>
 
 #include "progress/shared_record.hpp"
@@ -25,6 +26,10 @@ void redis_engine::pump() {
   for (auto& request : hub.take_publish_requests()) {
     Publish publish = request.publish;
     this->publish(std::move(publish), [this, request = std::move(request)](Result<Ack> outcome) {
+      if (outcome && !change_heard(request.publish.process_id, outcome.value().seq)) {
+        held_acks_[request.publish.process_id].push_back(held_ack{request, outcome.value()});
+        return;
+      }
       hub_.core().complete_publish(request, outcome);
       hub_.deliver();
     });
@@ -58,6 +63,14 @@ void redis_engine::on_channel_reply(redisReply* reply) {
   if (stopped_ || reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
   const std::string_view kind = text_of(reply->element[0]);
   const std::string_view name = text_of(reply->element[1]);
+  if (name == sync_channel_) {
+    if (kind == "subscribe" && !sync_waiters_.empty()) {
+      auto done = std::move(sync_waiters_.front());
+      sync_waiters_.pop_front();
+      done();
+    }
+    return;
+  }
   if (name.substr(0, channel_prefix_.size()) != channel_prefix_) return;
   const std::string id(name.substr(channel_prefix_.size()));
   if (kind == "message") {
@@ -66,7 +79,9 @@ void redis_engine::on_channel_reply(redisReply* reply) {
       log_.warn("redis_bad_change", {{"process_id", id}, {"error", change.error().message}});
       return;
     }
-    hub_.core().ingest_change(std::move(change.value()), wall_now());
+    const Seq seq = change.value().record.seq();
+    hub_.core().ingest_change(std::move(change.value()), hub_.now());
+    release_acks(id, seq);
     hub_.deliver();
     return;
   }
@@ -74,8 +89,47 @@ void redis_engine::on_channel_reply(redisReply* reply) {
   if (it == channels_state_.end()) return;
   it->second.in_flight = false;
   it->second.subscribed = kind == "subscribe";
+  if (!it->second.subscribed) release_acks(id, std::nullopt);  // its changes all came before this
   if (it->second.subscribed && it->second.want) load(id);
   sync_channel(id);
+}
+
+bool redis_engine::change_heard(const std::string& process_id, Seq seq) const {
+  // The script published the change before answering, so a followed channel delivers it: wait for
+  // it only then. Not followed (or not yet confirmed): nothing will come back to wait for.
+  const auto it = channels_state_.find(process_id);
+  if (it == channels_state_.end() || !it->second.subscribed || it->second.in_flight) return true;
+  const auto mirrored = hub_.core().snapshot(process_id);
+  return mirrored && mirrored->seq >= seq;
+}
+
+void redis_engine::release_acks(const std::string& process_id, std::optional<Seq> up_to) {
+  auto it = held_acks_.find(process_id);
+  if (it == held_acks_.end()) return;
+  auto& held = it->second;
+  const auto ready = std::stable_partition(held.begin(), held.end(), [up_to](const held_ack& h) {
+    return up_to && h.ack.seq > *up_to;
+  });
+  for (auto i = ready; i != held.end(); ++i) hub_.core().complete_publish(i->request, i->ack);
+  held.erase(ready, held.end());
+  if (held.empty()) held_acks_.erase(it);
+}
+
+bool redis_engine::idle() const {
+  if (!writes_.empty() || !waiting_since_.empty() || !sync_waiters_.empty() || !held_acks_.empty()) return false;
+  for (const auto& [id, state] : channels_state_) {
+    if (state.in_flight) return false;
+  }
+  return true;
+}
+
+void redis_engine::sync(std::function<void()> done) {
+  sync_waiters_.push_back(std::move(done));
+  if (!up_ || !send_argv(channels_, channel_cb, this, {"SUBSCRIBE", sync_channel_})) release_sync_waiters();
+}
+
+void redis_engine::release_sync_waiters() {
+  for (auto& done : std::exchange(sync_waiters_, {})) net::post(ioc_, std::move(done));
 }
 
 void redis_engine::load(const std::string& process_id) {
@@ -105,7 +159,7 @@ void redis_engine::load(const std::string& process_id) {
                  log_.error("redis_bad_record", {{"process_id", process_id}});
                  return;
                }
-               hub_.core().ingest_record(process_id, std::move(record), wall_now());
+               hub_.core().ingest_record(process_id, std::move(record), hub_.now());
                hub_.deliver();
              });
 }

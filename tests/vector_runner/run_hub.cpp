@@ -1,5 +1,6 @@
-// The `hub` suite of tests/vectors/README.md: a scripted run of progress::Hub, draining every
-// connection after each step the way a driver would (take_dirty, pop_outgoing, poll_close).
+// The `hub` suite of tests/vectors/README.md: a scripted run of a HubTarget (the core Hub here),
+// draining every connection after each step the way a driver would (take_dirty, pop_outgoing,
+// poll_close).
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -9,13 +10,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "hub_target.hpp"
 #include "json_match.hpp"
 #include "progress/codec.hpp"
 #include "progress/hub.hpp"
 #include "suites.hpp"
 
 namespace progress::vectors {
-namespace {
 
 using nlohmann::json;
 
@@ -52,16 +53,43 @@ HubConfig hub_config(const json& overrides) {
   return c;
 }
 
+namespace {
+
 json error_json(const Error& e) {
   return json{{"error", std::string(to_string(e.code))}, {"message", e.message}};
 }
 
+class CoreTarget final : public HubTarget {
+ public:
+  explicit CoreTarget(const json& vcase)
+      : hub_(hub_config(vcase.value("config", json::object())), vcase.value("start", Millis{0}),
+             vcase.value("seed", std::uint64_t{0})) {}
+
+  ConnId open(const Target& target, Millis now) override { return hub_.open(target, now); }
+  void on_text(ConnId conn, std::string_view text, Millis now) override { hub_.on_text(conn, text, now); }
+  void on_binary(ConnId conn, Millis now) override { hub_.on_binary(conn, now); }
+  void on_oversize(ConnId conn, Millis now) override { hub_.on_oversize(conn, now); }
+  void on_closed(ConnId conn) override { hub_.on_closed(conn); }
+  void tick(Millis now) override { hub_.handle_timeout(now); }
+  Result<Snapshot> create_process(std::optional<std::string> process_id, Millis now) override {
+    return hub_.create_process(std::move(process_id), now);
+  }
+  Result<Ack> publish(const Publish& publish, Millis now) override { return hub_.publish(publish, now); }
+  std::optional<Snapshot> snapshot(const std::string& process_id) override { return hub_.snapshot(process_id); }
+  void shutdown(Millis now) override { hub_.close_all(now); }
+  std::vector<ConnId> take_dirty() override { return hub_.take_dirty(); }
+  std::optional<SharedText> pop_outgoing(ConnId conn) override { return hub_.pop_outgoing(conn); }
+  std::optional<CloseRequest> poll_close(ConnId conn) override { return hub_.poll_close(conn); }
+  std::size_t queued_bytes(ConnId conn) const override { return hub_.queued_bytes(conn); }
+  std::optional<Millis> poll_timeout() const override { return hub_.poll_timeout(); }
+
+ private:
+  Hub hub_;
+};
+
 class HubScript {
  public:
-  explicit HubScript(const json& vcase)
-      : hub_(hub_config(vcase.value("config", json::object())), vcase.value("start", Millis{0}),
-             vcase.value("seed", std::uint64_t{0})),
-        now_(vcase.value("start", Millis{0})) {}
+  HubScript(const json& vcase, HubTarget& hub) : hub_(hub), now_(vcase.value("start", Millis{0})) {}
 
   void run(const json& steps) {
     std::size_t index = 0;
@@ -96,7 +124,7 @@ class HubScript {
       hub_.on_closed(conn(step));
       conns_.erase(step.at("conn").get<std::string>());
     } else if (action == "tick") {
-      hub_.handle_timeout(now_);
+      hub_.tick(now_);
     } else if (action == "create") {
       std::optional<std::string> id;
       if (step.contains("process_id")) id = step.at("process_id").get<std::string>();
@@ -116,7 +144,7 @@ class HubScript {
       auto s = hub_.snapshot(step.at("process_id").get<std::string>());
       returned = json{{"result", s ? to_json(*s) : json(nullptr)}};
     } else if (action == "shutdown") {
-      hub_.close_all(now_);
+      hub_.shutdown(now_);
     } else {
       FAIL() << "unknown action " << action;
     }
@@ -198,7 +226,7 @@ class HubScript {
     bool raw = false;  // /ws/test: frames are compared as raw text
   };
 
-  Hub hub_;
+  HubTarget& hub_;
   Millis now_;
   std::map<std::string, Conn> conns_;
   JsonMatcher matcher_;
@@ -206,9 +234,14 @@ class HubScript {
 
 }  // namespace
 
-void run_hub_case(const json& vcase) {
-  HubScript script(vcase);
+void run_hub_script(const json& vcase, HubTarget& target) {
+  HubScript script(vcase, target);
   script.run(vcase.at("steps"));
+}
+
+void run_hub_case(const json& vcase) {
+  CoreTarget target(vcase);
+  run_hub_script(vcase, target);
 }
 
 }  // namespace progress::vectors
