@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include "codec_fast.hpp"
 #include "progress/limits.hpp"
 
 namespace progress {
@@ -15,7 +16,7 @@ namespace {
 
 // A frame nested deeper than this is refused before parsing: nlohmann's dump() recurses per
 // level, and no frame of the protocol needs more than a few levels (data/result are user JSON).
-constexpr int kMaxNestingDepth = 64;
+using codec_fast::kMaxNestingDepth;
 // Unknown `type` values are echoed in the message, cut to this many characters.
 constexpr std::size_t kMaxEchoedTypeLength = 64;
 
@@ -530,9 +531,17 @@ Error update_error(const Publish& p, std::string message) {
   return Error{ErrorCode::invalid_update, std::move(message), p.process_id, p.id};
 }
 
+// validate(), minus the serialization of `data` to measure it when the caller knows it fits.
+std::optional<Error> validate_publish(const Publish& p, bool data_fits);
+
 }  // namespace
 
 Result<ClientFrame> decode_client_frame(std::string_view text) {
+  if (auto frame = codec_fast::decode_client_frame(text)) return std::move(*frame);
+  return codec_fast::decode_client_frame_full(text);
+}
+
+Result<ClientFrame> codec_fast::decode_client_frame_full(std::string_view text) {
   return guarded<ClientFrame>([&] { return decode_client(parse_object(text)); });
 }
 
@@ -550,7 +559,13 @@ Result<Publish> decode_publish_body(std::string_view text, std::string_view path
   });
 }
 
-std::optional<Error> validate(const Publish& p) {
+std::optional<Error> validate(const Publish& p) { return validate_publish(p, false); }
+
+std::optional<Error> codec_fast::validate_fitting_data(const Publish& p) { return validate_publish(p, true); }
+
+namespace {
+
+std::optional<Error> validate_publish(const Publish& p, bool data_fits) {
   using namespace limits;
   if (p.id && char_count(*p.id) > kMaxPublishIdLength) {
     Error e{ErrorCode::invalid_update, "`id` must be at most 128 characters", std::nullopt, std::nullopt};
@@ -576,7 +591,7 @@ std::optional<Error> validate(const Publish& p) {
   }
   if (p.data) {
     if (!p.data->is_object()) return update_error(p, "`data` must be a JSON object");
-    if (dump(*p.data).size() > kMaxDataBytes) {
+    if (!data_fits && dump(*p.data).size() > kMaxDataBytes) {
       return update_error(p, "`data` must be at most " + std::to_string(kMaxDataBytes) + " bytes serialized");
     }
   }
@@ -599,11 +614,24 @@ std::optional<Error> validate(const Publish& p) {
   return std::nullopt;
 }
 
+}  // namespace
+
 Json to_json(const ServerFrame& frame) { return std::visit(ServerEncoder{}, frame); }
 Json to_json(const ClientFrame& frame) { return std::visit(ClientEncoder{}, frame); }
 Json to_json(const Snapshot& snapshot) { return snapshot_fields(Json::object(), snapshot); }
 
-std::string encode(const ServerFrame& frame) { return dump(to_json(frame)); }
+std::string encode(const ServerFrame& frame) {
+  if (const auto* event = std::get_if<ProgressEvent>(&frame)) return codec_fast::encode_event(*event);
+  if (const auto* ack = std::get_if<Ack>(&frame)) {
+    if (auto text = codec_fast::encode_ack(*ack)) return std::move(*text);
+  }
+  return dump(to_json(frame));
+}
+
+std::string codec_fast::encode_event(const ProgressEvent& event) {
+  if (auto text = encode_progress(event)) return std::move(*text);
+  return dump(ServerEncoder{}(event));
+}
 std::string encode(const ClientFrame& frame) { return dump(to_json(frame)); }
 
 std::string encode_http_error(const Error& error) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 
+#include "codec_fast.hpp"
 #include "progress/codec.hpp"
 #include "progress/conflation.hpp"
 #include "progress/deadlines.hpp"
@@ -86,7 +87,7 @@ struct Hub::Impl {
   }
 
   OutFrame event_frame(const RecordedEvent& recorded, SharedText process_id) {
-    return OutFrame{shared(encode(ServerFrame{recorded.event})),
+    return OutFrame{shared(codec_fast::encode_event(recorded.event)),
                     event_kind(recorded.event, recorded.stage_changed), std::move(process_id),
                     recorded.event.seq};
   }

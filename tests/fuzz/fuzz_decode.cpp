@@ -1,13 +1,17 @@
 // Arbitrary bytes into the three decoders. Decoding must never throw; a decoded frame must
 // survive encode -> decode unchanged (the server and the wasm client both rely on re-encoding
 // what they decoded); an error must carry a code that has a wire name and a message to show.
+// The client decoder's fast path (codec_fast.hpp) may only answer what the full decoder accepts,
+// with the same frame.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "check.hpp"
+#include "codec_fast.hpp"
 #include "progress/codec.hpp"
 
 namespace {
@@ -36,10 +40,21 @@ void round_trip(std::string_view input, Decode decode) {
   check(second.value() == first.value(), "re-encoded frame decodes to another value", text);
 }
 
+void same_as_full_decoder(std::string_view input) {
+  std::optional<progress::ClientFrame> fast = progress::codec_fast::decode_client_frame(input);
+  if (!fast) return;
+  progress::Result<progress::ClientFrame> full = progress::codec_fast::decode_client_frame_full(input);
+  check(full.ok(), "fast path accepted a frame the full decoder refuses", input);
+  check(*fast == full.value(), "fast path decoded to another frame", input);
+  check(progress::encode(*fast) == progress::encode(full.value()), "fast path frame encodes differently",
+        input);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
+  same_as_full_decoder(input);
   round_trip<progress::ClientFrame>(
       input, [](std::string_view text) { return progress::decode_client_frame(text); });
   round_trip<progress::ServerFrame>(
