@@ -1,8 +1,8 @@
 // Several progress-hub nodes sharing one real redis-server (--redis): a publish on any node
 // reaches subscribers on every other in order, a killed node's clients resume on another with no
 // gap or duplicate, the records survive a Redis restart (AOF), and concurrent writers on two nodes
-// never share or skip a seq; a hung (not closed) Redis costs a publish the command timeout, not
-// forever.
+// never share or skip a seq; a finished record expires on every node; a hung (not closed) Redis
+// costs a publish the command timeout, not forever.
 #include <array>
 #include <chrono>
 #include <memory>
@@ -214,6 +214,45 @@ TEST_F(MultiNode, ConcurrentWritersOnTwoNodesNeverShareOrSkipASeq) {
     EXPECT_EQ(frame["seq"], last + 1);
     last = frame["seq"];
   }
+}
+
+// Retention with Redis runs on Redis's clock (the script sets the TTL of a finished record), which
+// the shared vectors cannot script: this checks it in real time. A finished record disappears from
+// every node; a subscriber that stayed gets the record created again, under a new epoch.
+TEST(RedisRetention, AFinishedRecordExpiresEverywhereAndComesBackUnderANewEpoch) {
+  const auto binary = find_redis_server();
+  if (!binary) GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";
+  temp_dir dir;
+  redis_process redis(*binary, dir.path());
+  server_process node_a({"--redis", redis.url(), "--retention-ms", "300"});
+  server_process node_b({"--redis", redis.url(), "--retention-ms", "300"});
+  wait_until_connected(node_a.port());
+  wait_until_connected(node_b.port());
+
+  ASSERT_EQ(http_call(node_a.port(), "POST", "/api/processes/job-ttl/progress", R"({"percent":50})").status, 200u);
+  ws_client on_b(node_b.port(), "/ws/progress/job-ttl");
+  const Json first = next_process_frame(on_b);
+  ASSERT_EQ(first["type"], "snapshot") << first.dump();
+  const std::string old_epoch = first["epoch"];
+  ASSERT_EQ(http_call(node_a.port(), "POST", "/api/processes/job-ttl/progress", R"({"state":"completed"})").status,
+            200u);
+  EXPECT_EQ(next_process_frame(on_b)["state"], "completed");
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (http_call(node_b.port(), "GET", "/api/processes/job-ttl").status != 404u) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the finished record never expired";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(http_call(node_a.port(), "GET", "/api/processes/job-ttl").status, 404u);
+
+  const auto again = http_call(node_a.port(), "POST", "/api/processes/job-ttl/progress", R"({"percent":5})");
+  ASSERT_EQ(again.status, 200u) << again.body;
+  EXPECT_EQ(again.json()["seq"], 1);
+  const Json renewed = next_process_frame(on_b);
+  EXPECT_EQ(renewed["type"], "snapshot") << renewed.dump();
+  EXPECT_EQ(renewed["seq"], 1);
+  EXPECT_EQ(renewed["state"], "running");
+  EXPECT_NE(renewed["epoch"], old_epoch);
 }
 
 // SIGSTOP keeps Redis's sockets open while it answers nothing: without the command timeout a
