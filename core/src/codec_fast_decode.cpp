@@ -69,9 +69,10 @@ class Scanner {
     if (!eat('{')) return false;
     skip_ws();
     if (eat('}')) return finish();
+    std::string escaped_key;
     while (true) {
-      std::string key;
-      if (!eat('"') || !read_string(key)) return false;
+      std::string_view key;
+      if (!eat('"') || !read_key(key, escaped_key)) return false;
       Field* field = lookup(fields, key);
       if (field == nullptr || field->kind != Field::Kind::absent) return false;  // unknown or duplicate
       skip_ws();
@@ -124,6 +125,22 @@ class Scanner {
     }
     field.kind = Field::Kind::json;
     return skip_json(field.raw);
+  }
+
+  // A key without escapes or non-ASCII bytes (every key the protocol has) is a view of the text;
+  // any other is decoded into `scratch`.
+  bool read_key(std::string_view& key, std::string& scratch) {
+    const char* start = p_;
+    while (p_ != end_ && byte(*p_) >= 0x20 && byte(*p_) < 0x80 && *p_ != '"' && *p_ != '\\') ++p_;
+    if (p_ != end_ && *p_ == '"') {
+      key = std::string_view(start, static_cast<std::size_t>(p_ - start));
+      ++p_;
+      return true;
+    }
+    scratch.assign(start, p_);
+    if (!read_string(scratch)) return false;
+    key = scratch;
+    return true;
   }
 
   // After the opening quote. Accepts what nlohmann accepts except surrogate escapes; UTF-8 is
@@ -320,15 +337,31 @@ class Scanner {
   }
 
   static bool plain_integer(std::string_view raw) {
-    const std::size_t digits = raw.size() - (raw.front() == '-' ? 1 : 0);
-    return digits <= kMaxPlainDigits && raw.find_first_of(".eE") == std::string_view::npos;
+    const std::size_t sign = raw.front() == '-' ? 1 : 0;
+    if (raw.size() - sign > kMaxPlainDigits) return false;
+    for (std::size_t i = sign; i < raw.size(); ++i) {
+      if (!is_digit(raw[i])) return false;  // a fraction or an exponent
+    }
+    return true;
   }
 
+  // The double nlohmann makes of a number token (a fraction or exponent goes through nlohmann
+  // itself: its strtod rounding and overflow rule, and the wasm build's libc++ has no
+  // floating-point from_chars).
   static std::optional<double> as_double(std::string_view raw) {
-    double value = 0;
-    auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), value);
-    if (ec != std::errc{} || end != raw.data() + raw.size()) return std::nullopt;
-    return value;
+    if (plain_integer(raw)) {
+      std::int64_t value = 0;
+      auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), value);
+      if (ec != std::errc{} || end != raw.data() + raw.size()) return std::nullopt;
+      return static_cast<double>(value);
+    }
+    try {
+      const Json number = Json::parse(raw.begin(), raw.end());
+      if (!number.is_number()) return std::nullopt;
+      return number.get<double>();
+    } catch (const Json::exception&) {
+      return std::nullopt;
+    }
   }
 
  private:
