@@ -31,7 +31,7 @@ RegistryConfig registry_config(const HubConfig& config) {
       config.pending_timeout_ms, config.retention_ms,      config.history,
       config.max_processes,      config.max_subscriptions, config.max_subscriptions_per_connection};
   registry.record_changes = config.record_changes;
-  registry.leases = !config.records_are_external;
+  registry.report_leases = config.records_are_external;
   return registry;
 }
 
@@ -313,6 +313,7 @@ struct Hub::Impl {
   std::size_t snapshot_cache_bytes = 0;
   std::unordered_map<std::string, std::vector<Waiting>> loading;  // external: waiting for a load
   std::unordered_set<std::string> watching;                       // external: followed processes
+  std::vector<std::string> lapsed_leases;                         // external: for the driver to expire
   std::vector<InterestChange> interest_changes;
   std::vector<PublishRequest> publish_requests;
   Millis started_at;
@@ -401,6 +402,7 @@ void Hub::handle_timeout(Millis now) {
     impl_->update_interest(expired.process_id);
   }
   for (const auto& fanout : tick.stalled) impl_->fan_out(fanout);
+  for (auto& process_id : tick.lapsed_leases) impl_->lapsed_leases.push_back(std::move(process_id));
   for (ConnId conn : impl_->session_deadlines.take_due(now)) {
     ServerSession* session = impl_->find(conn);
     if (session == nullptr) continue;
@@ -461,6 +463,8 @@ void Hub::complete_publish(const PublishRequest& request, const Result<Ack>& out
 }
 
 std::vector<InterestChange> Hub::take_interest_changes() { return std::exchange(impl_->interest_changes, {}); }
+
+std::vector<std::string> Hub::take_lapsed_leases() { return std::exchange(impl_->lapsed_leases, {}); }
 
 std::vector<std::string> Hub::watched() const { return {impl_->watching.begin(), impl_->watching.end()}; }
 

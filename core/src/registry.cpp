@@ -165,6 +165,12 @@ TickResult Registry::tick(Millis now) {
         break;
       case TimerKind::lease:
         if (!entry.record) break;
+        if (config_.report_leases) {
+          if (const auto at = entry.record->lease_deadline(); at && *at <= now && !entry.record->finished()) {
+            result.lapsed_leases.push_back(key.process_id);
+          }
+          break;
+        }
         if (auto event = entry.record->expire_lease(now)) {
           arm_record_timers(*entry.record);
           note_change(key.process_id, true);
@@ -279,7 +285,7 @@ void Registry::note_change(const std::string& process_id, bool durable) {
 
 void Registry::arm_record_timers(const ProcessRecord& record) {
   const TimerKey lease{TimerKind::lease, record.process_id(), 0};
-  if (auto at = record.lease_deadline(); at && config_.leases) {
+  if (auto at = record.lease_deadline()) {
     deadlines_.set(lease, *at);
   } else {
     deadlines_.clear(lease);

@@ -55,12 +55,6 @@ void redis_engine::create_process(std::optional<std::string> process_id, created
 }
 
 void redis_engine::publish(Publish publish, ack_handler done) {
-  if (publish.lease_ms && *publish.lease_ms > 0) {
-    done(Error{ErrorCode::invalid_update,
-               "lease_ms is not supported with the Redis engine (no single node owns the lease timer)",
-               publish.process_id, publish.id});
-    return;
-  }
   const std::string id = publish.process_id;
   write_job job;
   job.publish = std::move(publish);
@@ -95,6 +89,30 @@ void redis_engine::step(const std::string& process_id) {
   }
   const std::optional<ProcessRecord> base = cached->second;
   const Millis now = hub_.now();
+  if (base && lease_lapsed(*base, now) && !job.expire_lease) {
+    // The lease ran out before this write arrived: its expiry goes first, as the embedded hub's
+    // timer would have written it, and this write then meets the failed record.
+    write_job expiry;
+    expiry.expire_lease = true;
+    it->second.push_front(std::move(expiry));
+    step(process_id);
+    return;
+  }
+  if (job.expire_lease) {
+    std::optional<RecordedEvent> failed;
+    std::optional<ProcessRecord> next = base;
+    if (next) failed = next->expire_lease(now);
+    if (!failed) {
+      if (base && !job.fresh) {  // the lapse may come from a stale copy
+        fetch(process_id);
+        return;
+      }
+      finish(process_id, unavailable(process_id, std::nullopt, "no lease to expire"), false);
+      return;
+    }
+    compare_and_set(process_id, base, std::move(*next), std::move(failed));
+    return;
+  }
   if (!job.publish) {
     if (base && !job.fresh) {  // it may have expired since: ask the store before answering
       fetch(process_id);
@@ -209,7 +227,9 @@ void redis_engine::finish(const std::string& process_id, const Result<ProcessRec
   if (it == writes_.end() || it->second.empty()) return;
   write_job job = std::move(it->second.front());
   it->second.pop_front();
-  if (job.publish) {
+  if (job.expire_lease) {
+    // Nobody waits for it: subscribers hear the failure on the channel like any write.
+  } else if (job.publish) {
     if (outcome) {
       job.on_ack(Ack{job.publish->id.value_or(""), process_id, outcome.value().seq()});
     } else {
@@ -223,6 +243,11 @@ void redis_engine::finish(const std::string& process_id, const Result<ProcessRec
   step(process_id);
 }
 
+bool redis_engine::lease_lapsed(const ProcessRecord& record, Millis now) {
+  const auto deadline = record.lease_deadline();
+  return deadline && *deadline <= now && !record.finished();
+}
+
 void redis_engine::remember(const std::string& process_id, std::optional<ProcessRecord> record) {
   if (cache_.size() >= kMaxCachedRecords && !cache_.contains(process_id)) cache_.clear();
   cache_.insert_or_assign(process_id, std::move(record));
@@ -233,12 +258,19 @@ void redis_engine::get_process(std::string process_id, record_handler done) {
     done(unavailable(process_id, std::nullopt, "the record store (Redis) is unreachable; retry later"));
     return;
   }
-  command(commands_, {"HGET", record_key(process_id), "record"}, [process_id, done](redisReply* reply) {
+  command(commands_, {"HGET", record_key(process_id), "record"}, [this, process_id, done](redisReply* reply) {
     if (reply == nullptr || is_error(reply)) {
       done(unavailable(process_id, std::nullopt, "the record store (Redis) did not answer"));
       return;
     }
     auto record = parse_record(reply, 0);
+    if (record && lease_lapsed(*record, hub_.now())) {
+      // Nobody may be following it to notice: answer it failed and write the expiry now.
+      record->expire_lease(hub_.now());
+      write_job expiry;
+      expiry.expire_lease = true;
+      enqueue(process_id, std::move(expiry));
+    }
     done(record ? std::optional<Snapshot>(record->snapshot()) : std::nullopt);
   });
 }

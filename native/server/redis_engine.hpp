@@ -10,6 +10,9 @@
 //           record rules stay in C++ only, and seq is global whichever node accepted the publish.
 //   read    a node follows (SUBSCRIBE) only the channels of processes with local subscribers, then
 //           loads the record and its stream (one script); the hub mirrors them and fans out.
+//   leases  a node whose mirror sees a lease run out (or that meets a lapsed one on a read or a
+//           write) writes the `stalled` failure like a publish: the compare-and-set lets it happen
+//           once, and a publish that re-armed the lease first wins.
 //   down    while Redis is unreachable writes answer `unavailable`; reconnects with backoff, then
 //           follows and reloads every watched process so subscribers behind get a snapshot. A Redis
 //           that stops answering without closing (hung, paused, a dead peer behind a silent network)
@@ -85,6 +88,7 @@ class redis_engine final : public engine, public record_authority {
   // a producer's publishes are applied in the order it sent them.
   struct write_job {
     std::optional<Publish> publish;
+    bool expire_lease = false;  // neither publish nor create: write the lapsed lease's failure
     ack_handler on_ack;
     created_handler on_created;
     int attempts = 0;
@@ -117,6 +121,7 @@ class redis_engine final : public engine, public record_authority {
                        ProcessRecord next, std::optional<RecordedEvent> event);
   void finish(const std::string& process_id, const Result<ProcessRecord>& outcome, bool created);
   void remember(const std::string& process_id, std::optional<ProcessRecord> record);
+  static bool lease_lapsed(const ProcessRecord& record, Millis now);
 
   void sync_channel(const std::string& process_id);
   void load(const std::string& process_id);

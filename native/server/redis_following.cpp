@@ -34,6 +34,11 @@ void redis_engine::pump() {
       hub_.deliver();
     });
   }
+  for (auto& process_id : hub.take_lapsed_leases()) {
+    write_job expiry;
+    expiry.expire_lease = true;
+    enqueue(process_id, std::move(expiry));
+  }
   for (auto& change : hub.take_interest_changes()) {
     auto& state = channels_state_[change.process_id];
     state.want = change.watch;

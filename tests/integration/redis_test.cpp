@@ -114,8 +114,6 @@ TEST_F(MultiNode, HttpApiSeesOneRecordFromEveryNode) {
   EXPECT_EQ(read.json()["epoch"], epoch);
   EXPECT_EQ(http_call(port(0), "GET", "/api/processes/job-none").status, 404u);
 
-  auto leased = http_call(port(0), "POST", "/api/processes/job-http/progress", R"({"lease_ms":1000})");
-  EXPECT_EQ(leased.status, 400u) << leased.body;  // refused out loud, never silently ignored
   auto upload = http_call(port(0), "POST", "/api/uploads", "some text");
   EXPECT_EQ(upload.status, 503u);
 }
@@ -214,6 +212,48 @@ TEST_F(MultiNode, ConcurrentWritersOnTwoNodesNeverShareOrSkipASeq) {
     EXPECT_EQ(frame["seq"], last + 1);
     last = frame["seq"];
   }
+}
+
+// A lease set through one node runs out on its own: the nodes following the process notice it
+// (their mirror arms the timer), one of them writes the failure, every subscriber sees it once.
+TEST_F(MultiNode, ALapsedLeaseFailsTheProcessOnceForEveryNode) {
+  ws_client on_b(port(1), "/ws/progress/job-lease");
+  ws_client on_c(port(2), "/ws/progress/job-lease");
+  EXPECT_EQ(next_process_frame(on_b)["type"], "pending");
+  EXPECT_EQ(next_process_frame(on_c)["type"], "pending");
+  const auto leased =
+      http_call(port(0), "POST", "/api/processes/job-lease/progress", R"({"percent":10,"lease_ms":300})");
+  ASSERT_EQ(leased.status, 200u) << leased.body;
+  for (ws_client* ws : {&on_b, &on_c}) {
+    EXPECT_EQ(next_process_frame(*ws)["seq"], 1);
+    const Json failed = next_process_frame(*ws);  // after about 300 ms, from whichever node won
+    EXPECT_EQ(failed["type"], "progress") << failed.dump();
+    EXPECT_EQ(failed["seq"], 2);
+    EXPECT_EQ(failed["state"], "failed");
+    EXPECT_EQ(failed["error"]["code"], "stalled");
+  }
+  const auto read = http_call(port(0), "GET", "/api/processes/job-lease");
+  EXPECT_EQ(read.json()["state"], "failed");
+  EXPECT_EQ(read.json()["seq"], 2);  // one failure, however many nodes saw the lease run out
+  const auto late = http_call(port(0), "POST", "/api/processes/job-lease/progress", R"({"percent":20})");
+  EXPECT_EQ(late.status, 409u) << late.body;
+}
+
+// With no node following the process, the lapse is noticed by the next read or write, which sees
+// the process failed just as it would have been at the deadline.
+TEST_F(MultiNode, ALapsedLeaseNobodyFollowedIsFailedOnTheNextRead) {
+  ASSERT_EQ(
+      http_call(port(0), "POST", "/api/processes/job-quiet/progress", R"({"percent":10,"lease_ms":100})").status,
+      200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // past the lease: what is being tested
+  const auto read = http_call(port(1), "GET", "/api/processes/job-quiet");
+  ASSERT_EQ(read.status, 200u);
+  EXPECT_EQ(read.json()["state"], "failed");
+  EXPECT_EQ(read.json()["error"]["code"], "stalled");
+  ws_client on_c(port(2), "/ws/progress/job-quiet");
+  Json frame = next_process_frame(on_c);
+  while (frame["state"] != "failed") frame = next_process_frame(on_c);  // the write may land after the load
+  EXPECT_EQ(frame["seq"], 2);
 }
 
 // Retention with Redis runs on Redis's clock (the script sets the TTL of a finished record), which

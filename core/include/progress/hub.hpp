@@ -14,7 +14,8 @@
 // handed to the driver (take_publish_requests -> complete_publish); the driver follows the
 // processes take_interest_changes names and brings the store's records back through
 // ingest_record (a load) and ingest_change (any node's write). Pending timeouts and not_found stay
-// local decisions.
+// local decisions; a mirrored lease that runs out is handed to the driver (take_lapsed_leases),
+// which writes the expiry to the store like a publish, so every node following it sees one failure.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -134,6 +135,9 @@ class Hub {
   void complete_publish(const PublishRequest& request, const Result<Ack>& outcome);
   // In order; a process may flip more than once. Every watch must be answered by ingest_record.
   std::vector<InterestChange> take_interest_changes();
+  // Mirrored records whose lease ran out at the last handle_timeout: the driver expires each in the
+  // store (ProcessRecord::expire_lease under its compare-and-set; a publish that re-armed it first wins).
+  std::vector<std::string> take_lapsed_leases();
   // The processes followed now (to follow and reload again after the store came back).
   std::vector<std::string> watched() const;
   // The store's record after a load or reload (nullopt: no such process): subscribers waiting for

@@ -39,7 +39,9 @@ struct RegistryConfig {
   std::size_t max_subscriptions = 1'000'000;
   std::size_t max_subscriptions_per_connection = 1'000;
   bool record_changes = false;  // keep the changed ids for take_changes (a store is attached)
-  bool leases = true;  // false when records are external: the store's writers own lease expiry
+  // External records: a lease that ran out in the mirror is reported (TickResult::lapsed_leases)
+  // for the store's writer to expire under its compare-and-set, not expired here.
+  bool report_leases = false;
 };
 
 // What a new subscriber is owed right now.
@@ -77,6 +79,7 @@ struct TickResult {
   std::vector<Expired> not_found;  // pending subscriptions that timed out (now dropped)
   std::vector<Fanout> stalled;     // lease expiries (failed events)
   std::size_t forgotten = 0;       // finished records dropped after retention
+  std::vector<std::string> lapsed_leases;  // report_leases: mirrored records whose lease ran out
 };
 
 class Registry {
