@@ -9,7 +9,7 @@
 #   web           the npm package's tests against the (sanitized) server and the wasm module
 #   bench-smoke   a few seconds of every benchmark scenario against the server, so bench/ never
 #                 rots; it fails on lost, duplicated or refused events, never on speed
-#   fuzz          clang libFuzzer targets (decoder, hub, client session) for 45 s each from the
+#   fuzz          clang libFuzzer targets (decoder, hub, client session) for 30 s each from the
 #                 committed seed corpus; any crash or broken invariant fails the run
 #   native-tsan   the server's suites under ThreadSanitizer (the server runs upload jobs on a worker
 #                 thread beside the event loop); TSan reports of spawned servers fail the stage. Left
@@ -84,7 +84,7 @@ stage_bench_smoke() {
     --loadgen "$native_bin/bench/progress-loadgen"
 }
 
-stage_fuzz() { bash tests/fuzz/run.sh 45; }
+stage_fuzz() { bash tests/fuzz/run.sh 30; }
 
 stage_native_tsan() {
   cmake --preset native-tsan &&
