@@ -121,7 +121,8 @@ void redis_engine::release_acks(const std::string& process_id, std::optional<Seq
 }
 
 bool redis_engine::idle() const {
-  if (!writes_.empty() || !waiting_since_.empty() || !sync_waiters_.empty() || !held_acks_.empty()) return false;
+  if (!writes_.empty() || !waiting_since_.empty()) return false;
+  if (!sync_waiters_.empty() || !held_acks_.empty()) return false;
   for (const auto& [id, state] : channels_state_) {
     if (state.in_flight) return false;
   }

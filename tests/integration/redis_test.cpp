@@ -242,9 +242,9 @@ TEST_F(MultiNode, ALapsedLeaseFailsTheProcessOnceForEveryNode) {
 // With no node following the process, the lapse is noticed by the next read or write, which sees
 // the process failed just as it would have been at the deadline.
 TEST_F(MultiNode, ALapsedLeaseNobodyFollowedIsFailedOnTheNextRead) {
-  ASSERT_EQ(
-      http_call(port(0), "POST", "/api/processes/job-quiet/progress", R"({"percent":10,"lease_ms":100})").status,
-      200u);
+  const auto leased =
+      http_call(port(0), "POST", "/api/processes/job-quiet/progress", R"({"percent":10,"lease_ms":100})");
+  ASSERT_EQ(leased.status, 200u) << leased.body;
   std::this_thread::sleep_for(std::chrono::milliseconds(150));  // past the lease: what is being tested
   const auto read = http_call(port(1), "GET", "/api/processes/job-quiet");
   ASSERT_EQ(read.status, 200u);
@@ -269,13 +269,15 @@ TEST(RedisRetention, AFinishedRecordExpiresEverywhereAndComesBackUnderANewEpoch)
   wait_until_connected(node_a.port());
   wait_until_connected(node_b.port());
 
-  ASSERT_EQ(http_call(node_a.port(), "POST", "/api/processes/job-ttl/progress", R"({"percent":50})").status, 200u);
+  const auto started = http_call(node_a.port(), "POST", "/api/processes/job-ttl/progress", R"({"percent":50})");
+  ASSERT_EQ(started.status, 200u) << started.body;
   ws_client on_b(node_b.port(), "/ws/progress/job-ttl");
   const Json first = next_process_frame(on_b);
   ASSERT_EQ(first["type"], "snapshot") << first.dump();
   const std::string old_epoch = first["epoch"];
-  ASSERT_EQ(http_call(node_a.port(), "POST", "/api/processes/job-ttl/progress", R"({"state":"completed"})").status,
-            200u);
+  const auto finished =
+      http_call(node_a.port(), "POST", "/api/processes/job-ttl/progress", R"({"state":"completed"})");
+  ASSERT_EQ(finished.status, 200u) << finished.body;
   EXPECT_EQ(next_process_frame(on_b)["state"], "completed");
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -101,7 +101,8 @@ class RedisTarget final : public vectors::HubTarget {
   Result<Snapshot> create_process(std::optional<std::string> process_id, Millis now) override {
     now_ = now;
     std::optional<Result<Snapshot>> answer;
-    engine_.create_process(std::move(process_id), [&answer](Result<Snapshot> r, bool) { answer = std::move(r); });
+    engine_.create_process(std::move(process_id),
+                           [&answer](Result<Snapshot> r, bool) { answer = std::move(r); });
     settle();
     if (!answer) return Error{ErrorCode::unavailable, "the engine never answered the create", {}, {}};
     return *answer;
@@ -205,7 +206,9 @@ class RedisVectorTest : public ::testing::Test {
     if (const auto skip = case_.find("skip_engines"); skip != case_.end() && skip->contains("redis")) {
       GTEST_SKIP() << skip->at("redis").get<std::string>();
     }
-    if (g_redis == nullptr) GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";
+    if (g_redis == nullptr) {
+      GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";
+    }
     flush_redis(g_redis->process.port());
     RedisTarget target(case_, g_redis->process.url());
     vectors::run_hub_script(case_, target);
@@ -237,8 +240,8 @@ int main(int argc, char** argv) {
     if (doc.at("suite") != "hub") continue;
     for (const auto& vcase : doc.at("cases")) {
       ++cases;
-      ::testing::RegisterTest(test_name(file.name).c_str(), test_name(vcase.at("id").get<std::string>()).c_str(),
-                              nullptr, nullptr, file.name, 0,
+      const std::string id = vcase.at("id").get<std::string>();
+      ::testing::RegisterTest(test_name(file.name).c_str(), test_name(id).c_str(), nullptr, nullptr, file.name, 0,
                               [vcase]() -> ::testing::Test* { return new RedisVectorTest(vcase); });
     }
   }

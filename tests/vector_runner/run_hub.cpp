@@ -75,7 +75,9 @@ class CoreTarget final : public HubTarget {
     return hub_.create_process(std::move(process_id), now);
   }
   Result<Ack> publish(const Publish& publish, Millis now) override { return hub_.publish(publish, now); }
-  std::optional<Snapshot> snapshot(const std::string& process_id) override { return hub_.snapshot(process_id); }
+  std::optional<Snapshot> snapshot(const std::string& process_id) override {
+    return hub_.snapshot(process_id);
+  }
   void shutdown(Millis now) override { hub_.close_all(now); }
   std::vector<ConnId> take_dirty() override { return hub_.take_dirty(); }
   std::optional<SharedText> pop_outgoing(ConnId conn) override { return hub_.pop_outgoing(conn); }
