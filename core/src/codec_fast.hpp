@@ -5,6 +5,7 @@
 // input it fully understands and that decodes without error, the encoders only for text that needs
 // no UTF-8 repair; everything else goes the full way, so errors and their messages stay its own.
 // Private to the core (tests reach it through core/src); codec.hpp is the public face.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,10 @@ namespace progress::codec_fast {
 
 // A frame nested deeper than this is refused before parsing (see codec.cpp).
 inline constexpr int kMaxNestingDepth = 64;
+
+// Length of the valid UTF-8 sequence at `s[i]` (a byte >= 0x80), or 0 when it is not one: the
+// decoder's and the encoders' one test of what nlohmann would accept.
+std::size_t utf8_length(std::string_view s, std::size_t i) noexcept;
 
 // The frame decode_client_frame would return, or nullopt when the full decoder must decide
 // (an error, an unknown field, a duplicate key, a surrogate escape, a long number, ...).

@@ -196,30 +196,10 @@ class Scanner {
   }
 
   bool copy_utf8(std::string& out) {
-    const unsigned char c = byte(*p_);
-    int tail = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      tail = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      tail = 2;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      tail = 3;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (end_ - p_ <= tail) return false;
-    for (int i = 1; i <= tail; ++i) {
-      const unsigned char t = byte(p_[i]);
-      if (t < (i == 1 ? lo : 0x80) || t > (i == 1 ? hi : 0xBF)) return false;
-    }
-    out.append(p_, p_ + tail + 1);
-    p_ += tail + 1;
+    const std::size_t n = utf8_length(std::string_view(p_, static_cast<std::size_t>(end_ - p_)), 0);
+    if (n == 0) return false;
+    out.append(p_, p_ + n);
+    p_ += n;
     return true;
   }
 

@@ -9,11 +9,7 @@
 #include "codec_fast.hpp"
 
 namespace progress::codec_fast {
-namespace {
 
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-// Length of the valid UTF-8 sequence at `s[i]` (a byte >= 0x80), or 0 when it is not one.
 std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
   const auto c = static_cast<unsigned char>(s[i]);
   std::size_t tail = 0;
@@ -39,6 +35,10 @@ std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
   }
   return tail + 1;
 }
+
+namespace {
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // `"text"` escaped as nlohmann escapes it; false on invalid UTF-8 (nlohmann replaces it).
 bool append_string(std::string& out, std::string_view s) {
