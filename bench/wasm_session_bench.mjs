@@ -1,13 +1,15 @@
 // Size of the browser module and the client session's cost per received frame under Node.
 // Usage: node bench/wasm_session_bench.mjs [frames] [--dir web/dist]
-// Loads progress_wasm the way web/test does (factory + wasmBinary) and drives the raw session as
-// web/src/session.js does: on_text then poll for every frame, so the time includes both crossings
-// and the JSON the session hands back.
+// Loads progress_wasm the way web/test does (factory + wasmBinary) and drives it through the web
+// package's own session wrapper (web/src/session.js): on_text then poll for every frame, so the
+// time includes both crossings, the UTF-8 copies and the JSON the session hands back.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+
+import { WasmSession } from '../web/src/session.js';
 
 const args = process.argv.slice(2);
 const dirAt = args.indexOf('--dir');
@@ -31,27 +33,22 @@ const loadStart = performance.now();
 const module = await factory({ wasmBinary: wasmBytes });
 const loadMs = performance.now() - loadStart;
 
-function check(failure) {
-  if (failure) throw new Error(`session refused a call: ${failure}`);
-}
-
 const id = 'bench-1';
-const session = new module.Session(JSON.stringify({ url: 'ws://127.0.0.1:1/ws/progress', seed: 1 }));
-check(session._configError());
+const session = new WasmSession(module, { url: 'ws://127.0.0.1:1/ws/progress', seed: 1 });
 let now = 1_700_000_000_000;
-check(session._start(now));
-check(session._subscribe(id, now));
-const connect = JSON.parse(session._poll()).actions.find((a) => a.connect);
+session.start(now);
+session.subscribe(id, now);
+const connect = session.poll().actions.find((a) => a.connect);
 if (!connect) throw new Error('the session asked for no connection');
 const gen = connect.connect.generation;
-check(session._onOpen(gen, now));
-session._poll();
-check(session._onText(gen, JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'bench' }), now));
-check(session._onText(gen, JSON.stringify({
+session.onOpen(gen, now);
+session.poll();
+session.onText(gen, JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'bench' }), now);
+session.onText(gen, JSON.stringify({
   type: 'snapshot', process_id: id, epoch: '0badf00d', seq: 0, state: 'running', stage: 'analysis', percent: 0,
   updated_at: now, stages: [{ name: 'analysis', started_at: now }],
-}), now));
-session._poll();
+}), now);
+session.poll();
 
 let seq = 0;
 function frame() {
@@ -66,11 +63,9 @@ let events = 0;
 let onTextMs = 0;
 function step(text) {
   const a = performance.now();
-  check(session._onText(gen, text, now));
+  session.onText(gen, text, now);
   onTextMs += performance.now() - a;
-  const out = JSON.parse(session._poll());
-  if (out.failure) throw new Error(out.failure);
-  events += out.events.length;
+  events += session.poll().events.length;
 }
 
 for (let i = 0; i < warmup; i++) step(frame());
@@ -81,7 +76,7 @@ const t0 = performance.now();
 for (const text of texts) step(text);
 const elapsedMs = performance.now() - t0;
 if (events < frames) throw new Error(`only ${events} events for ${frames} frames: frames were dropped`);
-const view = JSON.parse(session._view(id));
+const view = session.view(id);
 if (view.seq !== seq) throw new Error(`view at seq ${view.seq}, expected ${seq}`);
 session.delete();
 

@@ -1,25 +1,31 @@
-// The JavaScript face of progress::ClientSession: one embind class with raw `_methods` that the
+// The JavaScript face of progress::ClientSession: plain C exports over a session handle, which the
 // web package's session wrapper (web/src/session.js) turns into an ergonomic API.
 //
-// Everything structured crosses the boundary as JSON text rather than as embind value_objects:
-// the core already links nlohmann/json, so one serializer here costs less code than a
-// value_object/enum_/register_vector instantiation per type (a ProcessView alone has 15 fields,
-// nested spans and optional JSON), and the JS side gets plain objects with no `.delete()` to
-// forget. Times cross as doubles: embind maps int64 to BigInt, which every caller would have to
-// convert from Date.now().
+// Plain exports instead of embind: embind's C++ registry and its JS runtime were a third of the
+// gzipped bundle (issue #5) for twenty calls that only move numbers and UTF-8 text. A session is a
+// pointer the wrapper holds and hands back to `pw_session_delete` exactly once.
 //
-// No exception may reach JavaScript (an escaping C++ exception surfaces as an opaque number and
-// leaves the session half-updated), so every entry point runs under `guarded`, which reports a
-// failure as a returned message the wrapper turns into a thrown Error.
+// Strings in: the wrapper writes UTF-8 into memory it got from `malloc`, passes pointer and length
+// (so a frame may hold NUL bytes), and frees it after the call. Strings out: a NUL-terminated copy
+// from `malloc` that the wrapper reads and frees; NUL can end them because everything returned is
+// JSON text (control characters escaped), a state name or an exception message.
+//
+// Everything structured crosses as JSON text: the core already links nlohmann/json, and the JS side
+// gets plain objects. Times cross as doubles (what Date.now() gives).
+//
+// No exception may reach JavaScript (it would surface as an opaque trap and leave the session
+// half-updated), so every entry point runs under `guarded`, which returns a failure as a message
+// the wrapper turns into a thrown Error; a null result means success.
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <optional>
-#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
-#include <variant>
 
-#include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 #include <malloc.h>
 
 #include "progress/client_json.hpp"
@@ -36,148 +42,181 @@ Millis to_millis(double now) {
   return std::isfinite(now) ? static_cast<Millis>(now) : 0;
 }
 
+std::string_view text_of(const char* data, std::size_t size) {
+  return size ? std::string_view(data, size) : std::string_view();
+}
+
+// The caller (JavaScript) owns the copy and frees it.
+char* give(std::string_view text) {
+  auto* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (!out) return nullptr;
+  std::memcpy(out, text.data(), text.size());
+  out[text.size()] = '\0';
+  return out;
+}
+
 template <class Fn>
-std::string guarded(Fn&& fn) {
+char* guarded(Fn&& fn) {
   try {
     std::forward<Fn>(fn)();
-    return {};
+    return nullptr;
   } catch (const std::exception& e) {
-    return std::string("progress_wasm: ") + e.what();
+    return give(std::string("progress_wasm: ") + e.what());
   } catch (...) {
-    return "progress_wasm: unknown exception";
+    return give("progress_wasm: unknown exception");
   }
 }
 
-class Session {
- public:
-  explicit Session(const std::string& config_json) {
-    config_error_ = guarded([&] { session_.emplace(progress::client_config_from_json(Json::parse(config_json))); });
-    if (!session_) session_.emplace(progress::ClientConfig{});
-  }
+// {"failure": "..."} for the calls whose result is JSON anyway; takes the message. The replace
+// handler keeps `dump` from throwing on a message that is not UTF-8 (what() text is the caller's).
+char* failure_json(char* failure) {
+  char* out = nullptr;
+  char* again = guarded([&] {
+    out = give(Json{{"failure", failure}}.dump(-1, ' ', false, Json::error_handler_t::replace));
+  });
+  std::free(failure);
+  std::free(again);
+  return out;
+}
 
-  // Empty when the configuration was accepted; the wrapper throws otherwise.
-  std::string config_error() const { return config_error_; }
-
-  std::string start(double now) {
-    return guarded([&] { session_->start(to_millis(now)); });
-  }
-  std::string subscribe(const std::string& id, double now) {
-    return guarded([&] { session_->subscribe(id, to_millis(now)); });
-  }
-  std::string unsubscribe(const std::string& id, double now) {
-    return guarded([&] { session_->unsubscribe(id, to_millis(now)); });
-  }
-  std::string reconnect(double now) {
-    return guarded([&] { session_->reconnect(to_millis(now)); });
-  }
-  std::string stop(double now) {
-    return guarded([&] { session_->stop(to_millis(now)); });
-  }
-  std::string on_open(progress::Generation gen, double now) {
-    return guarded([&] { session_->on_open(gen, to_millis(now)); });
-  }
-  std::string on_text(progress::Generation gen, const std::string& text, double now) {
-    return guarded([&] { session_->on_text(gen, text, to_millis(now)); });
-  }
-  std::string on_close(progress::Generation gen, int code, const std::string& reason, double now) {
-    return guarded([&] { session_->on_close(gen, code, reason, to_millis(now)); });
-  }
-  std::string on_error(progress::Generation gen, double now) {
-    return guarded([&] { session_->on_error(gen, to_millis(now)); });
-  }
-  std::string on_timer(double now) {
-    return guarded([&] { session_->on_timer(to_millis(now)); });
-  }
-  std::string on_online(double now) {
-    return guarded([&] { session_->on_online(to_millis(now)); });
-  }
-  std::string on_offline(double now) {
-    return guarded([&] { session_->on_offline(to_millis(now)); });
-  }
-  std::string on_visible(double now) {
-    return guarded([&] { session_->on_visible(to_millis(now)); });
-  }
-  std::string on_hidden(double now) {
-    return guarded([&] { session_->on_hidden(to_millis(now)); });
-  }
-
-  // Actions and events drained together in one crossing: {"actions":[...],"events":[...]}.
-  // The host must carry out every action in order before it polls again.
-  std::string poll() {
-    std::string out;
-    const std::string failure = guarded([&] {
-      Json actions = Json::array();
-      for (const auto& a : session_->poll_actions()) actions.push_back(progress::action_to_json(a));
-      Json events = Json::array();
-      for (const auto& e : session_->poll_events()) events.push_back(progress::event_to_json(e));
-      out = Json{{"actions", std::move(actions)}, {"events", std::move(events)}}.dump();
-    });
-    return failure.empty() ? out : Json{{"failure", failure}}.dump();
-  }
-
-  // -1 when no timer is wanted (timestamps are never negative).
-  double timeout() const {
-    const auto at = session_->poll_timeout();
-    return at ? static_cast<double>(*at) : -1.0;
-  }
-
-  std::string state() const { return std::string(progress::to_string(session_->state())); }
-
-  // The view as JSON, or "" when the process is not watched.
-  std::string view(const std::string& id) const {
-    const auto* v = session_->view(id);
-    return v ? progress::view_to_json(*v).dump() : std::string();
-  }
-
-  std::string process_ids() const { return Json(session_->process_ids()).dump(); }
-
- private:
-  std::optional<progress::ClientSession> session_;
-  std::string config_error_;
+struct Session {
+  std::optional<progress::ClientSession> session;
+  std::string config_error;
 };
 
-// The codec for hosts that look at frames themselves (demo page, tests):
-// {"frame": {...}} or {"error": {"code", "message"}}.
-std::string decode_server_frame(const std::string& text) {
-  auto result = progress::decode_server_frame(text);
-  if (!result) return Json{{"error", progress::error_to_json(result.error())}}.dump();
-  return Json{{"frame", progress::to_json(result.value())}}.dump();
+}  // namespace
+
+extern "C" {
+
+// Never null: a refused configuration leaves a default session and a message in
+// pw_session_config_error, so the wrapper has one path to free either way.
+EMSCRIPTEN_KEEPALIVE Session* pw_session_new(const char* config, std::size_t size) {
+  auto* s = new Session;
+  char* failure = guarded([&] {
+    s->session.emplace(progress::client_config_from_json(Json::parse(text_of(config, size))));
+  });
+  if (failure) {
+    s->config_error = failure;
+    std::free(failure);
+  }
+  if (!s->session) s->session.emplace(progress::ClientConfig{});
+  return s;
 }
 
-bool is_valid_process_id(const std::string& id) { return progress::is_valid_process_id(id); }
+EMSCRIPTEN_KEEPALIVE char* pw_session_config_error(const Session* s) {
+  return s->config_error.empty() ? nullptr : give(s->config_error);
+}
+
+EMSCRIPTEN_KEEPALIVE void pw_session_delete(Session* s) { delete s; }
+
+EMSCRIPTEN_KEEPALIVE char* pw_start(Session* s, double now) {
+  return guarded([&] { s->session->start(to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_subscribe(Session* s, const char* id, std::size_t size, double now) {
+  return guarded([&] { s->session->subscribe(text_of(id, size), to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_unsubscribe(Session* s, const char* id, std::size_t size, double now) {
+  return guarded([&] { s->session->unsubscribe(text_of(id, size), to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_reconnect(Session* s, double now) {
+  return guarded([&] { s->session->reconnect(to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_stop(Session* s, double now) {
+  return guarded([&] { s->session->stop(to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_open(Session* s, progress::Generation gen, double now) {
+  return guarded([&] { s->session->on_open(gen, to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_text(Session* s, progress::Generation gen, const char* text, std::size_t size,
+                                      double now) {
+  return guarded([&] { s->session->on_text(gen, text_of(text, size), to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_close(Session* s, progress::Generation gen, int code, const char* reason,
+                                       std::size_t size, double now) {
+  return guarded([&] { s->session->on_close(gen, code, text_of(reason, size), to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_error(Session* s, progress::Generation gen, double now) {
+  return guarded([&] { s->session->on_error(gen, to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_timer(Session* s, double now) {
+  return guarded([&] { s->session->on_timer(to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_online(Session* s, double now) {
+  return guarded([&] { s->session->on_online(to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_offline(Session* s, double now) {
+  return guarded([&] { s->session->on_offline(to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_visible(Session* s, double now) {
+  return guarded([&] { s->session->on_visible(to_millis(now)); });
+}
+EMSCRIPTEN_KEEPALIVE char* pw_on_hidden(Session* s, double now) {
+  return guarded([&] { s->session->on_hidden(to_millis(now)); });
+}
+
+// Actions and events drained together in one crossing: {"actions":[...],"events":[...]}, or
+// {"failure": "..."}. The host must carry out every action in order before it polls again.
+EMSCRIPTEN_KEEPALIVE char* pw_poll(Session* s) {
+  std::string out;
+  char* failure = guarded([&] {
+    Json actions = Json::array();
+    for (const auto& a : s->session->poll_actions()) actions.push_back(progress::action_to_json(a));
+    Json events = Json::array();
+    for (const auto& e : s->session->poll_events()) events.push_back(progress::event_to_json(e));
+    out = Json{{"actions", std::move(actions)}, {"events", std::move(events)}}.dump();
+  });
+  return failure ? failure_json(failure) : give(out);
+}
+
+// -1 when no timer is wanted (timestamps are never negative).
+EMSCRIPTEN_KEEPALIVE double pw_timeout(const Session* s) {
+  const auto at = s->session->poll_timeout();
+  return at ? static_cast<double>(*at) : -1.0;
+}
+
+EMSCRIPTEN_KEEPALIVE char* pw_state(const Session* s) { return give(progress::to_string(s->session->state())); }
+
+// The view as JSON, or null when the process is not watched (or on a failure, which only an
+// allocation can cause here).
+EMSCRIPTEN_KEEPALIVE char* pw_view(const Session* s, const char* id, std::size_t size) {
+  char* out = nullptr;
+  char* failure = guarded([&] {
+    const auto* v = s->session->view(text_of(id, size));
+    if (v) out = give(progress::view_to_json(*v).dump());
+  });
+  std::free(failure);
+  return out;
+}
+
+EMSCRIPTEN_KEEPALIVE char* pw_process_ids(const Session* s) {
+  char* out = nullptr;
+  char* failure = guarded([&] { out = give(Json(s->session->process_ids()).dump()); });
+  std::free(failure);
+  return out ? out : give("[]");
+}
+
+// The codec for hosts that look at frames themselves (demo page, tests):
+// {"frame": {...}} or {"error": {"code", "message"}} (or {"failure": "..."} if C++ failed).
+EMSCRIPTEN_KEEPALIVE char* pw_decode_server_frame(const char* text, std::size_t size) {
+  char* out = nullptr;
+  char* failure = guarded([&] {
+    auto result = progress::decode_server_frame(text_of(text, size));
+    if (!result) {
+      out = give(Json{{"error", progress::error_to_json(result.error())}}.dump());
+    } else {
+      out = give(Json{{"frame", progress::to_json(result.value())}}.dump());
+    }
+  });
+  return failure ? failure_json(failure) : out;
+}
+
+EMSCRIPTEN_KEEPALIVE int pw_is_valid_process_id(const char* id, std::size_t size) {
+  return progress::is_valid_process_id(text_of(id, size)) ? 1 : 0;
+}
 
 // Bytes currently allocated by malloc. The wasm memory only ever grows, and the first growth
 // comes after megabytes, so a leak test needs the allocator's own count to see a few bytes lost
 // per session (web/test/memory.test.js).
-double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
+EMSCRIPTEN_KEEPALIVE double heapInUse() { return static_cast<double>(mallinfo().uordblks); }
 
-}  // namespace
-
-EMSCRIPTEN_BINDINGS(progress_wasm) {
-  namespace em = emscripten;
-  em::class_<Session>("Session")
-      .constructor<const std::string&>()
-      .function("_configError", &Session::config_error)
-      .function("_start", &Session::start)
-      .function("_subscribe", &Session::subscribe)
-      .function("_unsubscribe", &Session::unsubscribe)
-      .function("_reconnect", &Session::reconnect)
-      .function("_stop", &Session::stop)
-      .function("_onOpen", &Session::on_open)
-      .function("_onText", &Session::on_text)
-      .function("_onClose", &Session::on_close)
-      .function("_onError", &Session::on_error)
-      .function("_onTimer", &Session::on_timer)
-      .function("_onOnline", &Session::on_online)
-      .function("_onOffline", &Session::on_offline)
-      .function("_onVisible", &Session::on_visible)
-      .function("_onHidden", &Session::on_hidden)
-      .function("_poll", &Session::poll)
-      .function("_timeout", &Session::timeout)
-      .function("_state", &Session::state)
-      .function("_view", &Session::view)
-      .function("_processIds", &Session::process_ids);
-  em::function("_decodeServerFrame", &decode_server_frame);
-  em::function("_isValidProcessId", &is_valid_process_id);
-  em::function("_heapInUse", &heap_in_use);
-}
+}  // extern "C"

@@ -154,14 +154,17 @@ export interface LoadWasmOptions {
   locateFile?: (path: string, prefix: string) => string;
 }
 
-/** The loaded wasm module (raw embind API; use WasmSession / ProgressClient instead). */
+/**
+ * The loaded wasm module: plain C exports taking pointers into HEAPU8 (see wasm/bindings.cpp; use
+ * WasmSession / ProgressClient instead of calling the `_pw_*` functions yourself).
+ */
 export interface WasmModule {
-  Session: new (configJson: string) => object;
   HEAPU8: Uint8Array;
-  _isValidProcessId(id: string): boolean;
-  _decodeServerFrame(text: string): string;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
   /** Bytes allocated by the wasm heap's malloc (leak tests). */
   _heapInUse(): number;
+  [rawExport: `_pw_${string}`]: (...args: number[]) => number;
 }
 
 /** Loads the wasm core once per page; later calls return the same module. */

@@ -1,5 +1,6 @@
-// The ergonomic layer over the embind `Session` (wasm/bindings.cpp): JSON text in and out, C++
-// failures turned into thrown errors, and the one owner of the wasm object's `delete()`.
+// The ergonomic layer over the module's plain C exports (wasm/bindings.cpp): strings moved through
+// the wasm heap as UTF-8, JSON text in and out, C++ failures turned into thrown errors, and the one
+// owner of a session handle (freed by `delete()`, exactly once).
 
 /** A C++ failure inside the wasm core (never a protocol error: those arrive as events). */
 export class ProgressWasmError extends Error {
@@ -9,8 +10,44 @@ export class ProgressWasmError extends Error {
   }
 }
 
-function check(failure) {
-  if (failure) throw new ProgressWasmError(failure);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// Runs `fn(pointer, length)` with `text` as UTF-8 in the wasm heap and frees it afterwards, whatever
+// happens. Three bytes per UTF-16 unit is the most UTF-8 a JS string can need.
+function withText(module, text, fn) {
+  const capacity = text.length * 3 + 1;
+  const ptr = module._malloc(capacity);
+  if (!ptr) throw new ProgressWasmError('progress_wasm: out of memory');
+  try {
+    const { written } = encoder.encodeInto(text, module.HEAPU8.subarray(ptr, ptr + capacity));
+    return fn(ptr, written);
+  } finally {
+    module._free(ptr);
+  }
+}
+
+// Reads and frees a NUL-terminated string the module handed over; null for a null pointer. HEAPU8 is
+// looked up after the call because memory growth replaces it.
+function take(module, ptr) {
+  if (!ptr) return null;
+  const heap = module.HEAPU8;
+  const text = decoder.decode(heap.subarray(ptr, heap.indexOf(0, ptr)));
+  module._free(ptr);
+  return text;
+}
+
+// Calls that change the session return null or a failure message.
+function check(module, failurePtr) {
+  const failure = take(module, failurePtr);
+  if (failure !== null) throw new ProgressWasmError(failure);
+}
+
+// Calls that return JSON report a C++ failure as {"failure": "..."}.
+function parsed(text) {
+  const out = JSON.parse(text);
+  if (out.failure) throw new ProgressWasmError(out.failure);
+  return out;
 }
 
 export class WasmSession {
@@ -19,103 +56,118 @@ export class WasmSession {
    * @param {object} config ClientConfig fields by their C++ names (url, backoff_min_ms, ...)
    */
   constructor(module, config) {
-    this.raw_ = new module.Session(JSON.stringify(config));
-    const failure = this.raw_._configError();
-    if (failure) {
-      this.raw_.delete();
-      this.raw_ = null;
+    this.module_ = module;
+    this.handle_ = withText(module, JSON.stringify(config), (p, n) => module._pw_session_new(p, n));
+    const failure = take(module, module._pw_session_config_error(this.handle_));
+    if (failure !== null) {
+      this.delete();
       throw new ProgressWasmError(failure);
     }
   }
 
+  // The handle, checked: a freed pointer must never reach the module.
+  live_() {
+    if (!this.handle_) throw new ProgressWasmError('progress_wasm: the session was deleted');
+    return this.handle_;
+  }
+
+  // An input carrying a string: fn(module, handle, pointer, length) returns the failure pointer.
+  withText_(text, fn) {
+    const handle = this.live_();
+    check(this.module_, withText(this.module_, text, (p, n) => fn(this.module_, handle, p, n)));
+  }
+
   start(now) {
-    check(this.raw_._start(now));
+    check(this.module_, this.module_._pw_start(this.live_(), now));
   }
   subscribe(processId, now) {
-    check(this.raw_._subscribe(processId, now));
+    this.withText_(processId, (m, s, p, n) => m._pw_subscribe(s, p, n, now));
   }
   unsubscribe(processId, now) {
-    check(this.raw_._unsubscribe(processId, now));
+    this.withText_(processId, (m, s, p, n) => m._pw_unsubscribe(s, p, n, now));
   }
   reconnect(now) {
-    check(this.raw_._reconnect(now));
+    check(this.module_, this.module_._pw_reconnect(this.live_(), now));
   }
   stop(now) {
-    check(this.raw_._stop(now));
+    check(this.module_, this.module_._pw_stop(this.live_(), now));
   }
   onOpen(generation, now) {
-    check(this.raw_._onOpen(generation, now));
+    check(this.module_, this.module_._pw_on_open(this.live_(), generation, now));
   }
   onText(generation, text, now) {
-    check(this.raw_._onText(generation, text, now));
+    this.withText_(text, (m, s, p, n) => m._pw_on_text(s, generation, p, n, now));
   }
   onClose(generation, code, reason, now) {
-    check(this.raw_._onClose(generation, code, reason, now));
+    this.withText_(reason, (m, s, p, n) => m._pw_on_close(s, generation, code, p, n, now));
   }
   onError(generation, now) {
-    check(this.raw_._onError(generation, now));
+    check(this.module_, this.module_._pw_on_error(this.live_(), generation, now));
   }
   onTimer(now) {
-    check(this.raw_._onTimer(now));
+    check(this.module_, this.module_._pw_on_timer(this.live_(), now));
   }
   onOnline(now) {
-    check(this.raw_._onOnline(now));
+    check(this.module_, this.module_._pw_on_online(this.live_(), now));
   }
   onOffline(now) {
-    check(this.raw_._onOffline(now));
+    check(this.module_, this.module_._pw_on_offline(this.live_(), now));
   }
   onVisible(now) {
-    check(this.raw_._onVisible(now));
+    check(this.module_, this.module_._pw_on_visible(this.live_(), now));
   }
   onHidden(now) {
-    check(this.raw_._onHidden(now));
+    check(this.module_, this.module_._pw_on_hidden(this.live_(), now));
   }
 
   /** @returns {{actions: object[], events: object[]}} everything queued since the last poll */
   poll() {
-    const out = JSON.parse(this.raw_._poll());
-    if (out.failure) throw new ProgressWasmError(out.failure);
-    return out;
+    return parsed(take(this.module_, this.module_._pw_poll(this.live_())));
   }
 
   /** @returns {number|null} when the session wants on_timer, or null */
   timeout() {
-    const at = this.raw_._timeout();
+    const at = this.module_._pw_timeout(this.live_());
     return at < 0 ? null : at;
   }
 
   state() {
-    return this.raw_._state();
+    return take(this.module_, this.module_._pw_state(this.live_()));
   }
 
   view(processId) {
-    const text = this.raw_._view(processId);
-    return text ? JSON.parse(text) : null;
+    const handle = this.live_();
+    const m = this.module_;
+    const text = take(m, withText(m, processId, (p, n) => m._pw_view(handle, p, n)));
+    return text === null ? null : JSON.parse(text);
   }
 
   processIds() {
-    return JSON.parse(this.raw_._processIds());
+    return JSON.parse(take(this.module_, this.module_._pw_process_ids(this.live_())));
   }
 
   /** Frees the C++ object; the wasm heap is not garbage-collected. Idempotent. */
   delete() {
-    if (this.raw_) {
-      this.raw_.delete();
-      this.raw_ = null;
+    if (this.handle_) {
+      this.module_._pw_session_delete(this.handle_);
+      this.handle_ = 0;
     }
   }
 
   get deleted() {
-    return this.raw_ === null;
+    return this.handle_ === 0;
   }
 }
 
 /** The core's process id rule, so a page can refuse a bad id before anything else happens. */
 export function isValidProcessId(module, processId) {
-  return typeof processId === 'string' && module._isValidProcessId(processId);
+  return (
+    typeof processId === 'string' &&
+    withText(module, processId, (p, n) => module._pw_is_valid_process_id(p, n)) === 1
+  );
 }
 
 /** Decodes a server frame with the core's codec: {frame} or {error: {code, message}}. */
 export function decodeServerFrame(module, text) {
-  return JSON.parse(module._decodeServerFrame(text));
+  return parsed(take(module, withText(module, text, (p, n) => module._pw_decode_server_frame(p, n))));
 }
