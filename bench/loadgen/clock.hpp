@@ -20,7 +20,8 @@ inline std::uint64_t cpu_ns() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   auto ns = [](const timeval& tv) {
-    return static_cast<std::uint64_t>(tv.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(tv.tv_usec) * 1000U;
+    return static_cast<std::uint64_t>(tv.tv_sec) * 1'000'000'000U +
+           static_cast<std::uint64_t>(tv.tv_usec) * 1000U;
   };
   return ns(ru.ru_utime) + ns(ru.ru_stime);
 }

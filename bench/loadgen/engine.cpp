@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <utility>
 
 #include "clock.hpp"
 #include "frame_scan.hpp"
@@ -37,6 +38,7 @@ enum class phase : std::uint8_t { connecting, upgrading, open, closing, closed }
 
 struct connection {
   int fd = -1;
+  int spare_fd = -1;  // a disconnected socket still in the epoll set, for the slot's next connect
   std::uint32_t generation = 0;
   role kind = role::subscriber;
   phase state = phase::closed;
@@ -59,6 +61,14 @@ long read_rss_bytes(int pid) {
   return -1;
 }
 
+sockaddr_in ipv4_address(const std::string& host, std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) a.sin_family = AF_UNSPEC;
+  return a;
+}
+
 class engine {
  public:
   engine(const scenario& sc, const target& tg) : sc_(sc), tg_(tg), scratch_(read_chunk) {
@@ -68,10 +78,23 @@ class engine {
     std::snprintf(prefix, sizeof prefix, "bench-%s-%d-%llu", sc.name.c_str(), static_cast<int>(getpid()),
                   static_cast<unsigned long long>(now_ns() % 1'000'000'000U));
     prefix_ = prefix;
+    // Addresses and upgrade requests are the same for every connection to a process: built once
+    // here, a connect only copies them (churn opens ~10k connections a second).
+    const std::uint16_t publish_port = tg.publish_port != 0 ? tg.publish_port : tg.port;
+    dst_ = ipv4_address(tg.host, tg.port);
+    publish_dst_ = ipv4_address(tg.host, publish_port);
+    if (dst_.sin_family != AF_INET) fail("--host must be an IPv4 address: " + tg.host);
+    append_upgrade_request(publish_request_, tg.host + ":" + std::to_string(publish_port), "/ws/publish");
+    const std::string host = tg.host + ":" + std::to_string(tg.port);
+    upgrade_requests_.resize(sc.processes);
+    for (std::uint32_t p = 0; p < sc.processes; ++p) {
+      append_upgrade_request(upgrade_requests_[p], host, "/ws/progress/" + process_id(p));
+    }
   }
   ~engine() {
     for (auto& c : conns_) {
       if (c.fd >= 0) ::close(c.fd);
+      if (c.spare_fd >= 0) ::close(c.spare_fd);
     }
     ::close(epoll_);
   }
@@ -83,6 +106,8 @@ class engine {
  private:
   std::uint32_t open_connection(role kind, std::uint32_t process, std::uint32_t ordinal);
   void close_connection(std::uint32_t idx);
+  void abort_connection(std::uint32_t idx);
+  void release_slot(std::uint32_t idx);
   void poll(int timeout_ms);
   void on_event(std::uint32_t idx, std::uint32_t events);
   void on_readable(std::uint32_t idx);
@@ -99,6 +124,11 @@ class engine {
   const target& tg_;
   int epoll_ = -1;
   std::vector<char> scratch_;
+  std::array<epoll_event, max_events> events_{};
+  sockaddr_in dst_{};
+  sockaddr_in publish_dst_{};
+  std::string publish_request_;
+  std::vector<std::string> upgrade_requests_;  // per process
   std::vector<connection> conns_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::uint64_t> final_seq_;  // per process, from acks
@@ -112,6 +142,7 @@ class engine {
   std::uint32_t next_process_ = 0;
   std::uint32_t views_ = 0;
   std::uint32_t connecting_ = 0;
+  std::uint32_t live_subscribers_ = 0;
   bool measuring_ = false;
   bool publisher_open_ = false;
   int error_lines_ = 0;
@@ -136,19 +167,28 @@ std::uint32_t engine::open_connection(role kind, std::uint32_t process, std::uin
   c.in.clear();
   c.out.clear();
   c.out_off = 0;
-  c.writable_armed = true;
-  ++c.generation;
 
-  c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const bool registered = c.spare_fd >= 0;
+  if (registered) {
+    // Same socket and epoll registration; the generation stays too: level-triggered epoll reports
+    // only the new connection's state, the old one's unread bytes were dropped by the disconnect.
+    c.fd = std::exchange(c.spare_fd, -1);
+  } else {
+    ++c.generation;
+    c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  }
   if (c.fd < 0) {
     fail(std::string("socket: ") + std::strerror(errno));
     c.state = phase::closed;
+    if (sc_.churn_concurrency > 0) free_slots_.push_back(idx);
     return idx;
   }
   const int one = 1;
-  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Subscribers write only the upgrade request, and a close frame after the server's answer has
+  // acknowledged it, so Nagle never holds their bytes back: one setsockopt less per connect.
+  if (kind == role::publisher) setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const std::uint32_t source = ordinal / connections_per_source;
-  if (source > 0) {
+  if (source > 0 && !registered) {
     // Without IP_BIND_ADDRESS_NO_PORT, bind() would pick the port before knowing the peer and
     // the whole range would be shared by all sources again.
     setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
@@ -159,35 +199,76 @@ std::uint32_t engine::open_connection(role kind, std::uint32_t process, std::uin
       fail(std::string("bind source address: ") + std::strerror(errno));
     }
   }
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  const std::uint16_t port = kind == role::publisher && tg_.publish_port != 0 ? tg_.publish_port : tg_.port;
-  dst.sin_port = htons(port);
-  inet_pton(AF_INET, tg_.host.c_str(), &dst.sin_addr);
-  if (::connect(c.fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS) {
+  const sockaddr_in& dst = kind == role::publisher ? publish_dst_ : dst_;
+  if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS) {
     fail(std::string("connect: ") + std::strerror(errno));
   }
   c.state = phase::connecting;
   ++connecting_;
-  const std::string path =
-      kind == role::publisher ? std::string("/ws/publish") : "/ws/progress/" + process_id(process);
-  append_upgrade_request(c.out, tg_.host + ":" + std::to_string(port), path);
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-  ev.data.u64 = (std::uint64_t{c.generation} << 32) | idx;
-  epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev);
+  if (kind == role::subscriber) ++live_subscribers_;
+  c.out.assign(kind == role::publisher ? publish_request_ : upgrade_requests_[process]);
+  // On loopback the TCP handshake has usually completed inside connect(), so the request goes out
+  // now: no EPOLLOUT wakeup, SO_ERROR check and epoll_ctl to disarm EPOLLOUT per connection. A
+  // socket still in SYN_SENT answers EAGAIN and waits for EPOLLOUT as before.
+  const auto sent = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+  if (sent > 0) {
+    c.state = phase::upgrading;
+    c.out_off = static_cast<std::size_t>(sent);
+  } else if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    fail(std::string("connect: ") + std::strerror(errno));
+    ++r_.unexpected_closes;
+    close_connection(idx);
+    return idx;
+  }
+  const bool pending = c.out_off < c.out.size();
+  if (!pending) {
+    c.out.clear();
+    c.out_off = 0;
+  }
+  if (!registered || pending != c.writable_armed) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0U);
+    ev.data.u64 = (std::uint64_t{c.generation} << 32) | idx;
+    epoll_ctl(epoll_, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &ev);
+  }
+  c.writable_armed = pending;
   return idx;
 }
 
 void engine::close_connection(std::uint32_t idx) {
   auto& c = conns_[idx];
   if (c.fd < 0) return;
-  if (c.state == phase::connecting || c.state == phase::upgrading) --connecting_;
   ::close(c.fd);  // also removes it from the epoll set
+  release_slot(idx);
+}
+
+void engine::release_slot(std::uint32_t idx) {
+  auto& c = conns_[idx];
+  if (c.state == phase::connecting || c.state == phase::upgrading) --connecting_;
   c.fd = -1;
   c.state = phase::closed;
   if (c.kind == role::publisher) publisher_open_ = false;
+  if (c.kind == role::subscriber) --live_subscribers_;
   if (sc_.churn_concurrency > 0) free_slots_.push_back(idx);
+}
+
+void engine::abort_connection(std::uint32_t idx) {
+  auto& c = conns_[idx];
+  // connect(AF_UNSPEC) on a TCP socket is tcp_disconnect(): a RST to the server (as close() with
+  // SO_LINGER 0 sends), no TIME_WAIT on either end (10k+ cycles a second would use up the ephemeral
+  // ports), no FIN/ACK exchange, and the socket stays open and in the epoll set for the slot's next
+  // connect: no socket(), close() and epoll_ctl(ADD) per cycle.
+  sockaddr unspec{};
+  unspec.sa_family = AF_UNSPEC;
+  const bool recyclable = sc_.churn_concurrency > 0 && c.kind == role::subscriber;
+  if (recyclable && ::connect(c.fd, &unspec, sizeof unspec) == 0) {
+    c.spare_fd = c.fd;
+    release_slot(idx);
+    return;
+  }
+  const linger abort{1, 0};
+  setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  close_connection(idx);
 }
 
 void engine::fail(std::string message) {
@@ -254,13 +335,13 @@ void engine::publish(bool setup) {
 }
 
 void engine::poll(int timeout_ms) {
-  std::array<epoll_event, max_events> events{};
-  const int n = epoll_wait(epoll_, events.data(), max_events, timeout_ms);
+  const int n = epoll_wait(epoll_, events_.data(), max_events, timeout_ms);
   for (int i = 0; i < n; ++i) {
-    const auto idx = static_cast<std::uint32_t>(events[static_cast<std::size_t>(i)].data.u64 & 0xFFFFFFFFU);
-    const auto gen = static_cast<std::uint32_t>(events[static_cast<std::size_t>(i)].data.u64 >> 32);
+    const epoll_event& e = events_[static_cast<std::size_t>(i)];
+    const auto idx = static_cast<std::uint32_t>(e.data.u64 & 0xFFFFFFFFU);
+    const auto gen = static_cast<std::uint32_t>(e.data.u64 >> 32);
     if (idx >= conns_.size() || conns_[idx].generation != gen || conns_[idx].fd < 0) continue;
-    on_event(idx, events[static_cast<std::size_t>(i)].events);
+    on_event(idx, e.events);
   }
 }
 
@@ -315,17 +396,20 @@ void engine::on_readable(std::uint32_t idx) {
 std::size_t engine::consume(std::uint32_t idx, std::string_view data) {
   std::size_t used = 0;
   if (conns_[idx].state == phase::upgrading) {
-    const long head = parse_upgrade_response(data);
-    if (head == 0) return 0;
-    if (head < 0) {
-      fail("upgrade refused: " + std::string(data.substr(0, data.find('\r'))));
+    const upgrade_reply reply = parse_upgrade_response(data);
+    if (reply.status == upgrade_status::incomplete) return 0;
+    if (reply.status != upgrade_status::accepted) {
+      const std::string status_line(data.substr(0, data.find('\r')));
+      fail(reply.status == upgrade_status::refused
+               ? "upgrade refused: " + status_line
+               : "upgrade without the right Sec-WebSocket-Accept: " + status_line);
       close_connection(idx);
       return 0;
     }
     conns_[idx].state = phase::open;
     --connecting_;
     if (conns_[idx].kind == role::publisher) publisher_open_ = true;
-    used = static_cast<std::size_t>(head);
+    used = reply.head;
   }
   while (conns_[idx].fd >= 0) {
     frame_view f{};
@@ -391,6 +475,12 @@ void engine::on_text(std::uint32_t idx, std::string_view frame) {
       ++views_;
     }
     if (sc_.churn_concurrency > 0 && c.terminal && c.state == phase::open) {
+      if (sc_.churn_close == close_mode::reset) {
+        // The cycle is what a page load needs: 101 received, then the terminal snapshot.
+        if (measuring_) ++r_.cycles;
+        abort_connection(idx);
+        return;
+      }
       c.state = phase::closing;
       send_frame(idx, opcode::close, std::string_view("\x03\xe8", 2));
     }
@@ -443,6 +533,7 @@ bool engine::wait_until(const std::function<bool()>& done, double deadline_s, co
 }
 
 result engine::run() {
+  if (!r_.error.empty()) return r_;
   publisher_ = open_connection(role::publisher, 0, 0);
   if (!wait_until([&] { return publisher_open_ || !r_.error.empty(); }, 10, "publisher connect") ||
       !r_.error.empty()) {
@@ -453,9 +544,13 @@ result engine::run() {
   // from a snapshot and all later events count.
   for (std::uint32_t p = 0; p < sc_.processes; ++p) {
     publish(true);
-    if (in_flight_ >= sc_.window) wait_until([&] { return in_flight_ < sc_.window; }, setup_deadline_s, "setup acks");
+    if (in_flight_ >= sc_.window) {
+      wait_until([&] { return in_flight_ < sc_.window; }, setup_deadline_s, "setup acks");
+    }
   }
-  if (!wait_until([&] { return in_flight_ == 0; }, setup_deadline_s, "setup acks") || !r_.error.empty()) return r_;
+  if (!wait_until([&] { return in_flight_ == 0; }, setup_deadline_s, "setup acks") || !r_.error.empty()) {
+    return r_;
+  }
 
   if (sc_.churn_concurrency > 0) {
     measuring_ = true;
@@ -464,9 +559,9 @@ result engine::run() {
     const auto end = t0 + static_cast<std::uint64_t>(sc_.duration_s * 1e9);
     std::uint32_t ordinal = 0;
     while (now_ns() < end && r_.error.empty()) {
-      std::uint32_t live = 0;
-      for (const auto& c : conns_) live += (c.fd >= 0 && c.kind == role::subscriber) ? 1U : 0U;
-      for (; live < sc_.churn_concurrency; ++live) open_connection(role::subscriber, ordinal++ % sc_.processes, 0);
+      while (live_subscribers_ < sc_.churn_concurrency && r_.error.empty()) {
+        open_connection(role::subscriber, ordinal++ % sc_.processes, 0);
+      }
       poll(1);
     }
     r_.measured_s = static_cast<double>(now_ns() - t0) / 1e9;
@@ -513,9 +608,9 @@ result engine::run() {
   const auto end = t0 + static_cast<std::uint64_t>(sc_.duration_s * 1e9);
   std::uint64_t sent = 0;
   for (auto now = t0; now < end && r_.error.empty(); now = now_ns()) {
-    std::uint64_t due = sc_.publish_rate > 0
-                            ? static_cast<std::uint64_t>(static_cast<double>(now - t0) * sc_.publish_rate / 1e9)
-                            : sent + sc_.window;
+    const double elapsed_ns = static_cast<double>(now - t0);
+    std::uint64_t due = sc_.publish_rate > 0 ? static_cast<std::uint64_t>(elapsed_ns * sc_.publish_rate / 1e9)
+                                             : sent + sc_.window;
     while (sent < due && in_flight_ < sc_.window) {
       publish(false);
       ++sent;
@@ -538,7 +633,9 @@ result engine::run() {
   const auto deadline = now_ns() + static_cast<std::uint64_t>(drain_deadline_s * 1e9);
   while (!all_delivered() && now_ns() < deadline) poll(10);
   for (const auto& c : conns_) {
-    if (c.kind == role::subscriber && c.last_seq < final_seq_[c.process]) r_.undelivered += final_seq_[c.process] - c.last_seq;
+    if (c.kind == role::subscriber && c.last_seq < final_seq_[c.process]) {
+      r_.undelivered += final_seq_[c.process] - c.last_seq;
+    }
   }
   return r_;
 }

@@ -27,7 +27,8 @@ std::optional<scenario> preset(std::string_view name) {
   } else if (name == "idle") {
     s.subscribers = 10'000, s.processes = 100, s.publish = false, s.hold_s = 2;
   } else if (name == "churn") {
-    s.processes = 100, s.finished_processes = true, s.publish = false, s.churn_concurrency = 50, s.duration_s = 10;
+    s.processes = 100, s.finished_processes = true, s.publish = false, s.churn_concurrency = 50,
+    s.duration_s = 10;
   } else if (name == "late-join-storm") {
     s.subscribers = 5000, s.processes = 100, s.finished_processes = true, s.publish = false,
     s.connect_batch = 5000;
@@ -42,7 +43,7 @@ int usage() {
                "usage: progress-loadgen --port N --scenario NAME [--host 127.0.0.1] [--server-pid PID]\n"
                "         [--publish-port N (publisher on another node)]\n"
                "         [--subscribers N] [--processes N] [--rate PER_S] [--window N] [--duration S]\n"
-               "         [--concurrency N] [--hold S]\n"
+               "         [--concurrency N] [--hold S] [--close reset|handshake (churn)]\n"
                "scenarios: fanout-max fanout-rate broadcast idle churn late-join-storm\n");
   return 2;
 }
@@ -103,6 +104,9 @@ int main(int argc, char** argv) try {
       sc->churn_concurrency = static_cast<std::uint32_t>(std::stoul(value));
     } else if (key == "--hold") {
       sc->hold_s = std::stod(value);
+    } else if (key == "--close" && (value == "reset" || value == "handshake")) {
+      using progress::bench::close_mode;
+      sc->churn_close = value == "reset" ? close_mode::reset : close_mode::handshake;
     } else {
       return usage();
     }
