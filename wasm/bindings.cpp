@@ -20,9 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <emscripten/emscripten.h>
@@ -55,10 +57,11 @@ char* give(std::string_view text) {
   return out;
 }
 
-template <class Fn>
-char* guarded(Fn&& fn) {
+// One try/catch for every entry point (kept out of line: a copy of the handlers per call site was
+// a few hundred bytes each).
+[[gnu::noinline]] char* run_guarded(void (*call)(void*), void* fn) {
   try {
-    std::forward<Fn>(fn)();
+    call(fn);
     return nullptr;
   } catch (const std::exception& e) {
     return give(std::string("progress_wasm: ") + e.what());
@@ -67,15 +70,21 @@ char* guarded(Fn&& fn) {
   }
 }
 
-// {"failure": "..."} for the calls whose result is JSON anyway; takes the message. The replace
-// handler keeps `dump` from throwing on a message that is not UTF-8 (what() text is the caller's).
-char* failure_json(char* failure) {
-  char* out = nullptr;
-  char* again = guarded([&] {
-    out = give(Json{{"failure", failure}}.dump(-1, ' ', false, Json::error_handler_t::replace));
-  });
+template <class Fn>
+char* guarded(Fn&& fn) {
+  return run_guarded([](void* f) { (*static_cast<std::remove_reference_t<Fn>*>(f))(); }, &fn);
+}
+
+// The calls whose result is JSON report a failure as "!" and the message: no JSON text starts
+// with "!", and the wrapper needs no second channel for it.
+char* failure_text(char* failure) {
+  const std::size_t size = std::strlen(failure);
+  auto* out = static_cast<char*>(std::malloc(size + 2));
+  if (out) {
+    out[0] = '!';
+    std::memcpy(out + 1, failure, size + 1);
+  }
   std::free(failure);
-  std::free(again);
   return out;
 }
 
@@ -109,20 +118,25 @@ EMSCRIPTEN_KEEPALIVE char* pw_session_config_error(const Session* s) {
 
 EMSCRIPTEN_KEEPALIVE void pw_session_delete(Session* s) { delete s; }
 
-EMSCRIPTEN_KEEPALIVE char* pw_start(Session* s, double now) {
-  return guarded([&] { s->session->start(to_millis(now)); });
+// The inputs that carry only a time, by number (one export instead of eight; the order is the
+// wrapper's TIME_INPUTS in web/src/session.js).
+
+EMSCRIPTEN_KEEPALIVE char* pw_input(Session* s, int input, double now) {
+  using Input = void (progress::ClientSession::*)(Millis);
+  static constexpr Input inputs[] = {
+      &progress::ClientSession::start,     &progress::ClientSession::reconnect,
+      &progress::ClientSession::stop,      &progress::ClientSession::on_timer,
+      &progress::ClientSession::on_online, &progress::ClientSession::on_offline,
+      &progress::ClientSession::on_visible, &progress::ClientSession::on_hidden,
+  };
+  if (input < 0 || input >= static_cast<int>(std::size(inputs))) return give("progress_wasm: unknown input");
+  return guarded([&] { ((*s->session).*inputs[input])(to_millis(now)); });
 }
 EMSCRIPTEN_KEEPALIVE char* pw_subscribe(Session* s, const char* id, std::size_t size, double now) {
   return guarded([&] { s->session->subscribe(text_of(id, size), to_millis(now)); });
 }
 EMSCRIPTEN_KEEPALIVE char* pw_unsubscribe(Session* s, const char* id, std::size_t size, double now) {
   return guarded([&] { s->session->unsubscribe(text_of(id, size), to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_reconnect(Session* s, double now) {
-  return guarded([&] { s->session->reconnect(to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_stop(Session* s, double now) {
-  return guarded([&] { s->session->stop(to_millis(now)); });
 }
 EMSCRIPTEN_KEEPALIVE char* pw_on_open(Session* s, progress::Generation gen, double now) {
   return guarded([&] { s->session->on_open(gen, to_millis(now)); });
@@ -138,24 +152,9 @@ EMSCRIPTEN_KEEPALIVE char* pw_on_close(Session* s, progress::Generation gen, int
 EMSCRIPTEN_KEEPALIVE char* pw_on_error(Session* s, progress::Generation gen, double now) {
   return guarded([&] { s->session->on_error(gen, to_millis(now)); });
 }
-EMSCRIPTEN_KEEPALIVE char* pw_on_timer(Session* s, double now) {
-  return guarded([&] { s->session->on_timer(to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_on_online(Session* s, double now) {
-  return guarded([&] { s->session->on_online(to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_on_offline(Session* s, double now) {
-  return guarded([&] { s->session->on_offline(to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_on_visible(Session* s, double now) {
-  return guarded([&] { s->session->on_visible(to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_on_hidden(Session* s, double now) {
-  return guarded([&] { s->session->on_hidden(to_millis(now)); });
-}
 
-// Actions and events drained together in one crossing: {"actions":[...],"events":[...]}, or
-// {"failure": "..."}. The host must carry out every action in order before it polls again.
+// Actions and events drained together in one crossing: {"actions":[...],"events":[...]} (or a
+// failure, see failure_text). The host must carry out every action in order before it polls again.
 EMSCRIPTEN_KEEPALIVE char* pw_poll(Session* s) {
   std::string out;
   char* failure = guarded([&] {
@@ -165,7 +164,7 @@ EMSCRIPTEN_KEEPALIVE char* pw_poll(Session* s) {
     for (const auto& e : s->session->poll_events()) events.push_back(progress::event_to_json(e));
     out = Json{{"actions", std::move(actions)}, {"events", std::move(events)}}.dump();
   });
-  return failure ? failure_json(failure) : give(out);
+  return failure ? failure_text(failure) : give(out);
 }
 
 // -1 when no timer is wanted (timestamps are never negative).
@@ -196,7 +195,7 @@ EMSCRIPTEN_KEEPALIVE char* pw_process_ids(const Session* s) {
 }
 
 // The codec for hosts that look at frames themselves (demo page, tests):
-// {"frame": {...}} or {"error": {"code", "message"}} (or {"failure": "..."} if C++ failed).
+// {"frame": {...}} or {"error": {"code", "message"}} (or a failure, see failure_text).
 EMSCRIPTEN_KEEPALIVE char* pw_decode_server_frame(const char* text, std::size_t size) {
   char* out = nullptr;
   char* failure = guarded([&] {
@@ -207,7 +206,7 @@ EMSCRIPTEN_KEEPALIVE char* pw_decode_server_frame(const char* text, std::size_t 
       out = give(Json{{"frame", progress::to_json(result.value())}}.dump());
     }
   });
-  return failure ? failure_json(failure) : out;
+  return failure ? failure_text(failure) : out;
 }
 
 EMSCRIPTEN_KEEPALIVE int pw_is_valid_process_id(const char* id, std::size_t size) {

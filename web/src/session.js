@@ -43,12 +43,23 @@ function check(module, failurePtr) {
   if (failure !== null) throw new ProgressWasmError(failure);
 }
 
-// Calls that return JSON report a C++ failure as {"failure": "..."}.
+// Calls that return JSON report a C++ failure as "!" and the message instead.
 function parsed(text) {
-  const out = JSON.parse(text);
-  if (out.failure) throw new ProgressWasmError(out.failure);
-  return out;
+  if (text.startsWith('!')) throw new ProgressWasmError(text.slice(1));
+  return JSON.parse(text);
 }
+
+// pw_input's numbering of the inputs that carry only a time (its `inputs` table, wasm/bindings.cpp).
+const TIME_INPUTS = {
+  start: 0,
+  reconnect: 1,
+  stop: 2,
+  onTimer: 3,
+  onOnline: 4,
+  onOffline: 5,
+  onVisible: 6,
+  onHidden: 7,
+};
 
 export class WasmSession {
   /**
@@ -71,6 +82,10 @@ export class WasmSession {
     return this.handle_;
   }
 
+  input_(kind, now) {
+    check(this.module_, this.module_._pw_input(this.live_(), TIME_INPUTS[kind], now));
+  }
+
   // An input carrying a string: fn(module, handle, pointer, length) returns the failure pointer.
   withText_(text, fn) {
     const handle = this.live_();
@@ -78,7 +93,7 @@ export class WasmSession {
   }
 
   start(now) {
-    check(this.module_, this.module_._pw_start(this.live_(), now));
+    this.input_('start', now);
   }
   subscribe(processId, now) {
     this.withText_(processId, (m, s, p, n) => m._pw_subscribe(s, p, n, now));
@@ -87,10 +102,10 @@ export class WasmSession {
     this.withText_(processId, (m, s, p, n) => m._pw_unsubscribe(s, p, n, now));
   }
   reconnect(now) {
-    check(this.module_, this.module_._pw_reconnect(this.live_(), now));
+    this.input_('reconnect', now);
   }
   stop(now) {
-    check(this.module_, this.module_._pw_stop(this.live_(), now));
+    this.input_('stop', now);
   }
   onOpen(generation, now) {
     check(this.module_, this.module_._pw_on_open(this.live_(), generation, now));
@@ -105,19 +120,19 @@ export class WasmSession {
     check(this.module_, this.module_._pw_on_error(this.live_(), generation, now));
   }
   onTimer(now) {
-    check(this.module_, this.module_._pw_on_timer(this.live_(), now));
+    this.input_('onTimer', now);
   }
   onOnline(now) {
-    check(this.module_, this.module_._pw_on_online(this.live_(), now));
+    this.input_('onOnline', now);
   }
   onOffline(now) {
-    check(this.module_, this.module_._pw_on_offline(this.live_(), now));
+    this.input_('onOffline', now);
   }
   onVisible(now) {
-    check(this.module_, this.module_._pw_on_visible(this.live_(), now));
+    this.input_('onVisible', now);
   }
   onHidden(now) {
-    check(this.module_, this.module_._pw_on_hidden(this.live_(), now));
+    this.input_('onHidden', now);
   }
 
   /** @returns {{actions: object[], events: object[]}} everything queued since the last poll */

@@ -1,0 +1,121 @@
+// The raw layer between web/src/session.js and the module's C exports: text crossing both ways as
+// UTF-8 (non-ASCII, NUL bytes, a frame big enough to grow the heap), C++ failures turned into
+// ProgressWasmError, a deleted session refused before its freed handle reaches the module, and the
+// module-level codec helpers.
+import { expect, test } from 'vitest';
+
+import { ProgressWasmError, WasmSession, decodeServerFrame, isValidProcessId } from '../src/session.js';
+import { freshModule, sharedModule } from './helpers/wasm.js';
+
+const HELLO = JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'test' });
+
+function connected(module, id) {
+  const session = new WasmSession(module, { url: 'ws://hub.test', seed: 7 });
+  let now = 1_000;
+  session.start(now);
+  session.subscribe(id, now);
+  const gen = session.poll().actions.find((a) => a.connect).connect.generation;
+  session.onOpen(gen, (now += 1));
+  session.onText(gen, HELLO, (now += 1));
+  session.poll();
+  return { session, gen, now };
+}
+
+function snapshot(id, fields) {
+  return JSON.stringify({
+    type: 'snapshot',
+    process_id: id,
+    epoch: 'abcd0123',
+    seq: 1,
+    state: 'running',
+    stage: 'analysis',
+    percent: 10,
+    data: {},
+    updated_at: 1000,
+    stages: [{ name: 'analysis', started_at: 1000 }],
+    ...fields,
+  });
+}
+
+test('non-ASCII text and escaped NUL cross into the core and back unchanged', async () => {
+  const module = await sharedModule();
+  const { session, gen, now } = connected(module, 'job-utf8');
+  const message = 'Größe prüfen ✓ 处理中 📦 \u0000 end';
+  session.onText(gen, snapshot('job-utf8', { message, data: { 'clé': 'värde 🚀' } }), now + 1);
+  const { events } = session.poll();
+  const progress = events.find((e) => e.progress);
+  expect(progress.progress.message).toBe(message);
+  expect(session.view('job-utf8').message).toBe(message);
+  expect(session.view('job-utf8').data).toEqual({ 'clé': 'värde 🚀' });
+  session.delete();
+});
+
+test('a raw NUL byte inside a frame is judged by the core, not cut short at the boundary', async () => {
+  const module = await sharedModule();
+  const { session, gen, now } = connected(module, 'job-nul');
+  // Cut at the NUL the text would be a valid snapshot; whole, it has trailing bytes: bad JSON.
+  session.onText(gen, `${snapshot('job-nul', {})}\u0000{}`, now + 1);
+  const { events } = session.poll();
+  expect(events.find((e) => e.error)?.error.code).toBe('bad_frame');
+  expect(session.view('job-nul').seq).toBe(0);
+  session.delete();
+});
+
+test('a refused configuration throws ProgressWasmError naming the problem and frees the session', async () => {
+  const module = await freshModule();
+  const refuse = () => new WasmSession(module, { url: 'ws://hub.test', backof_min_ms: 5 });
+  // The first C++ throw allocates the runtime's own exception state once; measure after it.
+  expect(refuse).toThrow(ProgressWasmError);
+  const before = module._heapInUse();
+  for (let i = 0; i < 50; i += 1) {
+    expect(() => new WasmSession(module, { url: 'ws://hub.test', backof_min_ms: 5 })).toThrow(
+      /unknown client option backof_min_ms/,
+    );
+    expect(() => new WasmSession(module, { url: 'ws://hub.test', seed: 'one' })).toThrow(ProgressWasmError);
+  }
+  expect(module._heapInUse()).toBe(before);
+});
+
+test('a deleted session refuses every call instead of touching freed memory', async () => {
+  const module = await sharedModule();
+  const session = new WasmSession(module, { url: 'ws://hub.test' });
+  session.delete();
+  session.delete();
+  expect(session.deleted).toBe(true);
+  expect(() => session.start(1)).toThrow(ProgressWasmError);
+  expect(() => session.onText(1, '{}', 1)).toThrow(ProgressWasmError);
+  expect(() => session.poll()).toThrow(ProgressWasmError);
+  expect(() => session.view('job-1')).toThrow(ProgressWasmError);
+});
+
+test('a frame larger than the initial heap grows it, both ways, and the session keeps working', async () => {
+  const module = await freshModule();
+  const { session, gen, now } = connected(module, 'job-big');
+  const memory = module.HEAPU8.buffer.byteLength;
+  // Three bytes of room per UTF-16 unit: 6 M units need more than the initial 16 MiB heap, and
+  // the view handed back (two bytes per 'é') is read from the grown heap.
+  const message = `${'é'.repeat(6 * 1024 * 1024)} end`;
+  session.onText(gen, snapshot('job-big', { message }), now + 1);
+  expect(module.HEAPU8.buffer.byteLength).toBeGreaterThan(memory);
+  expect(session.poll().events.find((e) => e.progress)?.progress.message).toBe(message);
+  session.onText(gen, snapshot('job-big', { seq: 2, message: 'after growth ✓' }), now + 2);
+  expect(session.poll().events.find((e) => e.progress)?.progress.message).toBe('after growth ✓');
+  expect(session.view('job-big').seq).toBe(2);
+  session.delete();
+});
+
+test('decodeServerFrame and isValidProcessId use the core rules', async () => {
+  const module = await sharedModule();
+  expect(decodeServerFrame(module, snapshot('job-1', { message: 'ünïcode' })).frame).toMatchObject({
+    type: 'snapshot',
+    process_id: 'job-1',
+    message: 'ünïcode',
+  });
+  expect(decodeServerFrame(module, '{"type":').error.code).toBe('bad_frame');
+  expect(decodeServerFrame(module, '{"type":"nope"}').error.code).toBe('unknown_type');
+  expect(isValidProcessId(module, 'auto_proc_1.2:3-x')).toBe(true);
+  expect(isValidProcessId(module, 'bad id')).toBe(false);
+  expect(isValidProcessId(module, '')).toBe(false);
+  expect(isValidProcessId(module, 'é')).toBe(false);
+  expect(isValidProcessId(module, 42)).toBe(false);
+});
