@@ -14,6 +14,9 @@
 namespace progress::server {
 namespace {
 
+// More send threads than cores only adds switching; 64 is past any machine this is sized for.
+constexpr std::size_t kMaxThreads = 64;
+
 bool parse_listen(std::string_view text, server_config& cfg) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
@@ -168,6 +171,10 @@ const std::vector<option>& options() {
       {"--max-publish-frames-per-s", "PROGRESS_MAX_PUBLISH_FRAMES_PER_S",
        "inbound frames per second per /ws/publish connection (default 0: no limit)",
        hub_setter<std::size_t>(&HubConfig::max_publish_frames_per_s, 0, 10'000'000)},
+      {"--threads", "PROGRESS_THREADS",
+       "server threads: one runs the hub and HTTP, the others write to WebSocket subscribers "
+       "(default 1)",
+       int_setter<std::size_t>(&server_config::threads, 1, kMaxThreads)},
       {"--max-connections-per-address", "PROGRESS_MAX_CONNECTIONS_PER_ADDRESS",
        "open connections per client IP address, then 503 (default 256; 0 off; loopback exempt)",
        int_setter<std::size_t>(&server_config::max_connections_per_address, 0, 10'000'000)},

@@ -39,6 +39,9 @@ struct server_config {
   std::size_t max_connections_per_address = 256;    // 0: no limit
   bool limit_loopback = false;                      // loopback clients count too (default: exempt)
   log_level level = log_level::info;
+  // Threads of the server: the hub and everything but WebSocket writes on one, the rest send
+  // (send_lane.hpp). 1: all on one thread.
+  std::size_t threads = 1;
   std::string redis_url;  // empty: the embedded engine; else redis://host:port/db (several nodes)
   std::chrono::milliseconds redis_timeout{2000};  // a Redis reply later than this: connection lost
   // Both set: the listener speaks TLS only (https://, wss://); both empty: plain TCP.

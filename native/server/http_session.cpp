@@ -236,7 +236,7 @@ void basic_http_session<Stream>::start_websocket(const request& req, const Targe
                                                   ctx_.log, target, std::move(ticket_));
   } else {
     session = std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, target,
-                                                  std::move(ticket_));
+                                                  std::move(ticket_), ctx_.lanes ? ctx_.lanes->next() : nullptr);
   }
   session->run(switching_protocols(req, ctx_.hub.config().server_name), std::move(early));
 }

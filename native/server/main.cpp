@@ -1,4 +1,5 @@
-// progress-hub: parse options, bind, run the io_context on this one thread until SIGINT/SIGTERM.
+// progress-hub: parse options, bind, run the io_context (the hub, HTTP, reads) on this thread until
+// SIGINT/SIGTERM; with --threads N, N-1 send lanes write to WebSocket subscribers beside it.
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "metrics.hpp"
 #include "redis_engine.hpp"
 #include "net.hpp"
+#include "send_lane.hpp"
 #include "server_context.hpp"
 #include "store_writer.hpp"
 #include "tls_context.hpp"
@@ -101,6 +103,8 @@ int main(int argc, char** argv) {
   }
 
   ps::net::io_context ioc{1};
+  // Declared after the io_context: a lane holds work on it until its last answer ran.
+  ps::send_lanes lanes(ioc, cfg.threads - 1);
   const auto endpoint = resolve_listen(ioc, cfg, error);
   if (!endpoint) {
     std::cerr << "progress-hub: " << error << "\n";
@@ -152,6 +156,7 @@ int main(int argc, char** argv) {
   ps::address_limiter connections(cfg.max_connections_per_address, cfg.limit_loopback);
   ctx.connections = &connections;
   ctx.tls = tls.get();
+  if (cfg.threads > 1) ctx.lanes = &lanes;
   ps::http_session_registry sessions;
 
   auto server = std::make_shared<ps::listener>(ioc, ctx, sessions);
@@ -198,11 +203,13 @@ int main(int argc, char** argv) {
                      {"data_dir", data_dir->string()},
                      {"engine", redis ? "redis" : "embedded"},
                      {"tls", tls ? "on" : "off"},
+                     {"threads", std::to_string(cfg.threads)},
                      {"web_root", cfg.web_root.string()}});
   server->run();
 
   // Returns once nothing is left to do (after shutdown) or on ioc.stop().
   ioc.run();
+  lanes.stop();
   uploads.stop();
   log.info("stopped");
   return 0;

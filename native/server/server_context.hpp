@@ -10,6 +10,7 @@
 #include "hub_service.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "send_lane.hpp"
 #include "upload_job.hpp"
 
 namespace boost::asio::ssl {
@@ -29,6 +30,7 @@ struct server_context {
   std::uint64_t uploads_stored = 0;  // makes stored file names unique
   address_limiter* connections = nullptr;  // per-address connection tickets; null: no limit
   boost::asio::ssl::context* tls = nullptr;  // set: every connection speaks TLS (--tls-cert)
+  send_lanes* lanes = nullptr;  // --threads above 1: plain WebSocket sessions write on a lane
 };
 
 }  // namespace progress::server

@@ -1,11 +1,8 @@
 #include "websocket_session.hpp"
 
-#include <sys/socket.h>
-#include <sys/uio.h>
-
 #include <array>
-#include <cerrno>
 #include <chrono>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,13 +12,8 @@
 namespace progress::server {
 namespace {
 
-// Frames from the hub per gathered write; with their headers that is 128 iovecs (IOV_MAX is 1024).
-constexpr std::size_t kBatchFrames = 64;
 // Bytes per batch: the hub's own queue bound, so one batch in flight at most doubles it.
 constexpr std::size_t kBatchBytes = 256 * 1024;
-// Room for control frames (pong, close) queued while a batch waits for the socket.
-constexpr std::size_t kSpareEntries = 4;
-constexpr std::size_t kMaxEntries = kBatchFrames + kSpareEntries;
 // Reads go into one buffer per thread, so an idle socket pins no read buffer of its own.
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
 // Reads per readiness before yielding to other sockets.
@@ -35,22 +27,17 @@ std::span<char> thread_read_buffer() {
   return buffer;
 }
 
-std::size_t wire_size(const SharedText& bytes, bool whole) {
-  const std::size_t n = bytes->size();
-  if (whole) return n;
-  return n + (n < 126 ? 2 : n <= 0xFFFF ? 4 : 10);
-}
-
 }  // namespace
 
 websocket_session::websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target,
-                                     std::shared_ptr<void> ticket)
+                                     std::shared_ptr<void> ticket, send_lane* lane)
     : socket_(std::move(socket)),
       hub_(hub),
       log_(log),
       target_(std::make_unique<Target>(std::move(target))),
       ticket_(std::move(ticket)),
-      parser_(hub.config().max_frame_bytes) {}
+      parser_(hub.config().max_frame_bytes),
+      lane_(lane) {}
 
 // Sessions leave the hub through shut(); one destroyed with a stopped io_context must not call
 // into a hub that may already be gone.
@@ -122,7 +109,7 @@ void websocket_session::consume(std::span<char> input) {
         break;
       case ws::event_kind::ping:
         // Answering only the latest of pings that pile up behind a stuck write is allowed (RFC 6455 5.5.3).
-        if (pending_.size() + 2 < kMaxEntries && !close_queued_) {
+        if (pending_.size() + in_lane_.size() + 2 < kMaxBatchEntries && !close_queued_) {
           queue_whole(ws::control_frame(ws::opcode::pong, e.payload));
           flush();
         }
@@ -174,7 +161,7 @@ void websocket_session::kick() {
 }
 
 void websocket_session::queue_whole(std::string bytes) {
-  pending_.push_back(outgoing{std::make_shared<const std::string>(std::move(bytes)), true});
+  pending_.push_back(ws_outgoing{std::make_shared<const std::string>(std::move(bytes)), true});
 }
 
 void websocket_session::queue_close(std::uint16_t code, std::string_view reason) {
@@ -198,10 +185,11 @@ void websocket_session::flush() {
     return;
   }
   if (waiting_write_ || shut_) return;
-  // A batch is built, written and released within one call and flush never runs inside another
-  // flush, so one scratch pair per thread serves every socket without a per-call construction.
-  thread_local std::vector<outgoing> batch;
+  // An inline batch is built, written and released within one call and flush never runs inside
+  // another flush, so one scratch pair per thread serves every socket without a per-call construction.
+  thread_local std::vector<ws_outgoing> scratch;
   thread_local std::vector<SharedText> popped;
+  std::vector<ws_outgoing>& batch = lane_ ? in_lane_ : scratch;
   bool hub_drained = false;  // the last pop left the hub's queue empty: skip asking again
   for (;;) {
     // What the socket did not take last time goes first, then as much as the hub has queued.
@@ -215,13 +203,12 @@ void websocket_session::flush() {
       std::size_t bytes = 0;
       for (auto& frame : popped) {
         bytes += frame->size();
-        batch.push_back(outgoing{std::move(frame), false});
+        batch.push_back(ws_outgoing{std::move(frame), false});
       }
       popped.clear();
       hub_drained = got < want && bytes < kBatchBytes;
     }
-    const std::size_t count = batch.size();
-    if (count == 0) {
+    if (batch.empty()) {
       if (registered_ && !close_queued_) {
         if (auto close = hub_.poll_close(conn_)) {
           queue_close(static_cast<std::uint16_t>(close->code), close->reason);
@@ -231,54 +218,49 @@ void websocket_session::flush() {
       after_flush();
       return;
     }
-
-    std::array<std::array<std::uint8_t, ws::kMaxServerHeader>, kMaxEntries> heads;
-    std::array<iovec, 2 * kMaxEntries> iov;
-    std::size_t iovs = 0;
-    std::size_t skip = pending_offset_;
-    const auto add = [&](const void* data, std::size_t size) {
-      if (skip >= size) {
-        skip -= size;
-        return;
-      }
-      iov[iovs++] = iovec{const_cast<char*>(static_cast<const char*>(data)) + skip, size - skip};
-      skip = 0;
-    };
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::string& payload = *batch[i].bytes;
-      if (!batch[i].whole) add(heads[i].data(), ws::encode_header(heads[i], ws::opcode::text, payload.size()));
-      add(payload.data(), payload.size());
-    }
-    msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = iovs;
-    const ssize_t written = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
-    if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      if (log_.enabled(log_level::debug)) {
-        log_.debug("ws_write_failed", {{"conn", std::to_string(conn_)}, {"errno", std::to_string(errno)}});
-      }
-      batch.clear();
-      shut();
+    if (lane_) {
+      waiting_write_ = true;
+      lane_busy_ = true;
+      lane_->submit(send_job{shared_from_this(), socket_.native_handle(), &in_lane_, pending_offset_, {}});
       return;
     }
-    std::size_t sent = written < 0 ? 0 : static_cast<std::size_t>(written);
-    std::size_t done = 0;
-    for (; done < count; ++done) {
-      const std::size_t left = wire_size(batch[done].bytes, batch[done].whole) - pending_offset_;
-      if (sent < left) break;
-      sent -= left;
-      pending_offset_ = 0;
-      batch[done].bytes.reset();
-    }
-    if (done == count) continue;
-    pending_offset_ += sent;
-    for (std::size_t i = done; i < count; ++i) pending_.push_back(std::move(batch[i]));
-    batch.clear();
-    waiting_write_ = true;
-    socket_.async_wait(tcp::socket::wait_write,
-                       [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
+    if (!wrote(batch, send_batch(socket_.native_handle(), batch, pending_offset_))) return;
+  }
+}
+
+void websocket_session::on_sent(send_outcome outcome) {
+  lane_busy_ = false;
+  waiting_write_ = false;
+  if (shut_) {
+    // shut() left the descriptor open while the lane could still write to it.
+    in_lane_.clear();
+    close_socket();
     return;
   }
+  if (wrote(in_lane_, outcome)) flush();
+}
+
+bool websocket_session::wrote(std::vector<ws_outgoing>& batch, send_outcome outcome) {
+  if (outcome.error != 0) {
+    if (log_.enabled(log_level::debug)) {
+      log_.debug("ws_write_failed", {{"conn", std::to_string(conn_)}, {"errno", std::to_string(outcome.error)}});
+    }
+    batch.clear();
+    shut();
+    return false;
+  }
+  const std::size_t done = settle_batch(batch, outcome.sent, pending_offset_);
+  if (done == batch.size()) {
+    batch.clear();
+    return true;
+  }
+  // The rest goes out before anything queued while the batch was being written (a pong, our close).
+  pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(done)),
+                  std::make_move_iterator(batch.end()));
+  batch.clear();
+  waiting_write_ = true;
+  socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
+  return false;
 }
 
 void websocket_session::on_writable(error_code ec) {
@@ -294,6 +276,7 @@ void websocket_session::on_writable(error_code ec) {
 void websocket_session::after_flush() {
   // Everything is written. A session that is not closing holds no write storage at all.
   if (!pending_.empty() || pending_.capacity() != 0) pending_ = {};
+  if (in_lane_.capacity() != 0) in_lane_ = {};
   if (!close_queued_ || !peer_closed_ || send_shut_) return;
   // Both close frames are exchanged: the server ends the TCP stream first (RFC 6455 7.1.1). Reads go
   // on (discarded) until the peer's FIN, so unread bytes never turn our close into a reset.
@@ -310,10 +293,15 @@ void websocket_session::shut() {
   if (shut_) return;
   shut_ = true;
   forget();
-  error_code ignored;
-  tcp_socket().close(ignored);
   if (close_timer_) close_timer_->cancel();
   pending_ = {};
+  // A lane writing to the descriptor must finish first, or the number could already name a new socket.
+  if (!lane_busy_) close_socket();
+}
+
+void websocket_session::close_socket() {
+  error_code ignored;
+  tcp_socket().close(ignored);
 }
 
 void websocket_session::forget() {

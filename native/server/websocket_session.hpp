@@ -4,6 +4,7 @@
 // in one gathered write, the payload bytes shared with every other subscriber of the same event.
 // At most one batch is unsent at a time, so the hub's per-connection queue bound still holds.
 // A wss:// session runs the same logic over TLS (websocket_tls.hpp says how its I/O differs).
+// With a send lane (--threads N) the gathered write runs on the lane's thread (send_lane.hpp).
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -13,17 +14,22 @@
 #include "hub_service.hpp"
 #include "log.hpp"
 #include "net.hpp"
+#include "send_lane.hpp"
+#include "ws_batch.hpp"
 #include "ws_frames.hpp"
 
 namespace progress::server {
 
 struct websocket_tls;
 
-class websocket_session : public stream_sink, public std::enable_shared_from_this<websocket_session> {
+class websocket_session : public stream_sink,
+                          public lane_client,
+                          public std::enable_shared_from_this<websocket_session> {
  public:
   // `ticket` is held until the session ends (the per-address connection count of access limits).
+  // `lane` null: this thread makes the session's writes.
   websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target,
-                    std::shared_ptr<void> ticket = {});
+                    std::shared_ptr<void> ticket = {}, send_lane* lane = nullptr);
   // wss://: the TLS stream after its handshake and the HTTP upgrade request (websocket_tls.cpp).
   websocket_session(std::unique_ptr<websocket_tls> tls, hub_service& hub, const logger& log, Target target,
                     std::shared_ptr<void> ticket = {});
@@ -33,20 +39,18 @@ class websocket_session : public stream_sink, public std::enable_shared_from_thi
   // `early` holds bytes the client sent right after its request (read along with it).
   void run(std::string accept_head, std::string early);
   void kick() override;
+  void on_sent(send_outcome outcome) override;
 
  private:
-  // A frame to send: a hub text payload (header made at write time) or a complete frame.
-  struct outgoing {
-    SharedText bytes;
-    bool whole = false;
-  };
-
   void wait_readable();
   void on_readable(error_code ec);
   void consume(std::span<char> input);
   void flush();
   void on_writable(error_code ec);
   void after_flush();
+  // Settles a written batch; true when all of it went out (else the rest waits or the session ended).
+  bool wrote(std::vector<ws_outgoing>& batch, send_outcome outcome);
+  void close_socket();
   void queue_whole(std::string bytes);
   void queue_close(std::uint16_t code, std::string_view reason);
   void on_peer_close(std::uint16_t code);
@@ -64,7 +68,7 @@ class websocket_session : public stream_sink, public std::enable_shared_from_thi
   std::unique_ptr<Target> target_;  // until run() registers with the hub
   std::shared_ptr<void> ticket_;
   ws::frame_parser parser_;
-  std::vector<outgoing> pending_;   // the part of a batch the socket did not take yet
+  std::vector<ws_outgoing> pending_;  // the part of a batch the socket did not take yet
   std::size_t pending_offset_ = 0;  // bytes of pending_.front() (header included) already sent
   std::unique_ptr<net::steady_timer> close_timer_;  // only while closing
   ConnId conn_ = 0;
@@ -75,6 +79,9 @@ class websocket_session : public stream_sink, public std::enable_shared_from_thi
   bool send_shut_ = false;    // our side of the TCP stream is shut down after the close handshake
   bool shut_ = false;         // the socket is closed
   std::unique_ptr<websocket_tls> tls_;  // set: wss://, and socket_ is unused
+  send_lane* lane_ = nullptr;
+  std::vector<ws_outgoing> in_lane_;  // the batch a lane is writing; the socket stays open meanwhile
+  bool lane_busy_ = false;
 };
 
 }  // namespace progress::server

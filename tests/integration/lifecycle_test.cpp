@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/engine_param.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
@@ -195,8 +196,13 @@ TEST_F(Lifecycle, WatchExitsTwoOnAnInvalidIdOrABadUrl) {
   EXPECT_EQ(bad_url.code, 2);
 }
 
-TEST(Shutdown, SigtermClosesSocketsWith1001AndExitsZero) {
-  server_process server;
+// With --threads the close frames leave through send lanes, which must be stopped after the last one.
+class Shutdown : public ::testing::TestWithParam<const char*> {};
+
+INSTANTIATE_TEST_SUITE_P(Threads, Shutdown, ::testing::Values("1", kThreadedThreads), threads_label);
+
+TEST_P(Shutdown, SigtermClosesSocketsWith1001AndExitsZero) {
+  server_process server({"--threads", GetParam()});
   ws_client ws(server.port(), "/ws/progress/shutdown-1");
   EXPECT_EQ(ws.read_json()["type"], "hello");
   EXPECT_EQ(ws.read_json()["type"], "pending");

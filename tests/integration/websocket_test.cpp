@@ -1,7 +1,9 @@
 // WebSocket behaviour of a running progress-hub over real sockets: the subscribe flows that broke
 // the legacy system (connect before start, after completion, reconnect), bad input, slow consumers.
-// Every WebSocket test runs against both engines (embedded and --redis).
+// Every WebSocket test runs against both engines (embedded and --redis) and against a hub whose
+// writes run on send lanes (--threads).
 #include <memory>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -37,7 +39,7 @@ class WebSocket : public ::testing::TestWithParam<engine_kind> {
 
 engine_hubs WebSocket::hubs_;
 
-INSTANTIATE_TEST_SUITE_P(Engines, WebSocket, all_engines, engine_label);
+INSTANTIATE_TEST_SUITE_P(Engines, WebSocket, websocket_engines, engine_label);
 
 TEST_P(WebSocket, ConnectBeforeTheJobStartsThenFollowItToTheEnd) {
   ws_client ws(port(), "/ws/progress/early-1");
@@ -247,11 +249,17 @@ TEST_P(WebSocket, UnknownWebSocketPathIsRefused) {
 // A consumer that stops reading while a producer publishes a lot: its queue is conflated (or the
 // socket closed 1013), the server's queued bytes stay within the bound, and once it reads again it
 // sees seqs in order and the terminal event.
-TEST(SlowConsumer, QueueStaysBoundedAndTheTerminalEventArrives) {
+// With --threads the unsent batch sits on a send lane, which must hold the same bound.
+class SlowConsumer : public ::testing::TestWithParam<const char*> {};
+
+INSTANTIATE_TEST_SUITE_P(Threads, SlowConsumer, ::testing::Values("1", kThreadedThreads), threads_label);
+
+TEST_P(SlowConsumer, QueueStaysBoundedAndTheTerminalEventArrives) {
   constexpr std::size_t kQueueBound = 16 * 1024;
   // The consumer stops reading on purpose; a long heartbeat keeps a slow (sanitized, loaded) run
   // from being closed as stale (1001) before the queue bound is what decides.
-  server_process server({"--max-queue-bytes", std::to_string(kQueueBound), "--heartbeat-ms", "600000"});
+  server_process server(
+      {"--max-queue-bytes", std::to_string(kQueueBound), "--heartbeat-ms", "600000", "--threads", GetParam()});
   ASSERT_EQ(http_call(server.port(), "POST", "/api/processes", R"({"process_id":"slow-1"})").status, 201u);
   ws_client consumer(server.port(), "/ws/progress/slow-1", 4096);
   EXPECT_EQ(consumer.read_json()["type"], "hello");

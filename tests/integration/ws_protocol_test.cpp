@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "support/client_frames.hpp"
+#include "support/engine_param.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
@@ -136,14 +138,22 @@ std::string upgrade_request(const std::string& target, const std::string& extra 
          "Sec-WebSocket-Version: " + version + "\r\nSec-WebSocket-Key: " + key + "\r\n" + extra + "\r\n";
 }
 
-class WsProtocol : public ::testing::Test {
+// Parameter: --threads. With 3, the server's frames go out through send lanes, so pongs, close
+// frames and batches queued while a lane writes must keep their order and the close handshake.
+class WsProtocol : public ::testing::TestWithParam<const char*> {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<server_process>(std::vector<std::string>{"--max-frame-bytes", "1024"}); }
-  static void TearDownTestSuite() { server_.reset(); }
-  static unsigned short port() { return server_->port(); }
+  static void TearDownTestSuite() { servers_.clear(); }
+  unsigned short port() const {
+    auto& server = servers_[GetParam()];
+    if (!server) {
+      server = std::make_unique<server_process>(
+          std::vector<std::string>{"--max-frame-bytes", "1024", "--threads", GetParam()});
+    }
+    return server->port();
+  }
 
   // An upgraded socket on the echo endpoint (no hello: frames come back as sent).
-  static std::unique_ptr<raw_socket> echo() {
+  std::unique_ptr<raw_socket> echo() const {
     auto s = std::make_unique<raw_socket>(port());
     s->send(upgrade_request("/ws/test"));
     const auto head = s->read_head();
@@ -151,12 +161,14 @@ class WsProtocol : public ::testing::Test {
     return s;
   }
 
-  static std::unique_ptr<server_process> server_;
+  static std::map<std::string, std::unique_ptr<server_process>> servers_;
 };
 
-std::unique_ptr<server_process> WsProtocol::server_;
+std::map<std::string, std::unique_ptr<server_process>> WsProtocol::servers_;
 
-TEST_F(WsProtocol, AcceptKeyIsTheRfcExample) {
+INSTANTIATE_TEST_SUITE_P(Threads, WsProtocol, ::testing::Values("1", kThreadedThreads), threads_label);
+
+TEST_P(WsProtocol, AcceptKeyIsTheRfcExample) {
   raw_socket s(port());
   s.send(upgrade_request("/ws/test"));
   const auto head = s.read_head();
@@ -164,7 +176,7 @@ TEST_F(WsProtocol, AcceptKeyIsTheRfcExample) {
   EXPECT_EQ(head.find("permessage-deflate"), std::string::npos) << head;
 }
 
-TEST_F(WsProtocol, WrongVersionIs426WithTheVersionWeSpeak) {
+TEST_P(WsProtocol, WrongVersionIs426WithTheVersionWeSpeak) {
   raw_socket s(port());
   s.send(upgrade_request("/ws/test", {}, "8"));
   const auto reply = s.read_all();
@@ -173,7 +185,7 @@ TEST_F(WsProtocol, WrongVersionIs426WithTheVersionWeSpeak) {
   EXPECT_NE(reply.find(R"("code":"bad_frame")"), std::string::npos) << reply;
 }
 
-TEST_F(WsProtocol, BadKeyIs400) {
+TEST_P(WsProtocol, BadKeyIs400) {
   for (const std::string key : {"", "short", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZR==", "dGhlIHNhbXBs!SBub25jZQ=="}) {
     raw_socket s(port());
     s.send(upgrade_request("/ws/test", {}, "13", key));
@@ -183,7 +195,7 @@ TEST_F(WsProtocol, BadKeyIs400) {
   }
 }
 
-TEST_F(WsProtocol, UpgradeThatIsNotGetIs400) {
+TEST_P(WsProtocol, UpgradeThatIsNotGetIs400) {
   raw_socket s(port());
   std::string request = upgrade_request("/ws/test");
   request.replace(0, 3, "PUT");
@@ -192,7 +204,7 @@ TEST_F(WsProtocol, UpgradeThatIsNotGetIs400) {
   EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
 }
 
-TEST_F(WsProtocol, UpgradeWithoutConnectionUpgradeIs400) {
+TEST_P(WsProtocol, UpgradeWithoutConnectionUpgradeIs400) {
   raw_socket s(port());
   std::string request = upgrade_request("/ws/test");
   request.replace(request.find("keep-alive, Upgrade"), 19, "keep-alive");
@@ -200,7 +212,7 @@ TEST_F(WsProtocol, UpgradeWithoutConnectionUpgradeIs400) {
   EXPECT_EQ(s.read_all().rfind("HTTP/1.1 400", 0), 0u);
 }
 
-TEST_F(WsProtocol, FragmentedTextIsReassembled) {
+TEST_P(WsProtocol, FragmentedTextIsReassembled) {
   auto s = echo();
   s->send(client_frame(0x1, "hel") + client_frame(0x0, "lo ") + client_frame(kFin | 0x0, "world"));
   const auto f = s->read_frame();
@@ -208,14 +220,14 @@ TEST_F(WsProtocol, FragmentedTextIsReassembled) {
   EXPECT_EQ(f.payload, "hello world");
 }
 
-TEST_F(WsProtocol, FramesSentWithTheUpgradeRequestAreRead) {
+TEST_P(WsProtocol, FramesSentWithTheUpgradeRequestAreRead) {
   raw_socket s(port());
   s.send(upgrade_request("/ws/test") + client_frame(kFin | 0x1, "early"));
   s.read_head();
   EXPECT_EQ(s.read_frame().payload, "early");
 }
 
-TEST_F(WsProtocol, PingIsAnsweredWithPongCarryingTheSamePayload) {
+TEST_P(WsProtocol, PingIsAnsweredWithPongCarryingTheSamePayload) {
   auto s = echo();
   s->send(client_frame(0x1, "a") + client_frame(kFin | 0x9, "are you there?") + client_frame(kFin | 0x0, "b"));
   const auto pong = s->read_frame();
@@ -225,14 +237,14 @@ TEST_F(WsProtocol, PingIsAnsweredWithPongCarryingTheSamePayload) {
   EXPECT_EQ(text.payload, "ab");
 }
 
-TEST_F(WsProtocol, UnmaskedFrameIsClosedWith1002) {
+TEST_P(WsProtocol, UnmaskedFrameIsClosedWith1002) {
   auto s = echo();
   s->send(client_frame(kFin | 0x1, "not masked", false));
   EXPECT_EQ(s->read_close().close_code(), 1002);
   EXPECT_TRUE(s->at_eof());
 }
 
-TEST_F(WsProtocol, ReservedBitsAndUnknownOpcodesAre1002) {
+TEST_P(WsProtocol, ReservedBitsAndUnknownOpcodesAre1002) {
   for (const std::uint8_t first : {std::uint8_t{kFin | 0x40 | 0x1}, std::uint8_t{kFin | 0x3}}) {
     auto s = echo();
     s->send(client_frame(first, "x"));
@@ -240,14 +252,14 @@ TEST_F(WsProtocol, ReservedBitsAndUnknownOpcodesAre1002) {
   }
 }
 
-TEST_F(WsProtocol, InvalidUtf8Is1007) {
+TEST_P(WsProtocol, InvalidUtf8Is1007) {
   auto s = echo();
   s->send(client_frame(kFin | 0x1, "caf\xC3"));
   EXPECT_EQ(s->read_close().close_code(), 1007);
   EXPECT_TRUE(s->at_eof());
 }
 
-TEST_F(WsProtocol, OversizeMessageGetsTooLargeThen1009) {
+TEST_P(WsProtocol, OversizeMessageGetsTooLargeThen1009) {
   raw_socket s(port());
   s.send(upgrade_request("/ws/progress"));
   s.read_head();
@@ -265,7 +277,7 @@ TEST_F(WsProtocol, OversizeMessageGetsTooLargeThen1009) {
   EXPECT_TRUE(s.at_eof());
 }
 
-TEST_F(WsProtocol, ClientCloseIsEchoedThenTheServerEndsTheStream) {
+TEST_P(WsProtocol, ClientCloseIsEchoedThenTheServerEndsTheStream) {
   auto s = echo();
   s->send(client_frame(kFin | 0x8, close_payload(1000) + "done"));
   const auto f = s->read_frame();
@@ -274,13 +286,13 @@ TEST_F(WsProtocol, ClientCloseIsEchoedThenTheServerEndsTheStream) {
   EXPECT_TRUE(s->at_eof());
 }
 
-TEST_F(WsProtocol, CloseWithAReservedCodeIs1002) {
+TEST_P(WsProtocol, CloseWithAReservedCodeIs1002) {
   auto s = echo();
   s->send(client_frame(kFin | 0x8, close_payload(1005)));
   EXPECT_EQ(s->read_close().close_code(), 1002);
 }
 
-TEST_F(WsProtocol, ManyFramesQueuedTogetherAllArriveInOrder) {
+TEST_P(WsProtocol, ManyFramesQueuedTogetherAllArriveInOrder) {
   // The echo endpoint answers each of these (within its rate limit's burst); they go back in batches.
   auto s = echo();
   std::string burst;

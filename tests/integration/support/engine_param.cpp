@@ -34,7 +34,15 @@ redis_holder& holder() {
 }  // namespace
 
 std::string engine_label(const ::testing::TestParamInfo<engine_kind>& info) {
-  return info.param == engine_kind::redis ? "redis" : "embedded";
+  switch (info.param) {
+    case engine_kind::redis:
+      return "redis";
+    case engine_kind::threaded:
+      return "threaded";
+    case engine_kind::embedded:
+      break;
+  }
+  return "embedded";
 }
 
 std::optional<std::string> engine_unavailable(engine_kind kind) {
@@ -56,6 +64,10 @@ redis_process& shared_redis() { return holder().server; }
 
 std::unique_ptr<server_process> start_hub(engine_kind kind, std::vector<std::string> args) {
   if (kind == engine_kind::embedded) return std::make_unique<server_process>(std::move(args));
+  if (kind == engine_kind::threaded) {
+    args.insert(args.begin(), {"--threads", kThreadedThreads});
+    return std::make_unique<server_process>(std::move(args));
+  }
   auto& redis = holder();
   if (redis.next_db >= kRedisDatabases) throw std::runtime_error("out of Redis databases for this binary");
   const std::string url = "redis://127.0.0.1:" + std::to_string(redis.server.port()) + "/" +

@@ -15,11 +15,22 @@
 
 namespace progress::test {
 
-enum class engine_kind { embedded, redis };
+// threaded: the embedded engine with --threads 3, so WebSocket writes run on two send lanes.
+enum class engine_kind { embedded, redis, threaded };
 
 inline const auto all_engines = ::testing::Values(engine_kind::embedded, engine_kind::redis);
+// The WebSocket suites also run against a hub whose writes leave the hub's thread.
+inline const auto websocket_engines =
+    ::testing::Values(engine_kind::embedded, engine_kind::redis, engine_kind::threaded);
+// The --threads value of `threaded`: two lanes, so sessions are spread over more than one.
+inline constexpr const char* kThreadedThreads = "3";
 
-// "embedded" / "redis": the suffix of the parameterised test names.
+// Suites parameterised by the --threads value: "threads_3".
+inline std::string threads_label(const ::testing::TestParamInfo<const char*>& param) {
+  return std::string("threads_") + param.param;
+}
+
+// "embedded" / "redis" / "threaded": the suffix of the parameterised test names.
 std::string engine_label(const ::testing::TestParamInfo<engine_kind>& info);
 
 // Why the engine cannot run here (GTEST_SKIP's message), nullopt when it can.

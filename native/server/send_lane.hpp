@@ -1,0 +1,79 @@
+#pragma once
+// --threads N: the hub stays on the io_context thread, and N-1 send lanes make the WebSocket
+// sessions' sendmsg calls, the part of a delivery that grows with subscribers (the kernel's TCP send
+// path is most of a delivery once the frame is encoded once and shared).
+//
+// A session hands a lane its whole batch and does not touch it, nor close its socket, until the
+// lane's answer comes back on the hub thread. The lane touches nothing but the batch and the file
+// descriptor; every socket object, timer and hub call stays on the hub thread. Jobs queued while a
+// lane is writing go in its next round, and a round's answers return in one posted handler, so a
+// busy hub pays one wake-up per lane per round, not one per socket.
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "net.hpp"
+#include "ws_batch.hpp"
+
+namespace progress::server {
+
+// The session side of a lane write.
+class lane_client {
+ public:
+  virtual ~lane_client() = default;
+  // On the hub thread, once the batch was written (or not) by the lane.
+  virtual void on_sent(send_outcome outcome) = 0;
+};
+
+struct send_job {
+  std::shared_ptr<lane_client> client;  // keeps the session (and so its socket and batch) alive
+  int fd = -1;
+  const std::vector<ws_outgoing>* batch = nullptr;  // owned by the client, untouched until on_sent
+  std::size_t offset = 0;
+  send_outcome outcome;
+};
+
+class send_lane {
+ public:
+  explicit send_lane(net::io_context& hub);
+  ~send_lane();
+  send_lane(const send_lane&) = delete;
+  send_lane& operator=(const send_lane&) = delete;
+
+  void submit(send_job job);  // hub thread
+  // Joins the thread; jobs not yet written are dropped (their sessions are being torn down).
+  void stop();
+
+ private:
+  void run();
+  void answered(std::size_t jobs);  // hub thread
+
+  net::io_context& hub_;
+  // Hub thread only: jobs submitted and not answered; while any are, run() on the hub must not return.
+  std::size_t outstanding_ = 0;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> busy_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<send_job> queue_;  // guarded by mutex_
+  bool idle_ = false;            // guarded by mutex_: the lane waits on wake_
+  bool stopping_ = false;        // guarded by mutex_
+  std::thread thread_;
+};
+
+// The lanes of one server; sessions are spread over them round-robin.
+class send_lanes {
+ public:
+  send_lanes(net::io_context& hub, std::size_t count);
+  send_lane* next();  // null when there are no lanes (--threads 1: sessions write themselves)
+  void stop();
+
+ private:
+  std::vector<std::unique_ptr<send_lane>> lanes_;
+  std::size_t next_ = 0;
+};
+
+}  // namespace progress::server

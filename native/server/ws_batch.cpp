@@ -1,0 +1,62 @@
+#include "ws_batch.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+
+#include "ws_frames.hpp"
+
+namespace progress::server {
+
+std::size_t wire_size(const ws_outgoing& entry) {
+  const std::size_t n = entry.bytes->size();
+  if (entry.whole) return n;
+  return n + (n < 126 ? 2 : n <= 0xFFFF ? 4 : 10);
+}
+
+send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t offset) {
+  const std::size_t count = std::min(batch.size(), kMaxBatchEntries);
+  std::array<std::array<std::uint8_t, ws::kMaxServerHeader>, kMaxBatchEntries> heads;
+  std::array<iovec, 2 * kMaxBatchEntries> iov;
+  std::size_t iovs = 0;
+  std::size_t skip = offset;
+  const auto add = [&](const void* data, std::size_t size) {
+    if (skip >= size) {
+      skip -= size;
+      return;
+    }
+    iov[iovs++] = iovec{const_cast<char*>(static_cast<const char*>(data)) + skip, size - skip};
+    skip = 0;
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string& payload = *batch[i].bytes;
+    if (!batch[i].whole) add(heads[i].data(), ws::encode_header(heads[i], ws::opcode::text, payload.size()));
+    add(payload.data(), payload.size());
+  }
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iovs;
+  const ssize_t written = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+  if (written >= 0) return {static_cast<std::size_t>(written), 0};
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
+  return {0, errno};
+}
+
+std::size_t settle_batch(std::span<ws_outgoing> batch, std::size_t sent, std::size_t& offset) {
+  std::size_t done = 0;
+  for (; done < batch.size(); ++done) {
+    const std::size_t left = wire_size(batch[done]) - offset;
+    if (sent < left) break;
+    sent -= left;
+    offset = 0;
+    batch[done].bytes.reset();
+  }
+  offset += sent;
+  return done;
+}
+
+}  // namespace progress::server

@@ -1,0 +1,40 @@
+#pragma once
+// One gathered write of a WebSocket session's queued frames: the hub's text payloads (their
+// headers made here, on the stack) and whole frames (101 answer, pong, close) in one sendmsg.
+// Shared by a session writing on the hub thread and by a send lane (send_lane.hpp) writing for it.
+#include <cstddef>
+#include <span>
+
+#include "progress/hub.hpp"
+
+namespace progress::server {
+
+// A frame to send: a hub text payload (header made at write time) or a complete frame.
+struct ws_outgoing {
+  SharedText bytes;
+  bool whole = false;
+};
+
+// Frames from the hub per gathered write; with their headers that is 128 iovecs (IOV_MAX is 1024).
+inline constexpr std::size_t kBatchFrames = 64;
+// Room for control frames (pong, close) queued while a batch waits for the socket.
+inline constexpr std::size_t kSpareEntries = 4;
+// Entries one write takes; any beyond wait for the next write.
+inline constexpr std::size_t kMaxBatchEntries = kBatchFrames + kSpareEntries;
+
+// Bytes the entry occupies on the wire, header included.
+std::size_t wire_size(const ws_outgoing& entry);
+
+struct send_outcome {
+  std::size_t sent = 0;  // bytes the socket took
+  int error = 0;         // errno of a failed write; EAGAIN and EINTR count as 0 (nothing sent)
+};
+
+// Writes `batch` (its first `offset` bytes already sent) to the non-blocking socket `fd`.
+send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t offset);
+
+// How a batch fared: entries fully written are released and counted in `done`; `offset` becomes the
+// bytes of batch[done] already on the wire.
+std::size_t settle_batch(std::span<ws_outgoing> batch, std::size_t sent, std::size_t& offset);
+
+}  // namespace progress::server

@@ -1,0 +1,155 @@
+// The write path of a WebSocket session without the session: a gathered batch over a real socket,
+// how a partial write is settled, and a send lane writing for several clients and answering each
+// on the io_context's thread (where every session lives).
+#include "send_lane.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cerrno>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace progress::server {
+namespace {
+
+ws_outgoing text(std::string payload) { return {std::make_shared<const std::string>(std::move(payload)), false}; }
+ws_outgoing whole(std::string bytes) { return {std::make_shared<const std::string>(std::move(bytes)), true}; }
+
+// A connected pair of stream sockets; the server side non-blocking like a session's.
+struct socket_pair {
+  std::array<int, 2> fds{-1, -1};
+  socket_pair() {
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds.data()) != 0) throw std::runtime_error("socketpair");
+  }
+  ~socket_pair() {
+    for (int fd : fds) ::close(fd);
+  }
+  int server() const { return fds[0]; }
+  std::string drain() const {
+    std::string out;
+    std::array<char, 4096> buf;
+    for (;;) {
+      const ssize_t n = ::recv(fds[1], buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n <= 0) return out;
+      out.append(buf.data(), static_cast<std::size_t>(n));
+    }
+  }
+};
+
+TEST(SendBatch, TextPayloadsGetHeadersAndWholeFramesGoAsTheyAre) {
+  socket_pair pair;
+  const std::vector<ws_outgoing> batch{whole("HTTP/1.1 101\r\n\r\n"), text("ab"), text(std::string(200, 'x'))};
+  const send_outcome outcome = send_batch(pair.server(), batch, 0);
+  EXPECT_EQ(outcome.error, 0);
+  const std::string expected = "HTTP/1.1 101\r\n\r\n" + std::string("\x81\x02" "ab") +
+                               std::string("\x81\x7e\x00\xc8", 4) + std::string(200, 'x');
+  EXPECT_EQ(outcome.sent, expected.size());
+  EXPECT_EQ(pair.drain(), expected);
+}
+
+TEST(SendBatch, AnOffsetResumesInsideAFrameHeader) {
+  socket_pair pair;
+  const std::vector<ws_outgoing> batch{text("hello"), text("world")};
+  // One byte of the first header went out last time.
+  const send_outcome outcome = send_batch(pair.server(), batch, 1);
+  EXPECT_EQ(pair.drain(), std::string("\x05" "hello" "\x81\x05" "world"));
+  EXPECT_EQ(outcome.sent, 13u);
+}
+
+TEST(SendBatch, AClosedPeerIsAnErrorNotACrash) {
+  socket_pair pair;
+  ::close(pair.fds[1]);
+  pair.fds[1] = -1;
+  const std::vector<ws_outgoing> batch{text("late")};
+  EXPECT_EQ(send_batch(pair.server(), batch, 0).error, EPIPE);
+}
+
+TEST(SettleBatch, ReleasesWrittenFramesAndKeepsTheOffsetIntoTheFirstUnsent) {
+  std::vector<ws_outgoing> batch{text("abc"), whole("XYZW"), text("0123456789")};
+  std::size_t offset = 0;
+  // 5 bytes of the first frame (2 + 3), 4 of the whole frame, 3 of the last (its header and one byte).
+  EXPECT_EQ(settle_batch(batch, 12, offset), 2u);
+  EXPECT_EQ(offset, 3u);
+  EXPECT_EQ(batch[0].bytes, nullptr);
+  EXPECT_EQ(batch[1].bytes, nullptr);
+  ASSERT_NE(batch[2].bytes, nullptr);
+  // The rest of the last frame.
+  std::span<ws_outgoing> rest(batch.data() + 2, 1);
+  EXPECT_EQ(settle_batch(rest, 9, offset), 1u);
+  EXPECT_EQ(offset, 0u);
+}
+
+TEST(SettleBatch, NothingSentKeepsEverything) {
+  std::vector<ws_outgoing> batch{text("abc")};
+  std::size_t offset = 2;
+  EXPECT_EQ(settle_batch(batch, 0, offset), 0u);
+  EXPECT_EQ(offset, 2u);
+  EXPECT_NE(batch[0].bytes, nullptr);
+}
+
+// Records its answer and the thread it came on, as a session would act on it.
+struct recording_client : lane_client {
+  std::vector<ws_outgoing> batch;
+  std::vector<send_outcome> answers;
+  std::thread::id answered_on;
+  void on_sent(send_outcome outcome) override {
+    answers.push_back(outcome);
+    answered_on = std::this_thread::get_id();
+  }
+};
+
+TEST(SendLane, WritesForEveryClientAndAnswersOnTheIoContextThread) {
+  net::io_context ioc{1};
+  send_lanes lanes(ioc, 2);
+  std::vector<socket_pair> pairs(6);
+  std::vector<std::shared_ptr<recording_client>> clients;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    auto client = std::make_shared<recording_client>();
+    client->batch = {text("frame " + std::to_string(i)), whole("!")};
+    lanes.next()->submit(send_job{client, pairs[i].server(), &client->batch, 0, {}});
+    clients.push_back(client);
+  }
+  // run() returns only once every lane answered: the lanes hold work on the io_context meanwhile.
+  ioc.run();
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const std::string frame = "frame " + std::to_string(i);
+    ASSERT_EQ(clients[i]->answers.size(), 1u);
+    EXPECT_EQ(clients[i]->answers[0].error, 0);
+    EXPECT_EQ(clients[i]->answers[0].sent, frame.size() + 3);
+    EXPECT_EQ(clients[i]->answered_on, std::this_thread::get_id());
+    EXPECT_EQ(pairs[i].drain(), std::string("\x81") + static_cast<char>(frame.size()) + frame + "!");
+  }
+  lanes.stop();
+}
+
+TEST(SendLane, AFullSocketIsAnsweredWithWhatItTook) {
+  net::io_context ioc{1};
+  send_lanes lanes(ioc, 1);
+  socket_pair pair;
+  auto client = std::make_shared<recording_client>();
+  for (int i = 0; i < 64; ++i) client->batch.push_back(text(std::string(60'000, 'z')));
+  lanes.next()->submit(send_job{client, pair.server(), &client->batch, 0, {}});
+  ioc.run();
+  ASSERT_EQ(client->answers.size(), 1u);
+  EXPECT_EQ(client->answers[0].error, 0);
+  EXPECT_GT(client->answers[0].sent, 0u);
+  EXPECT_LT(client->answers[0].sent, 64u * 60'004u) << "the peer reads nothing: the socket buffer cannot take it all";
+  EXPECT_EQ(pair.drain().size(), client->answers[0].sent);
+}
+
+TEST(SendLanes, NoLanesMeansSessionsWriteThemselves) {
+  net::io_context ioc{1};
+  send_lanes lanes(ioc, 0);
+  EXPECT_EQ(lanes.next(), nullptr);
+}
+
+}  // namespace
+}  // namespace progress::server
