@@ -40,6 +40,7 @@ FULL = [
     ("idle-10k", "idle", ["--subscribers", "10000"], "rss_per_conn_bytes"),
     ("idle-50k", "idle", ["--subscribers", "50000"], "rss_per_conn_bytes"),
     ("churn", "churn", [], "cycles_per_s"),
+    ("churn-handshake", "churn", ["--close", "handshake"], "cycles_per_s"),
     ("late-join-storm", "late-join-storm", [], "setup_s"),
 ]
 SMOKE = [
@@ -49,6 +50,8 @@ SMOKE = [
     ("broadcast", "broadcast", ["--subscribers", "100", "--duration", "0.5", "--rate", "50"], "delivered_per_s"),
     ("idle", "idle", ["--subscribers", "200", "--hold", "0.2"], "rss_per_conn_bytes"),
     ("churn", "churn", ["--duration", "0.5", "--concurrency", "5", "--processes", "4"], "cycles_per_s"),
+    ("churn-handshake", "churn", ["--duration", "0.5", "--concurrency", "5", "--processes", "4", "--close", "handshake"],
+     "cycles_per_s"),
     ("late-join-storm", "late-join-storm", ["--subscribers", "100", "--processes", "4"], "setup_s"),
 ]
 LOWER_IS_BETTER = {"p99_us", "rss_per_conn_bytes", "setup_s"}
