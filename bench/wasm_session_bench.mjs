@@ -43,9 +43,11 @@ if (!connect) throw new Error('the session asked for no connection');
 const gen = connect.connect.generation;
 session.onOpen(gen, now);
 session.poll();
-session.onText(gen, JSON.stringify({ type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'bench' }), now);
+const hello = { type: 'hello', protocol: 1, heartbeat_ms: 20000, server: 'bench' };
+session.onText(gen, JSON.stringify(hello), now);
 session.onText(gen, JSON.stringify({
-  type: 'snapshot', process_id: id, epoch: '0badf00d', seq: 0, state: 'running', stage: 'analysis', percent: 0,
+  type: 'snapshot', process_id: id, epoch: '0badf00d', seq: 0, state: 'running', stage: 'analysis',
+  percent: 0,
   updated_at: now, stages: [{ name: 'analysis', started_at: now }],
 }), now);
 session.poll();

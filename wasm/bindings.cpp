@@ -141,8 +141,8 @@ EMSCRIPTEN_KEEPALIVE char* pw_unsubscribe(Session* s, const char* id, std::size_
 EMSCRIPTEN_KEEPALIVE char* pw_on_open(Session* s, progress::Generation gen, double now) {
   return guarded([&] { s->session->on_open(gen, to_millis(now)); });
 }
-EMSCRIPTEN_KEEPALIVE char* pw_on_text(Session* s, progress::Generation gen, const char* text, std::size_t size,
-                                      double now) {
+EMSCRIPTEN_KEEPALIVE char* pw_on_text(Session* s, progress::Generation gen, const char* text,
+                                      std::size_t size, double now) {
   return guarded([&] { s->session->on_text(gen, text_of(text, size), to_millis(now)); });
 }
 EMSCRIPTEN_KEEPALIVE char* pw_on_close(Session* s, progress::Generation gen, int code, const char* reason,
@@ -173,7 +173,9 @@ EMSCRIPTEN_KEEPALIVE double pw_timeout(const Session* s) {
   return at ? static_cast<double>(*at) : -1.0;
 }
 
-EMSCRIPTEN_KEEPALIVE char* pw_state(const Session* s) { return give(progress::to_string(s->session->state())); }
+EMSCRIPTEN_KEEPALIVE char* pw_state(const Session* s) {
+  return give(progress::to_string(s->session->state()));
+}
 
 // The view as JSON, or null when the process is not watched (or on a failure, which only an
 // allocation can cause here).

@@ -79,7 +79,8 @@ set(PROGRESS_WEB_DIST ${PROJECT_SOURCE_DIR}/web/dist)
 add_custom_command(TARGET progress_wasm POST_BUILD
   COMMAND ${PROGRESS_WASM_OPT} -Oz --converge --ignore-implicit-traps --low-memory-unused --zero-filled-memory
           --mvp-features --enable-exception-handling
-          $<TARGET_FILE_DIR:progress_wasm>/progress_wasm.wasm -o $<TARGET_FILE_DIR:progress_wasm>/progress_wasm.wasm
+          $<TARGET_FILE_DIR:progress_wasm>/progress_wasm.wasm
+          -o $<TARGET_FILE_DIR:progress_wasm>/progress_wasm.wasm
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PROGRESS_WEB_DIST}
   COMMAND ${CMAKE_COMMAND} -E copy_if_different
           $<TARGET_FILE_DIR:progress_wasm>/progress_wasm.js

@@ -16,6 +16,7 @@ const decoder = new TextDecoder();
 // Runs `fn(pointer, length)` with `text` as UTF-8 in the wasm heap and frees it afterwards, whatever
 // happens. Three bytes per UTF-16 unit is the most UTF-8 a JS string can need.
 function withText(module, text, fn) {
+  if (typeof text !== 'string') throw new TypeError(`progress_wasm: expected a string, got ${typeof text}`);
   const capacity = text.length * 3 + 1;
   const ptr = module._malloc(capacity);
   if (!ptr) throw new ProgressWasmError('progress_wasm: out of memory');

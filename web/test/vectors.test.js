@@ -1,4 +1,4 @@
-// Replays every tests/vectors/client-*.json case through the embind API the package uses
+// Replays every tests/vectors/client-*.json case through the session API the package uses
 // (WasmSession), with the same expectations as the native runner (tests/vectors/README.md).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

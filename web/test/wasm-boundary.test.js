@@ -61,7 +61,7 @@ test('a raw NUL byte inside a frame is judged by the core, not cut short at the 
   session.delete();
 });
 
-test('a refused configuration throws ProgressWasmError naming the problem and frees the session', async () => {
+test('a refused configuration throws ProgressWasmError naming the problem and frees it all', async () => {
   const module = await freshModule();
   const refuse = () => new WasmSession(module, { url: 'ws://hub.test', backof_min_ms: 5 });
   // The first C++ throw allocates the runtime's own exception state once; measure after it.
@@ -74,6 +74,16 @@ test('a refused configuration throws ProgressWasmError naming the problem and fr
     expect(() => new WasmSession(module, { url: 'ws://hub.test', seed: 'one' })).toThrow(ProgressWasmError);
   }
   expect(module._heapInUse()).toBe(before);
+});
+
+test('a string argument that is not a string is refused, not coerced', async () => {
+  const module = await sharedModule();
+  const session = new WasmSession(module, { url: 'ws://hub.test' });
+  session.start(1);
+  expect(() => session.subscribe(42, 1)).toThrow(TypeError);
+  expect(() => session.onText(1, undefined, 1)).toThrow(TypeError);
+  expect(session.processIds()).toEqual([]);
+  session.delete();
 });
 
 test('a deleted session refuses every call instead of touching freed memory', async () => {
