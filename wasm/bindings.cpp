@@ -177,23 +177,20 @@ EMSCRIPTEN_KEEPALIVE char* pw_state(const Session* s) {
   return give(progress::to_string(s->session->state()));
 }
 
-// The view as JSON, or null when the process is not watched (or on a failure, which only an
-// allocation can cause here).
+// The view as JSON, or null when the process is not watched (or a failure, see failure_text).
 EMSCRIPTEN_KEEPALIVE char* pw_view(const Session* s, const char* id, std::size_t size) {
   char* out = nullptr;
   char* failure = guarded([&] {
     const auto* v = s->session->view(text_of(id, size));
     if (v) out = give(progress::view_to_json(*v).dump());
   });
-  std::free(failure);
-  return out;
+  return failure ? failure_text(failure) : out;
 }
 
 EMSCRIPTEN_KEEPALIVE char* pw_process_ids(const Session* s) {
   char* out = nullptr;
   char* failure = guarded([&] { out = give(Json(s->session->process_ids()).dump()); });
-  std::free(failure);
-  return out ? out : give("[]");
+  return failure ? failure_text(failure) : out;
 }
 
 // The codec for hosts that look at frames themselves (demo page, tests):

@@ -155,11 +155,11 @@ export class WasmSession {
     const handle = this.live_();
     const m = this.module_;
     const text = take(m, withText(m, processId, (p, n) => m._pw_view(handle, p, n)));
-    return text === null ? null : JSON.parse(text);
+    return text === null ? null : parsed(text);
   }
 
   processIds() {
-    return JSON.parse(take(this.module_, this.module_._pw_process_ids(this.live_())));
+    return parsed(take(this.module_, this.module_._pw_process_ids(this.live_())));
   }
 
   /** Frees the C++ object; the wasm heap is not garbage-collected. Idempotent. */
