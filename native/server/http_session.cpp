@@ -235,8 +235,11 @@ void basic_http_session<Stream>::start_websocket(const request& req, const Targe
     session = std::make_shared<websocket_session>(std::make_unique<websocket_tls>(std::move(stream_)), ctx_.hub,
                                                   ctx_.log, target, std::move(ticket_));
   } else {
+    // A producer writes itself: its acks pace its window of publishes, and a lane's round trip
+    // would stretch every one of them. Lanes carry the fan-out to subscribers.
+    send_lane* lane = ctx_.lanes && target.endpoint != Endpoint::publish ? ctx_.lanes->next() : nullptr;
     session = std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, target,
-                                                  std::move(ticket_), ctx_.lanes ? ctx_.lanes->next() : nullptr);
+                                                  std::move(ticket_), lane);
   }
   session->run(switching_protocols(req, ctx_.hub.config().server_name), std::move(early));
 }
