@@ -25,7 +25,8 @@ START_TIMEOUT_S = 20
 RUN_TIMEOUT_S = 240
 
 SERVERS = {
-    "hub": lambda a: [a.hub, "--listen", "127.0.0.1:0", "--log-level", "error", "--threads", str(a.hub_threads)],
+    "hub": lambda a: [a.hub, "--listen", "127.0.0.1:0", "--log-level", "error",
+                      "--threads", str(a.hub_threads)],
     "ws": lambda a: ["node", str(PEERS / "ws_peer.mjs"), "--listen", "127.0.0.1:0"],
     "uws": lambda a: ["node", str(PEERS / "uws_peer.mjs"), "--listen", "127.0.0.1:0"],
     # Debian's python3 has fastapi/uvicorn; a pyenv shim earlier in PATH would not.
@@ -92,7 +93,8 @@ def server_cpus(name, args):
 
 
 def start_server(name, args):
-    proc = subprocess.Popen(pinned(server_cpus(name, args), SERVERS[name](args), args.taskset), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(pinned(server_cpus(name, args), SERVERS[name](args), args.taskset),
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, cwd=PEERS)
     deadline = time.monotonic() + START_TIMEOUT_S
     result = {}
@@ -186,7 +188,8 @@ def main():
     parser.add_argument("--hub", default=str(ROOT / "build/native-release/native/server/progress-hub"))
     parser.add_argument("--loadgen", default=str(ROOT / "build/native-release/bench/progress-loadgen"))
     parser.add_argument("--hub-threads", type=int, default=1,
-                        help="the hub's --threads; above 1 the hub is pinned to CPUs 0..N-1 (the generator stays on 1)")
+                        help="the hub's --threads; above 1 the hub is pinned to CPUs 0..N-1 "
+                             "(the generator stays on 1)")
     parser.add_argument("--json", help="also write the JSON here")
     parser.add_argument("--no-taskset", dest="taskset", action="store_false")
     args = parser.parse_args()
@@ -246,7 +249,8 @@ def main():
                 ratios.setdefault(label, {})[f"hub/{s}"] = ratio
                 ratio_cells += f"{ratio if ratio is not None else '-':>12}"
         print(f"{label:16}{cells}{ratio_cells}")
-    report = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}, "pinned": args.taskset, "hub_threads": args.hub_threads,
+    report = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}, "pinned": args.taskset,
+              "hub_threads": args.hub_threads,
               "runs": rows, "ratios": ratios,
               "note": "ratios are hub/peer of the headline metric; for p99, rss and setup time lower is better"}
     text = json.dumps(report, indent=1)

@@ -243,7 +243,8 @@ void websocket_session::on_sent(send_outcome outcome) {
 bool websocket_session::wrote(std::vector<ws_outgoing>& batch, send_outcome outcome) {
   if (outcome.error != 0) {
     if (log_.enabled(log_level::debug)) {
-      log_.debug("ws_write_failed", {{"conn", std::to_string(conn_)}, {"errno", std::to_string(outcome.error)}});
+      log_.debug("ws_write_failed",
+                 {{"conn", std::to_string(conn_)}, {"errno", std::to_string(outcome.error)}});
     }
     batch.clear();
     shut();
@@ -255,11 +256,12 @@ bool websocket_session::wrote(std::vector<ws_outgoing>& batch, send_outcome outc
     return true;
   }
   // The rest goes out before anything queued while the batch was being written (a pong, our close).
-  pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(done)),
-                  std::make_move_iterator(batch.end()));
+  const auto rest = batch.begin() + static_cast<std::ptrdiff_t>(done);
+  pending_.insert(pending_.begin(), std::make_move_iterator(rest), std::make_move_iterator(batch.end()));
   batch.clear();
   waiting_write_ = true;
-  socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
+  socket_.async_wait(tcp::socket::wait_write,
+                     [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
   return false;
 }
 

@@ -20,14 +20,18 @@
 namespace progress::server {
 namespace {
 
-ws_outgoing text(std::string payload) { return {std::make_shared<const std::string>(std::move(payload)), false}; }
+ws_outgoing text(std::string payload) {
+  return {std::make_shared<const std::string>(std::move(payload)), false};
+}
 ws_outgoing whole(std::string bytes) { return {std::make_shared<const std::string>(std::move(bytes)), true}; }
 
 // A connected pair of stream sockets; the server side non-blocking like a session's.
 struct socket_pair {
   std::array<int, 2> fds{-1, -1};
   socket_pair() {
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds.data()) != 0) throw std::runtime_error("socketpair");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds.data()) != 0) {
+      throw std::runtime_error("socketpair");
+    }
   }
   ~socket_pair() {
     for (int fd : fds) ::close(fd);
@@ -46,7 +50,8 @@ struct socket_pair {
 
 TEST(SendBatch, TextPayloadsGetHeadersAndWholeFramesGoAsTheyAre) {
   socket_pair pair;
-  const std::vector<ws_outgoing> batch{whole("HTTP/1.1 101\r\n\r\n"), text("ab"), text(std::string(200, 'x'))};
+  const std::vector<ws_outgoing> batch{whole("HTTP/1.1 101\r\n\r\n"), text("ab"),
+                                       text(std::string(200, 'x'))};
   const send_outcome outcome = send_batch(pair.server(), batch, 0);
   EXPECT_EQ(outcome.error, 0);
   const std::string expected = "HTTP/1.1 101\r\n\r\n" + std::string("\x81\x02" "ab") +
@@ -141,7 +146,8 @@ TEST(SendLane, AFullSocketIsAnsweredWithWhatItTook) {
   ASSERT_EQ(client->answers.size(), 1u);
   EXPECT_EQ(client->answers[0].error, 0);
   EXPECT_GT(client->answers[0].sent, 0u);
-  EXPECT_LT(client->answers[0].sent, 64u * 60'004u) << "the peer reads nothing: the socket buffer cannot take it all";
+  EXPECT_LT(client->answers[0].sent, 64u * 60'004u)
+      << "the peer reads nothing: the socket buffer cannot take it all";
   EXPECT_EQ(pair.drain().size(), client->answers[0].sent);
 }
 
