@@ -77,11 +77,11 @@ class websocket_session : public stream_sink,
   bool close_queued_ = false; // our close frame is queued (or sent once pending_ is empty)
   bool peer_closed_ = false;  // the peer's close arrived or it broke the protocol: nothing more to parse
   bool send_shut_ = false;    // our side of the TCP stream is shut down after the close handshake
-  bool shut_ = false;         // the socket is closed
+  bool shut_ = false;         // the session ended: the socket is closed (once the lane answers, if it writes)
   std::unique_ptr<websocket_tls> tls_;  // set: wss://, and socket_ is unused
-  send_lane* lane_ = nullptr;
+  send_lane* lane_ = nullptr;         // null: writes happen on the hub thread
   std::vector<ws_outgoing> in_lane_;  // the batch a lane is writing; the socket stays open meanwhile
-  bool lane_busy_ = false;
+  bool lane_busy_ = false;            // in_lane_ is out on the lane; the descriptor must stay open
 };
 
 }  // namespace progress::server
