@@ -2,6 +2,8 @@
 // formatting, option parsing and the document analysis.
 #include <fstream>
 #include <map>
+#include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -11,6 +13,7 @@
 #include "sha256.hpp"
 #include "sse_session.hpp"
 #include "static_files.hpp"
+#include "ws_handshake.hpp"
 
 namespace progress::server {
 namespace {
@@ -30,6 +33,18 @@ TEST(Sha256, MatchesTheFipsVectors) {
   const std::string million(1'000'000, 'a');
   for (std::size_t pos = 0; pos < million.size(); pos += 997) pieces.update(std::string_view(million).substr(pos, 997));
   EXPECT_EQ(pieces.finish_hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+// RFC 6455 1.3's example, computed repeatedly and on a second thread: the SHA-1 context is reused per
+// thread, so a stale state between handshakes would show as a wrong answer here.
+TEST(WsHandshake, AcceptValueIsTheRfcExampleOnEveryCallAndThread) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(websocket_accept("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  }
+  EXPECT_EQ(websocket_accept("x3JJHMbDL1EzLkh9GBhXDw=="), "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
+  std::string other;
+  std::thread([&] { other = websocket_accept("dGhlIHNhbXBsZSBub25jZQ=="); }).join();
+  EXPECT_EQ(other, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
 TEST(Multipart, FindsFieldsAndFile) {
