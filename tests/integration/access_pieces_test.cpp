@@ -296,6 +296,22 @@ TEST(LimitFlags, EveryLimitIsAFlag) {
   EXPECT_FALSE(parse_config({"--header-timeout-ms", "0"}, no_env).error.empty());
 }
 
+// --threads: 1 (the default) to 64, from the flag or PROGRESS_THREADS; 0 threads cannot run a hub.
+TEST(LimitFlags, ThreadsAreBoundedAndComeFromTheEnvironmentToo) {
+  EXPECT_EQ(parse_config({}, no_env).config->threads, 1u);
+  auto parsed = parse_config({"--threads", "4"}, no_env);
+  ASSERT_TRUE(parsed.config.has_value()) << parsed.error;
+  EXPECT_EQ(parsed.config->threads, 4u);
+  parsed = parse_config({}, [](const char* name) -> std::optional<std::string> {
+    return std::string(name) == "PROGRESS_THREADS" ? std::optional<std::string>("2") : std::nullopt;
+  });
+  ASSERT_TRUE(parsed.config.has_value()) << parsed.error;
+  EXPECT_EQ(parsed.config->threads, 2u);
+  EXPECT_FALSE(parse_config({"--threads", "0"}, no_env).error.empty());
+  EXPECT_FALSE(parse_config({"--threads", "65"}, no_env).error.empty());
+  EXPECT_FALSE(parse_config({"--threads", "two"}, no_env).error.empty());
+}
+
 TEST(AccessFlags, BadValuesAreRefused) {
   EXPECT_FALSE(parse_config({"--api-key-file", "/nonexistent/key"}, no_env).error.empty());
   EXPECT_FALSE(parse_config({"--allowed-origins", "a.example"}, no_env).error.empty());
