@@ -93,21 +93,33 @@ struct Hub::Impl {
   }
 
   OutFrame snapshot_frame(const Snapshot& snapshot, SharedText process_id) {
-    return OutFrame{encoded_snapshot(snapshot), FrameKind::snapshot, std::move(process_id), snapshot.seq};
+    return OutFrame{encoded_snapshot(snapshot.process_id, snapshot.epoch, snapshot.seq, snapshot.updated_at,
+                                     [&snapshot] { return snapshot; }),
+                    FrameKind::snapshot, std::move(process_id), snapshot.seq};
+  }
+
+  // From the record itself: a join that hits the cache copies nothing (a snapshot copy is a copy of
+  // the record's JSON).
+  OutFrame snapshot_frame(const ProcessRecord& record, SharedText process_id) {
+    return OutFrame{encoded_snapshot(record.process_id(), record.epoch(), record.seq(), record.updated_at(),
+                                     [&record] { return record.snapshot(); }),
+                    FrameKind::snapshot, std::move(process_id), record.seq()};
   }
 
   // Subscribers joining a process that has not changed since the last one joined share its encoded
   // snapshot, so a storm of joins (or reconnects) encodes it once, not per connection. Every change
   // of a record goes through a new seq and a re-created record has a new epoch; updated_at is
   // compared as well.
-  SharedText encoded_snapshot(const Snapshot& snapshot) {
-    auto it = snapshot_cache.find(snapshot.process_id);
-    if (it != snapshot_cache.end() && it->second.seq == snapshot.seq &&
-        it->second.updated_at == snapshot.updated_at && it->second.epoch == snapshot.epoch) {
+  template <class MakeSnapshot>
+  SharedText encoded_snapshot(const std::string& process_id, const std::string& epoch, Seq seq, Millis updated_at,
+                              MakeSnapshot make_snapshot) {
+    auto it = snapshot_cache.find(process_id);
+    if (it != snapshot_cache.end() && it->second.seq == seq && it->second.updated_at == updated_at &&
+        it->second.epoch == epoch) {
       return it->second.text;
     }
-    SharedText text = shared(encode(ServerFrame{snapshot}));
-    CachedSnapshot entry{snapshot.epoch, snapshot.seq, snapshot.updated_at, text};
+    SharedText text = shared(encode(ServerFrame{make_snapshot()}));
+    CachedSnapshot entry{epoch, seq, updated_at, text};
     if (it != snapshot_cache.end()) {
       snapshot_cache_bytes -= it->second.text->size();
       it->second = std::move(entry);
@@ -116,7 +128,7 @@ struct Hub::Impl {
         snapshot_cache.clear();  // bounded without bookkeeping: starting over costs one encode per process
         snapshot_cache_bytes = 0;
       }
-      snapshot_cache.emplace(snapshot.process_id, std::move(entry));
+      snapshot_cache.emplace(process_id, std::move(entry));
     }
     snapshot_cache_bytes += text->size();
     if (snapshot_cache_bytes > kSnapshotCacheBytes) {
@@ -215,7 +227,7 @@ struct Hub::Impl {
           if constexpr (std::is_same_v<R, PendingReply>) {
             session.send(Pending{r.process_id});
           } else if constexpr (std::is_same_v<R, SnapshotReply>) {
-            session.push(snapshot_frame(r.snapshot, process_id));
+            session.push(snapshot_frame(*r.record, process_id));
           } else {
             replay(session, r.events, process_id);
           }
@@ -239,7 +251,7 @@ struct Hub::Impl {
     for (std::size_t dropped : frames_to_drop(tags)) bytes -= frames[dropped].text->size();
     if (session.queued_bytes() + bytes > config.max_queue_bytes) {
       if (const ProcessRecord* record = registry.find(*process_id)) {
-        session.push(snapshot_frame(record->snapshot(), process_id));
+        session.push(snapshot_frame(*record, process_id));
         return;
       }
     }

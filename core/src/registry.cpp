@@ -33,7 +33,7 @@ Result<SubscribeReply> Registry::subscribe(SubscriberId subscriber, const std::s
   if (after_seq && (!epoch || *epoch == record.epoch())) {
     if (auto events = record.events_after(*after_seq)) return ReplayReply{std::move(*events)};
   }
-  return SnapshotReply{record.snapshot()};
+  return SnapshotReply{&record};
 }
 
 bool Registry::unsubscribe(SubscriberId subscriber, const std::string& process_id) {

@@ -72,9 +72,9 @@ TEST(Registry, ResumeReplaysWithMatchingEpochElseSnapshot) {
   ASSERT_EQ(replay.events.size(), 2u);
   EXPECT_EQ(replay.events[0].event.seq, 3u);
   EXPECT_EQ(as<ReplayReply>(registry.subscribe(2, "job", 2, std::nullopt, 5)).events.size(), 2u);
-  EXPECT_EQ(as<SnapshotReply>(registry.subscribe(3, "job", 2, std::string("other"), 5)).snapshot.seq, 4u);
-  EXPECT_EQ(as<SnapshotReply>(registry.subscribe(4, "job", 9, epoch, 5)).snapshot.seq, 4u);
-  EXPECT_EQ(as<SnapshotReply>(registry.subscribe(5, "job", std::nullopt, std::nullopt, 5)).snapshot.seq, 4u);
+  EXPECT_EQ(as<SnapshotReply>(registry.subscribe(3, "job", 2, std::string("other"), 5)).record->seq(), 4u);
+  EXPECT_EQ(as<SnapshotReply>(registry.subscribe(4, "job", 9, epoch, 5)).record->seq(), 4u);
+  EXPECT_EQ(as<SnapshotReply>(registry.subscribe(5, "job", std::nullopt, std::nullopt, 5)).record->seq(), 4u);
 }
 
 TEST(Registry, SubscribingTwiceKeepsOneRegistration) {

@@ -64,6 +64,7 @@ class ProcessRecord {
   const std::string& process_id() const noexcept { return process_id_; }
   const std::string& epoch() const noexcept { return epoch_; }
   Seq seq() const noexcept { return seq_; }
+  Millis updated_at() const noexcept { return updated_at_; }
   State state() const noexcept { return state_; }
   bool finished() const noexcept { return is_terminal(state_); }
   std::optional<Millis> lease_deadline() const noexcept { return lease_deadline_; }

@@ -48,8 +48,10 @@ struct RegistryConfig {
 struct PendingReply {
   std::string process_id;
 };
+// The record itself, not a copy: a subscriber joining a record that has not changed since the last
+// one joined is sent the encoded snapshot the hub already holds. Valid until the registry changes.
 struct SnapshotReply {
-  Snapshot snapshot;
+  const ProcessRecord* record = nullptr;
 };
 struct ReplayReply {
   std::vector<RecordedEvent> events;  // may be empty: already up to date
