@@ -1,6 +1,9 @@
 #include "websocket_session.hpp"
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <iterator>
 #include <string>
@@ -44,12 +47,6 @@ websocket_session::websocket_session(tcp::socket&& socket, hub_service& hub, con
 websocket_session::~websocket_session() = default;
 
 void websocket_session::run(std::string accept_head, std::string early) {
-  error_code ec;
-  if (!tls_) socket_.non_blocking(true, ec);
-  if (ec) {
-    log_.debug("ws_setup_failed", {{"error", ec.message()}});
-    return;
-  }
   queue_whole(std::move(accept_head));
   conn_ = hub_.open(*target_, weak_from_this());
   target_.reset();
@@ -78,16 +75,18 @@ void websocket_session::on_readable(error_code ec) {
   }
   const std::span<char> buffer = thread_read_buffer();
   for (int round = 0; round < kReadRounds && !shut_; ++round) {
-    error_code read_ec;
-    const std::size_t n = socket_.read_some(net::buffer(buffer.data(), buffer.size()), read_ec);
-    if (read_ec == net::error::would_block || read_ec == net::error::try_again) break;
-    if (read_ec) {
+    // MSG_DONTWAIT rather than the socket's non-blocking mode: setting that is a syscall per session.
+    const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n <= 0) {
       // EOF after our close handshake is the normal end; anything else is a vanished peer.
       shut();
       return;
     }
-    consume(buffer.first(n));
-    if (n < buffer.size()) break;
+    const auto read = static_cast<std::size_t>(n);
+    consume(buffer.first(read));
+    if (read < buffer.size()) break;
   }
   if (!shut_) wait_readable();
 }

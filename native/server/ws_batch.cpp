@@ -40,7 +40,7 @@ send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t 
   msghdr msg{};
   msg.msg_iov = iov.data();
   msg.msg_iovlen = iovs;
-  const ssize_t written = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+  const ssize_t written = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (written >= 0) return {static_cast<std::size_t>(written), 0};
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
   return {0, errno};
