@@ -101,10 +101,22 @@ std::optional<std::vector<std::string>> parse_origin_list(std::string_view text)
   return out;
 }
 
+request_shape::request_shape(const request& req)
+    : stream(parse_target(req.target())), handshake(req), websocket(handshake.is_upgrade(req)) {
+  const auto split = split_target(req.target());
+  path = split.path;
+  query = split.query;
+}
+
 std::optional<string_response> check_access(const server_config& config, const request& req, Millis now) {
-  const auto [path, query] = split_target(req.target());
-  const bool websocket = websocket::is_upgrade(req);
-  const auto stream = parse_target(req.target());
+  return check_access(config, req, request_shape(req), now);
+}
+
+std::optional<string_response> check_access(const server_config& config, const request& req,
+                                            const request_shape& shape, Millis now) {
+  const std::string_view path = shape.path;
+  const bool websocket = shape.websocket;
+  const auto& stream = shape.stream;
   const bool sse = !websocket && stream && stream->endpoint == Endpoint::sse;
 
   if (websocket || sse) {
@@ -114,7 +126,7 @@ std::optional<string_response> check_access(const server_config& config, const r
     const bool producing =
         websocket ? stream && stream->endpoint == Endpoint::publish : is_producing(path, config);
     if (producing) {
-      if (auto refused = check_api_key(config, req, query, websocket)) return refused;
+      if (auto refused = check_api_key(config, req, shape.query, websocket)) return refused;
     }
   }
   if (!config.token_secret.empty()) {

@@ -22,6 +22,7 @@ bool is_quiet(error_code ec) {
 }
 
 constexpr std::chrono::seconds kDrainTimeout{5};
+constexpr std::size_t kDrainBufferBytes = 4096;
 
 }  // namespace
 
@@ -50,24 +51,19 @@ template <class Stream>
 void basic_http_session<Stream>::run() {
   registry_id_ = registry_.add(this->weak_from_this());
   if (ctx_.connections != nullptr) {
-    error_code ec;
-    const auto remote = tcp_layer().socket().remote_endpoint(ec);
-    if (ec) {
-      tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ec);
-      return;
-    }
-    auto ticket = ctx_.connections->admit(remote.address());
+    auto ticket = ctx_.connections->admit(peer_);
     if (!ticket && kTls) {
       // A TLS client cannot read a plain answer, and a handshake costs what the limit is there to save.
       ctx_.log.info("http_refused", {{"status", "503"}, {"reason", "too many connections (TLS: closed)"}});
-      tcp_layer().socket().close(ec);
+      error_code ignored;
+      tcp_layer().socket().close(ignored);
       return;
     }
     if (!ticket) {
       request none;
       const std::string limit = std::to_string(ctx_.connections->max_per_address());
       reply_and_close(error_response(none, ErrorCode::unavailable,
-                                     "too many connections from " + remote.address().to_string() + " (limit " +
+                                     "too many connections from " + peer_.to_string() + " (limit " +
                                          limit + ")"));
       return;
     }
@@ -175,14 +171,13 @@ void basic_http_session<Stream>::on_body(error_code ec, std::size_t) {
 template <class Stream>
 void basic_http_session<Stream>::handle(request&& req) {
   // Access first, before any routing: keys, tokens and Origin are refused the same way everywhere.
-  if (auto refused = check_access(ctx_.config, req, wall_now())) {
+  const request_shape shape(req);
+  if (auto refused = check_access(ctx_.config, req, shape, wall_now())) {
     reply_and_close(std::move(*refused));
     return;
   }
-  const std::string target(req.target());
-  const auto path = split_target(target).path;
-  const auto stream_target = parse_target(target);
-  const bool upgrade = wants_websocket(req);
+  const auto& stream_target = shape.stream;
+  const bool upgrade = shape.handshake.wants_websocket();
   if ((upgrade || (stream_target && stream_target->endpoint == Endpoint::sse)) && ctx_.hub.stopping()) {
     reply_and_close(error_response(req, ErrorCode::unavailable, "the server is shutting down"));
     return;
@@ -192,13 +187,13 @@ void basic_http_session<Stream>::handle(request&& req) {
       reply_and_close(not_found(req));
       return;
     }
-    if (auto refused = check_handshake(req)) {
+    if (auto refused = check_handshake(req, shape.handshake)) {
       reply_and_close(std::move(*refused));
       return;
     }
     ctx_.metrics.count("ws", 101);
-    ctx_.log.debug("ws_upgrade", {{"target", target}});
-    start_websocket(req, *stream_target);
+    if (ctx_.log.enabled(log_level::debug)) ctx_.log.debug("ws_upgrade", {{"target", std::string(req.target())}});
+    start_websocket(shape.handshake, *stream_target);
     return;
   }
   if (stream_target && stream_target->endpoint == Endpoint::sse && req.method() == http::verb::get) {
@@ -212,6 +207,8 @@ void basic_http_session<Stream>::handle(request&& req) {
         ->run();
     return;
   }
+  const std::string target(req.target());
+  const auto path = split_target(target).path;
   const std::string method(req.method_string());
   const std::string label = route_label(path);
   if (is_processes_api(path)) {  // the engine may answer later (Redis)
@@ -225,7 +222,7 @@ void basic_http_session<Stream>::handle(request&& req) {
 }
 
 template <class Stream>
-void basic_http_session<Stream>::start_websocket(const request& req, const Target& target) {
+void basic_http_session<Stream>::start_websocket(const handshake_fields& handshake, const Target& target) {
   tcp_layer().expires_never();
   // Bytes the client sent right behind its request were read with it; they are its first frames.
   std::string early = beast::buffers_to_string(buffer_.data());
@@ -241,7 +238,7 @@ void basic_http_session<Stream>::start_websocket(const request& req, const Targe
     session = std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, target,
                                                   std::move(ticket_), lane);
   }
-  session->run(switching_protocols(req, ctx_.hub.config().server_name), std::move(early));
+  session->run(switching_protocols(handshake, ctx_.hub.config().server_name), std::move(early));
 }
 
 template <class Stream>
@@ -276,9 +273,10 @@ void basic_http_session<Stream>::drain() {
   // the connection and could destroy our answer before it reads it, so swallow them for a while.
   if (!draining_) {
     draining_ = true;
+    drain_buffer_ = std::make_unique_for_overwrite<char[]>(kDrainBufferBytes);
     tcp_layer().expires_after(kDrainTimeout);
   }
-  stream_.async_read_some(net::buffer(drain_buffer_), [self = this->shared_from_this()](error_code ec, std::size_t) {
+  stream_.async_read_some(net::buffer(drain_buffer_.get(), kDrainBufferBytes), [self = this->shared_from_this()](error_code ec, std::size_t) {
     if (!ec) self->drain();
   });
 }

@@ -15,6 +15,7 @@
 #include "routes/router.hpp"
 #include "server_context.hpp"
 #include "tls_context.hpp"
+#include "ws_handshake.hpp"
 
 namespace progress::server {
 
@@ -41,11 +42,12 @@ class http_session_registry {
 template <class Stream>
 class basic_http_session : public http_connection, public std::enable_shared_from_this<basic_http_session<Stream>> {
  public:
-  // `stream_args` follow the socket into the stream: nothing for plain TCP, the ssl::context for TLS.
+  // `peer`: the client's address, as accept reported it. `stream_args` follow the socket into the
+  // stream: nothing for plain TCP, the ssl::context for TLS.
   template <class... StreamArgs>
-  basic_http_session(tcp::socket&& socket, server_context& ctx, http_session_registry& registry,
-                     StreamArgs&... stream_args)
-      : stream_(std::move(socket), stream_args...), ctx_(ctx), registry_(registry) {}
+  basic_http_session(tcp::socket&& socket, const net::ip::address& peer, server_context& ctx,
+                     http_session_registry& registry, StreamArgs&... stream_args)
+      : stream_(std::move(socket), stream_args...), peer_(peer), ctx_(ctx), registry_(registry) {}
   ~basic_http_session() override;
 
   void run();
@@ -60,7 +62,7 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   void on_header(error_code ec, std::size_t bytes);
   void on_body(error_code ec, std::size_t bytes);
   void handle(request&& req);
-  void start_websocket(const request& req, const Target& target);
+  void start_websocket(const handshake_fields& handshake, const Target& target);
   void respond(const std::string& method, const std::string& target, const std::string& label,
                routed_response routed);
   void reply_and_close(string_response&& res);
@@ -69,6 +71,7 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   void drain();
 
   Stream stream_;
+  net::ip::address peer_;
   beast::flat_buffer buffer_;
   server_context& ctx_;
   http_session_registry& registry_;
@@ -76,7 +79,7 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   std::optional<http::request_parser<http::string_body>> parser_;
   bool idle_ = false;
   bool draining_ = false;
-  std::array<char, 4096> drain_buffer_{};
+  std::unique_ptr<char[]> drain_buffer_;  // only once draining: most connections never need it
   std::shared_ptr<void> ticket_;  // this connection's slot of its address (access limits)
 };
 

@@ -20,10 +20,13 @@ class listener : public std::enable_shared_from_this<listener> {
 
  private:
   void do_accept();
-  void on_accept(error_code ec, tcp::socket socket);
+  void on_readable(error_code ec);
+  void start_session(int fd, const tcp::endpoint& peer);
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
+  net::steady_timer backoff_;
+  bool accept_failing_ = false;  // out of descriptors or memory since the last accept that worked
   server_context& ctx_;
   http_session_registry& registry_;
 };

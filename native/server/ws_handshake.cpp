@@ -61,25 +61,52 @@ string_response refuse(const request& req, std::string message) {
 
 }  // namespace
 
-bool wants_websocket(const request& req) {
-  return http::token_list{req[http::field::upgrade]}.exists("websocket");
+handshake_fields::handshake_fields(const request& req) {
+  auto take = [](std::string_view& slot, std::string_view value) {
+    if (slot.data() == nullptr) slot = value.data() == nullptr ? std::string_view("") : value;
+  };
+  for (const auto& field : req) {
+    switch (field.name()) {
+      case http::field::upgrade:
+        take(upgrade, field.value());
+        break;
+      case http::field::connection:
+        take(connection, field.value());
+        break;
+      case http::field::sec_websocket_version:
+        take(version, field.value());
+        break;
+      case http::field::sec_websocket_key:
+        take(key, field.value());
+        break;
+      default:
+        break;
+    }
+  }
 }
 
-std::optional<string_response> check_handshake(const request& req) {
+bool handshake_fields::wants_websocket() const { return http::token_list{upgrade}.exists("websocket"); }
+
+bool handshake_fields::is_upgrade(const request& req) const {
+  return req.version() >= 11 && req.method() == http::verb::get && http::token_list{connection}.exists("upgrade") &&
+         wants_websocket();
+}
+
+std::optional<string_response> check_handshake(const request& req, const handshake_fields& fields) {
   if (req.method() != http::verb::get) {
     return refuse(req, "a WebSocket upgrade must use GET, not " + std::string(req.method_string()));
   }
   if (req.version() < 11) return refuse(req, "a WebSocket upgrade needs HTTP/1.1");
-  if (!http::token_list{req[http::field::connection]}.exists("upgrade")) {
+  if (!http::token_list{fields.connection}.exists("upgrade")) {
     return refuse(req, "a WebSocket upgrade needs the header 'Connection: Upgrade'");
   }
-  if (req[http::field::sec_websocket_version] != kVersion) {
+  if (fields.version != kVersion) {
     auto res = refuse(req, "unsupported Sec-WebSocket-Version; this server speaks 13");
     res.result(http::status::upgrade_required);
     res.set(http::field::sec_websocket_version, kVersion);
     return res;
   }
-  if (!is_valid_key(req[http::field::sec_websocket_key])) {
+  if (!is_valid_key(fields.key)) {
     return refuse(req, "Sec-WebSocket-Key must be 16 bytes in base64");
   }
   return std::nullopt;
@@ -99,10 +126,10 @@ std::string websocket_accept(std::string_view key) {
   return out;
 }
 
-std::string switching_protocols(const request& req, std::string_view server_name) {
+std::string switching_protocols(const handshake_fields& fields, std::string_view server_name) {
   std::string head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
   head += "Sec-WebSocket-Accept: ";
-  head += websocket_accept(req[http::field::sec_websocket_key]);
+  head += websocket_accept(fields.key);
   head += "\r\nServer: ";
   head += server_name;
   head += "\r\n\r\n";

@@ -14,9 +14,12 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -167,6 +170,50 @@ TEST(BodyTimeout, StalledBodyIsClosedUnansweredAndNothingIsCreated) {
   EXPECT_EQ(http_call(server.port(), "GET", "/api/processes/stalled-body").status, 404u);
   // The same request sent whole is served, so the refusal above was the stall's.
   EXPECT_EQ(http_call(server.port(), "POST", "/api/processes", body).status, 201u);
+}
+
+// CPU seconds the process has used, from /proc/<pid>/stat.
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> fields{std::istream_iterator<std::string>(rest), std::istream_iterator<std::string>()};
+  if (fields.size() < 13) return -1;
+  return static_cast<double>(std::stoll(fields[11]) + std::stoll(fields[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// A hub out of descriptors (RLIMIT_NOFILE 48, more clients than that) keeps what it has, leaves the
+// rest in the kernel's backlog instead of spinning on a failing accept, and serves them once
+// descriptors are free again.
+TEST(DescriptorExhaustion, WaitingConnectionsAreServedOnceDescriptorsComeFree) {
+  server_process server({}, 48);
+  {
+    // Sanitizer builds check an object's dynamic type the first time they meet it, through a pipe
+    // they cannot open once descriptors run out; the recovery's paths (an answer, a client leaving
+    // a keep-alive connection) run once first.
+    raw_connection warm(server.port());
+    warm.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    warm.wait_for_server(kActionGuard);
+    ASSERT_EQ(status_line(warm.received()), "HTTP/1.1 200 OK");
+  }
+  EXPECT_EQ(http_call(server.port(), "GET", "/healthz").status, 200u);
+  std::vector<std::unique_ptr<raw_connection>> held;
+  for (int i = 0; i < 64; ++i) held.push_back(std::make_unique<raw_connection>(server.port()));
+  raw_connection waiting(server.port());
+  waiting.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  waiting.wait_for_server(milliseconds(300));
+  EXPECT_EQ(waiting.received(), "") << "answered with every descriptor taken: the limit did not bite";
+
+  // A listener retrying at once would burn a whole CPU here; the backoff leaves it nearly idle.
+  const double cpu_before = cpu_seconds(server.pid());
+  std::this_thread::sleep_for(milliseconds(1000));
+  const double cpu_used = cpu_seconds(server.pid()) - cpu_before;
+  EXPECT_LT(cpu_used, 0.5) << "the hub spins while out of descriptors";
+
+  held.clear();
+  EXPECT_TRUE(waiting.wait_for_close(kActionGuard)) << "the waiting connection was never served";
+  EXPECT_EQ(status_line(waiting.received()), "HTTP/1.1 200 OK") << waiting.received();
+  EXPECT_EQ(http_call(server.port(), "GET", "/healthz").status, 200u);
 }
 
 // --max-header-bytes 1024 (the flag's minimum is 512).

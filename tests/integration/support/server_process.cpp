@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,10 +31,15 @@ std::string read_line(int fd, std::chrono::milliseconds guard) {
   }
 }
 
-pid_t spawn(const std::string& binary, const std::vector<std::string>& args, int stdout_fd, int stderr_fd) {
+pid_t spawn(const std::string& binary, const std::vector<std::string>& args, int stdout_fd, int stderr_fd,
+            unsigned max_open_files = 0) {
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    if (max_open_files > 0) {
+      const rlimit limit{max_open_files, max_open_files};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) std::_Exit(126);
+    }
     ::dup2(stdout_fd, STDOUT_FILENO);
     if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
     std::vector<char*> argv;
@@ -104,13 +110,13 @@ exit_status run_program(const std::string& binary, const std::vector<std::string
   return status;
 }
 
-server_process::server_process(std::vector<std::string> extra_args) {
+server_process::server_process(std::vector<std::string> extra_args, unsigned max_open_files) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_.path().string(),
                                    "--log-level", "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = spawn(PROGRESS_HUB_BINARY, args, fds[1], -1);
+  pid_ = spawn(PROGRESS_HUB_BINARY, args, fds[1], -1, max_open_files);
   ::close(fds[1]);
   stdout_fd_ = fds[0];
   const std::string line = read_line(stdout_fd_, std::chrono::seconds(30));

@@ -36,13 +36,15 @@ exit_status run_program(const std::string& binary, const std::vector<std::string
 
 class server_process {
  public:
-  // Extra flags go after --listen/--data-dir/--log-level.
-  explicit server_process(std::vector<std::string> extra_args = {});
+  // Extra flags go after --listen/--data-dir/--log-level. `max_open_files` > 0 lowers the child's
+  // RLIMIT_NOFILE to that many descriptors.
+  explicit server_process(std::vector<std::string> extra_args = {}, unsigned max_open_files = 0);
   ~server_process();
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;
 
   unsigned short port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::filesystem::path& data_dir() const { return data_.path(); }
   // Sends SIGTERM and waits for the exit.
   exit_status terminate(std::chrono::milliseconds guard = std::chrono::seconds(20));
