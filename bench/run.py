@@ -4,7 +4,9 @@
 The server under test is pinned to CPU 0 and the generator to CPU 1. A run whose generator used
 more than 90% of its CPU is flagged: the numbers then measure the generator, not the server.
 Exits non-zero when any run failed (error, duplicate or undelivered event), so `--smoke` is a
-real check for CI.
+real check for CI. With `--repeat N` every scenario runs N rounds, each round every server once (in
+turn, the order reversed each round, so drift in the machine's speed falls on all of them alike);
+the table shows each server's median run and the JSON keeps every run.
 """
 import argparse
 import json
@@ -56,6 +58,9 @@ SMOKE = [
     ("late-join-storm", "late-join-storm", ["--subscribers", "100", "--processes", "4"], "setup_s"),
 ]
 LOWER_IS_BETTER = {"p99_us", "rss_per_conn_bytes", "setup_s"}
+# Throughput metrics: also reported per second of server CPU, which still compares the servers when
+# the generator is the bottleneck (the server then idles part of the time).
+THROUGHPUT = {"delivered_per_s", "cycles_per_s"}
 
 
 def cpu_seconds(pid):
@@ -142,6 +147,9 @@ def run_one(name, label, scenario, extra, args):
         row["server_peak_rss_bytes"] = peak[0]
         row["server"], row["label"] = name, label
         row["p99_us"] = row.get("latency_us", {}).get("p99", 0)
+        for metric in THROUGHPUT:
+            if row.get(metric) and row["server_cpu"] > 0:
+                row[metric + "_per_server_cpu_s"] = round(row[metric] / row["server_cpu"])
         problems = []
         if row.get("error"):
             problems.append(row["error"])
@@ -180,6 +188,23 @@ def headline(row, metric):
     return f"{value:,.0f}/s"
 
 
+def metric_value(row, metric):
+    return row.get("p99_us" if metric == "p99_us" else metric) or 0
+
+
+def median_run(runs, metric):
+    """The run whose headline is the median (the lower middle one for an even count)."""
+    done = [r for r in runs if "skipped" not in r]
+    if not done:
+        return runs[0]
+    ordered = sorted(done, key=lambda r: metric_value(r, metric))
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    if len(runs) > 1:
+        middle["repeats"] = [metric_value(r, metric) for r in done]
+        middle["problems"] = [p for r in done for p in r["problems"]]
+    return middle
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a few seconds, tiny sizes (CI)")
@@ -190,6 +215,8 @@ def main():
     parser.add_argument("--hub-threads", type=int, default=1,
                         help="the hub's --threads; above 1 the hub is pinned to CPUs 0..N-1 "
                              "(the generator stays on 1)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds per scenario; the table shows each server's median run")
     parser.add_argument("--json", help="also write the JSON here")
     parser.add_argument("--no-taskset", dest="taskset", action="store_false")
     args = parser.parse_args()
@@ -213,23 +240,32 @@ def main():
         print(f"open-file limit {fds}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", file=sys.stderr)
 
     rows = []
+    all_runs = []
     for label, scenario, extra, metric in plan:
-        for server in servers:
-            needed = connections_needed(scenario, extra)
-            if needed > fds:
-                # Both the server and the generator hold one descriptor per connection.
-                row = {"server": server, "label": label, "skipped":
-                       f"open-file limit {fds} < {needed} connections (raise it: ulimit -Hn as root)", "problems": []}
-            else:
-                row = run_one(server, label, scenario, extra, args)
-            row["metric"] = metric
-            rows.append(row)
-            flag = "  FLAGGED: " + "; ".join(row["problems"]) if row["problems"] else ""
-            if "skipped" in row:
-                print(f"{label:16} {server:8} skipped: {row['skipped']}", file=sys.stderr, flush=True)
-                continue
-            print(f"{label:16} {server:8} {headline(row, metric):>24}  server_cpu={row['server_cpu']:.2f} "
-                  f"generator_cpu={row.get('generator_cpu', 0):.2f}{flag}", file=sys.stderr, flush=True)
+        runs = {server: [] for server in servers}
+        for round_index in range(max(1, args.repeat)):
+            for server in (servers if round_index % 2 == 0 else list(reversed(servers))):
+                needed = connections_needed(scenario, extra)
+                if needed > fds:
+                    # Both the server and the generator hold one descriptor per connection.
+                    row = {"server": server, "label": label, "skipped":
+                           f"open-file limit {fds} < {needed} connections (raise it: ulimit -Hn as root)",
+                           "problems": []}
+                else:
+                    row = run_one(server, label, scenario, extra, args)
+                row["metric"] = metric
+                runs[server].append(row)
+                all_runs.append(row)
+                flag = "  FLAGGED: " + "; ".join(row["problems"]) if row["problems"] else ""
+                if "skipped" in row:
+                    print(f"{label:16} {server:8} skipped: {row['skipped']}", file=sys.stderr, flush=True)
+                    continue
+                per_cpu = row.get(metric + "_per_server_cpu_s")
+                per_cpu_text = f" ({per_cpu:,.0f} per server CPU-s)" if per_cpu else ""
+                print(f"{label:16} {server:8} {headline(row, metric):>24}{per_cpu_text}  "
+                      f"server_cpu={row['server_cpu']:.2f} generator_cpu={row.get('generator_cpu', 0):.2f}{flag}",
+                      file=sys.stderr, flush=True)
+        rows.extend(median_run(runs[server], metric) for server in servers)
 
     by = {(r["label"], r["server"]): r for r in rows}
     ratios = {}
@@ -249,15 +285,22 @@ def main():
                 ratios.setdefault(label, {})[f"hub/{s}"] = ratio
                 ratio_cells += f"{ratio if ratio is not None else '-':>12}"
         print(f"{label:16}{cells}{ratio_cells}")
+    efficiency = [(label, metric) for label, _, _, metric in plan if metric in THROUGHPUT]
+    if efficiency:
+        print()
+        print(f"{'per server CPU-s':16}" + "".join(f"{s:>30}" for s in servers))
+        for label, metric in efficiency:
+            key = metric + "_per_server_cpu_s"
+            print(f"{label:16}" + "".join(f"{by[(label, s)].get(key, 0):>28,.0f}/s" for s in servers))
     report = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}, "pinned": args.taskset,
-              "hub_threads": args.hub_threads,
-              "runs": rows, "ratios": ratios,
+              "hub_threads": args.hub_threads, "repeat": max(1, args.repeat),
+              "medians": rows, "runs": all_runs, "ratios": ratios,
               "note": "ratios are hub/peer of the headline metric; for p99, rss and setup time lower is better"}
     text = json.dumps(report, indent=1)
     print(text)
     if args.json:
         Path(args.json).write_text(text)
-    failed = [r for r in rows if r["problems"] and not all("generator-bound" in p for p in r["problems"])]
+    failed = [r for r in all_runs if r["problems"] and not all("generator-bound" in p for p in r["problems"])]
     sys.exit(1 if failed else 0)
 
 
