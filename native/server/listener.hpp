@@ -8,6 +8,10 @@
 
 namespace progress::server {
 
+// Options every accepted socket inherits on Linux, so no connection pays a setsockopt of its own:
+// TCP_NODELAY (progress frames are small and must not wait for an ACK).
+error_code set_inherited_options(tcp::acceptor& acceptor);
+
 class listener : public std::enable_shared_from_this<listener> {
  public:
   listener(net::io_context& ioc, server_context& ctx, http_session_registry& registry);
@@ -20,11 +24,12 @@ class listener : public std::enable_shared_from_this<listener> {
 
  private:
   void do_accept();
-  void on_readable(error_code ec);
-  void start_session(int fd, const tcp::endpoint& peer);
+  void on_accept(error_code ec);
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
+  tcp::socket peer_socket_;  // the next connection's socket, and its address
+  tcp::endpoint peer_;
   net::steady_timer backoff_;
   bool accept_failing_ = false;  // out of descriptors or memory since the last accept that worked
   server_context& ctx_;
