@@ -276,9 +276,10 @@ void basic_http_session<Stream>::drain() {
     drain_buffer_ = std::make_unique_for_overwrite<char[]>(kDrainBufferBytes);
     tcp_layer().expires_after(kDrainTimeout);
   }
-  stream_.async_read_some(net::buffer(drain_buffer_.get(), kDrainBufferBytes), [self = this->shared_from_this()](error_code ec, std::size_t) {
-    if (!ec) self->drain();
-  });
+  stream_.async_read_some(net::buffer(drain_buffer_.get(), kDrainBufferBytes),
+                          [self = this->shared_from_this()](error_code ec, std::size_t) {
+                            if (!ec) self->drain();
+                          });
 }
 
 template <class Stream>

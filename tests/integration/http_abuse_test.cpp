@@ -179,7 +179,8 @@ double cpu_seconds(pid_t pid) {
   std::istringstream rest(text.substr(text.rfind(')') + 2));
   std::vector<std::string> fields{std::istream_iterator<std::string>(rest), std::istream_iterator<std::string>()};
   if (fields.size() < 13) return -1;
-  return static_cast<double>(std::stoll(fields[11]) + std::stoll(fields[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const auto ticks = std::stoll(fields[11]) + std::stoll(fields[12]);  // utime + stime
+  return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // A hub out of descriptors (RLIMIT_NOFILE 48, more clients than that) keeps what it has, leaves the
