@@ -48,10 +48,10 @@ basic_http_session<Stream>::~basic_http_session() {
 }
 
 template <class Stream>
-void basic_http_session<Stream>::run() {
+void basic_http_session<Stream>::run(const net::ip::address& peer) {
   registry_id_ = registry_.add(this->weak_from_this());
   if (ctx_.connections != nullptr) {
-    auto ticket = ctx_.connections->admit(peer_);
+    auto ticket = ctx_.connections->admit(peer);
     if (!ticket && kTls) {
       // A TLS client cannot read a plain answer, and a handshake costs what the limit is there to save.
       ctx_.log.info("http_refused", {{"status", "503"}, {"reason", "too many connections (TLS: closed)"}});
@@ -63,7 +63,7 @@ void basic_http_session<Stream>::run() {
       request none;
       const std::string limit = std::to_string(ctx_.connections->max_per_address());
       reply_and_close(error_response(none, ErrorCode::unavailable,
-                                     "too many connections from " + peer_.to_string() + " (limit " +
+                                     "too many connections from " + peer.to_string() + " (limit " +
                                          limit + ")"));
       return;
     }
@@ -208,7 +208,7 @@ void basic_http_session<Stream>::handle(request&& req) {
     return;
   }
   const std::string target(req.target());
-  const auto path = split_target(target).path;
+  const std::string_view path = shape.path;  // into req: used only before req is moved below
   const std::string method(req.method_string());
   const std::string label = route_label(path);
   if (is_processes_api(path)) {  // the engine may answer later (Redis)

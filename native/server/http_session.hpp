@@ -42,15 +42,15 @@ class http_session_registry {
 template <class Stream>
 class basic_http_session : public http_connection, public std::enable_shared_from_this<basic_http_session<Stream>> {
  public:
-  // `peer`: the client's address, as accept reported it. `stream_args` follow the socket into the
-  // stream: nothing for plain TCP, the ssl::context for TLS.
+  // `stream_args` follow the socket into the stream: nothing for plain TCP, the ssl::context for TLS.
   template <class... StreamArgs>
-  basic_http_session(tcp::socket&& socket, const net::ip::address& peer, server_context& ctx,
-                     http_session_registry& registry, StreamArgs&... stream_args)
-      : stream_(std::move(socket), stream_args...), peer_(peer), ctx_(ctx), registry_(registry) {}
+  basic_http_session(tcp::socket&& socket, server_context& ctx, http_session_registry& registry,
+                     StreamArgs&... stream_args)
+      : stream_(std::move(socket), stream_args...), ctx_(ctx), registry_(registry) {}
   ~basic_http_session() override;
 
-  void run();
+  // `peer`: the client's address, as accept reported it (the per-address connection limit).
+  void run(const net::ip::address& peer);
   void close_if_idle() override;
 
  private:
@@ -71,7 +71,6 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   void drain();
 
   Stream stream_;
-  net::ip::address peer_;
   beast::flat_buffer buffer_;
   server_context& ctx_;
   http_session_registry& registry_;

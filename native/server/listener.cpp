@@ -19,7 +19,7 @@ error_code set_inherited_options(tcp::acceptor& acceptor) {
 }
 
 listener::listener(net::io_context& ioc, server_context& ctx, http_session_registry& registry)
-    : ioc_(ioc), acceptor_(ioc), peer_socket_(ioc), backoff_(ioc), ctx_(ctx), registry_(registry) {}
+    : acceptor_(ioc), peer_socket_(ioc), backoff_(ioc), ctx_(ctx), registry_(registry) {}
 
 error_code listener::open(const tcp::endpoint& endpoint) {
   error_code ec;
@@ -57,12 +57,11 @@ void listener::on_accept(error_code ec) {
       accept_failing_ = false;
       ctx_.log.info("accept_resumed", {});
     }
-    tcp::socket socket = std::move(peer_socket_);
-    peer_socket_ = tcp::socket(ioc_);
+    // A moved-from socket is closed and ready for the next accept.
     if (ctx_.tls != nullptr) {
-      std::make_shared<https_session>(std::move(socket), peer_.address(), ctx_, registry_, *ctx_.tls)->run();
+      std::make_shared<https_session>(std::move(peer_socket_), ctx_, registry_, *ctx_.tls)->run(peer_.address());
     } else {
-      std::make_shared<http_session>(std::move(socket), peer_.address(), ctx_, registry_)->run();
+      std::make_shared<http_session>(std::move(peer_socket_), ctx_, registry_)->run(peer_.address());
     }
     do_accept();
     return;

@@ -26,7 +26,6 @@ class listener : public std::enable_shared_from_this<listener> {
   void do_accept();
   void on_accept(error_code ec);
 
-  net::io_context& ioc_;
   tcp::acceptor acceptor_;
   tcp::socket peer_socket_;  // the next connection's socket, and its address
   tcp::endpoint peer_;
