@@ -18,8 +18,39 @@ std::size_t wire_size(const ws_outgoing& entry) {
   return n + (n < 126 ? 2 : n <= 0xFFFF ? 4 : 10);
 }
 
+namespace {
+
+send_outcome outcome_of(ssize_t written) {
+  if (written >= 0) return {static_cast<std::size_t>(written), 0};
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
+  return {0, errno};
+}
+
+// `batch` fits kCopiedBatchBytes on the wire.
+send_outcome send_copied(int fd, std::span<const ws_outgoing> batch, std::size_t offset) {
+  // Filled and sent within one call, on the calling thread (the hub's or a send lane's).
+  thread_local std::array<char, kCopiedBatchBytes> buffer;
+  char* out = buffer.data();
+  for (const ws_outgoing& entry : batch) {
+    const std::string& payload = *entry.bytes;
+    if (!entry.whole) {
+      std::array<std::uint8_t, ws::kMaxServerHeader> head;
+      const std::size_t size = ws::encode_header(head, ws::opcode::text, payload.size());
+      out = std::copy_n(reinterpret_cast<const char*>(head.data()), size, out);
+    }
+    out = std::copy_n(payload.data(), payload.size(), out);
+  }
+  const auto total = static_cast<std::size_t>(out - buffer.data());
+  return outcome_of(::send(fd, buffer.data() + offset, total - offset, MSG_NOSIGNAL | MSG_DONTWAIT));
+}
+
+}  // namespace
+
 send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t offset) {
   const std::size_t count = std::min(batch.size(), kMaxBatchEntries);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < count && total <= kCopiedBatchBytes; ++i) total += wire_size(batch[i]);
+  if (total <= kCopiedBatchBytes) return send_copied(fd, batch.first(count), offset);
   std::array<std::array<std::uint8_t, ws::kMaxServerHeader>, kMaxBatchEntries> heads;
   std::array<iovec, 2 * kMaxBatchEntries> iov;
   std::size_t iovs = 0;
@@ -40,10 +71,7 @@ send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t 
   msghdr msg{};
   msg.msg_iov = iov.data();
   msg.msg_iovlen = iovs;
-  const ssize_t written = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (written >= 0) return {static_cast<std::size_t>(written), 0};
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
-  return {0, errno};
+  return outcome_of(::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT));
 }
 
 std::size_t settle_batch(std::span<ws_outgoing> batch, std::size_t sent, std::size_t& offset) {

@@ -69,6 +69,35 @@ TEST(SendBatch, AnOffsetResumesInsideAFrameHeader) {
   EXPECT_EQ(outcome.sent, 13u);
 }
 
+TEST(SendBatch, ALargeBatchIsGatheredInPlaceAndResumesInsideAPayload) {
+  // Past kCopiedBatchBytes the batch is not copied but gathered from the payloads themselves.
+  socket_pair pair;
+  const std::string big(kCopiedBatchBytes, 'b');
+  const std::vector<ws_outgoing> batch{text("head"), text(big), whole("tail")};
+  // The first frame and 100 bytes of the second one's header and payload went out last time.
+  const std::size_t offset = 6 + 100;
+  const send_outcome outcome = send_batch(pair.server(), batch, offset);
+  EXPECT_EQ(outcome.error, 0);
+  const std::string wire = std::string("\x81\x04" "head") + std::string("\x81\x7e\x40\x00", 4) + big + "tail";
+  EXPECT_EQ(outcome.sent, wire.size() - offset);
+  EXPECT_EQ(pair.drain(), wire.substr(offset));
+}
+
+TEST(SendBatch, ABatchJustUnderTheCopyLimitArrivesWhole) {
+  socket_pair pair;
+  // Two frames whose wire size (headers included) is exactly kCopiedBatchBytes.
+  const std::string first(100, 'x');
+  const std::string second(kCopiedBatchBytes - (2 + first.size()) - 4, 'y');
+  const std::vector<ws_outgoing> batch{text(first), text(second)};
+  const send_outcome outcome = send_batch(pair.server(), batch, 3);
+  EXPECT_EQ(outcome.error, 0);
+  const std::string wire = std::string("\x81\x64") + first + std::string("\x81\x7e", 2) +
+                           static_cast<char>(second.size() >> 8) + static_cast<char>(second.size() & 0xFF) + second;
+  ASSERT_EQ(wire.size(), kCopiedBatchBytes);
+  EXPECT_EQ(outcome.sent, wire.size() - 3);
+  EXPECT_EQ(pair.drain(), wire.substr(3));
+}
+
 TEST(SendBatch, AClosedPeerIsAnErrorNotACrash) {
   socket_pair pair;
   ::close(pair.fds[1]);
