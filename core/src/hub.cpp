@@ -51,8 +51,14 @@ struct Hub::Impl {
         started_at(now) {}
 
   ServerSession* find(ConnId conn) {
+    // A driver writing a connection asks for it twice in a row (pop_outgoing, then poll_close once
+    // the queue is empty); the second answer comes from here instead of another cold hash lookup.
+    if (last_found != nullptr && last_found_conn == conn) return last_found;
     auto it = sessions.find(conn);
-    return it == sessions.end() ? nullptr : &it->second;
+    if (it == sessions.end()) return nullptr;
+    last_found_conn = conn;
+    last_found = &it->second;
+    return last_found;
   }
 
   // The session's own flag keeps it on the list once: no set node per delivery and no sort of one
@@ -330,6 +336,8 @@ struct Hub::Impl {
   std::vector<PublishRequest> publish_requests;
   Millis started_at;
   std::unordered_map<ConnId, ServerSession> sessions;
+  ConnId last_found_conn = 0;
+  ServerSession* last_found = nullptr;  // a node of `sessions` (stable until erased), or null
   Deadlines<ConnId> session_deadlines;
   std::vector<DirtyEntry> dirty;
   SessionCounters counters;
@@ -399,6 +407,7 @@ void Hub::on_closed(ConnId conn) {
   if (it->second.listed_dirty()) {
     std::erase_if(impl_->dirty, [conn](const Impl::DirtyEntry& entry) { return entry.conn == conn; });
   }
+  if (impl_->last_found == &it->second) impl_->last_found = nullptr;
   impl_->sessions.erase(it);
 }
 
