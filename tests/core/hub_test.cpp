@@ -79,6 +79,25 @@ TEST(Hub, FanOutEncodesOnceAndSharesTheText) {
   EXPECT_NE(std::find(dirty.begin(), dirty.end(), b), dirty.end());
 }
 
+TEST(Hub, AClosedConnectionHasNoOutputEvenRightAfterItWasWritten) {
+  Hub hub({}, 0, 1);
+  ConnId a = hub.open(target("/ws/progress/job"), 0);
+  ASSERT_TRUE(hub.pop_outgoing(a).has_value());  // hello, as a driver writing `a` asks
+  drain(hub, a);
+  EXPECT_FALSE(hub.poll_close(a).has_value());
+  hub.on_closed(a);
+  EXPECT_FALSE(hub.pop_outgoing(a).has_value());
+  EXPECT_FALSE(hub.poll_close(a).has_value());
+  EXPECT_EQ(hub.queued_bytes(a), 0u);
+  ConnId b = hub.open(target("/ws/progress/job"), 0);
+  ASSERT_TRUE(hub.publish(update("job", 5), 1).ok());
+  // The new connection gets its own frames: hello, the waiting snapshot, then the first publish's.
+  const auto frames = drain(hub, b);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_TRUE(std::holds_alternative<Hello>(frames.front()));
+  EXPECT_EQ(hub.stats().connections, 1u);
+}
+
 TEST(Hub, LiveSlowConsumerLosesOnlyIntermediateProgress) {
   HubConfig config;
   config.max_queue_bytes = 2000;
