@@ -14,11 +14,20 @@ namespace progress {
 template <class Key>
 class Deadlines {
  public:
-  // Arms (or moves) the deadline of `key`.
+  // Arms (or moves) the deadline of `key`. The hub re-arms a producer's deadline after each of its
+  // frames, mostly to the same millisecond: that costs a lookup, and moving it re-uses the nodes.
   void set(const Key& key, Millis at) {
-    clear(key);
-    by_key_.emplace(key, at);
-    by_time_.emplace(at, key);
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) {
+      by_key_.emplace(key, at);
+      by_time_.emplace(at, key);
+      return;
+    }
+    if (it->second == at) return;
+    auto node = by_time_.extract({it->second, key});
+    node.value().first = at;
+    by_time_.insert(std::move(node));
+    it->second = at;
   }
 
   void clear(const Key& key) {
