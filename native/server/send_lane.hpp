@@ -1,6 +1,6 @@
 #pragma once
 // --threads N: the hub stays on the io_context thread, and N-1 send lanes make the WebSocket
-// sessions' sendmsg calls, the part of a delivery that grows with subscribers (the kernel's TCP send
+// sessions' send calls, the part of a delivery that grows with subscribers (the kernel's TCP send
 // path is most of a delivery once the frame is encoded once and shared).
 //
 // A session hands a lane its whole batch and does not touch it, nor close its socket, until the
