@@ -83,7 +83,7 @@ TEST(SendBatch, ALargeBatchIsGatheredInPlaceAndResumesInsideAPayload) {
   EXPECT_EQ(pair.drain(), wire.substr(offset));
 }
 
-TEST(SendBatch, ABatchJustUnderTheCopyLimitArrivesWhole) {
+TEST(SendBatch, ABatchOfExactlyTheCopyLimitIsCopiedAndArrivesWhole) {
   socket_pair pair;
   // Two frames whose wire size (headers included) is exactly kCopiedBatchBytes.
   const std::string first(100, 'x');
