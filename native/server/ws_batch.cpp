@@ -20,6 +20,16 @@ std::size_t wire_size(const ws_outgoing& entry) {
 
 namespace {
 
+using header_bytes = std::array<std::uint8_t, ws::kMaxServerHeader>;
+
+// What goes on the wire before the entry's bytes: a text payload's header, made in `storage`; nothing
+// for a whole frame.
+std::span<const char> header_of(const ws_outgoing& entry, header_bytes& storage) {
+  if (entry.whole) return {};
+  const std::size_t size = ws::encode_header(storage, ws::opcode::text, entry.bytes->size());
+  return {reinterpret_cast<const char*>(storage.data()), size};
+}
+
 send_outcome outcome_of(ssize_t written) {
   if (written >= 0) return {static_cast<std::size_t>(written), 0};
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
@@ -31,14 +41,11 @@ send_outcome send_copied(int fd, std::span<const ws_outgoing> batch, std::size_t
   // Filled and sent within one call, on the calling thread (the hub's or a send lane's).
   thread_local std::array<char, kCopiedBatchBytes> buffer;
   char* out = buffer.data();
+  header_bytes storage;
   for (const ws_outgoing& entry : batch) {
-    const std::string& payload = *entry.bytes;
-    if (!entry.whole) {
-      std::array<std::uint8_t, ws::kMaxServerHeader> head;
-      const std::size_t size = ws::encode_header(head, ws::opcode::text, payload.size());
-      out = std::copy_n(reinterpret_cast<const char*>(head.data()), size, out);
-    }
-    out = std::copy_n(payload.data(), payload.size(), out);
+    const std::span<const char> head = header_of(entry, storage);
+    out = std::copy_n(head.data(), head.size(), out);
+    out = std::copy_n(entry.bytes->data(), entry.bytes->size(), out);
   }
   const auto total = static_cast<std::size_t>(out - buffer.data());
   return outcome_of(::send(fd, buffer.data() + offset, total - offset, MSG_NOSIGNAL | MSG_DONTWAIT));
@@ -51,7 +58,7 @@ send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t 
   std::size_t total = 0;
   for (std::size_t i = 0; i < count && total <= kCopiedBatchBytes; ++i) total += wire_size(batch[i]);
   if (total <= kCopiedBatchBytes) return send_copied(fd, batch.first(count), offset);
-  std::array<std::array<std::uint8_t, ws::kMaxServerHeader>, kMaxBatchEntries> heads;
+  std::array<header_bytes, kMaxBatchEntries> heads;
   std::array<iovec, 2 * kMaxBatchEntries> iov;
   std::size_t iovs = 0;
   std::size_t skip = offset;
@@ -64,9 +71,9 @@ send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t 
     skip = 0;
   };
   for (std::size_t i = 0; i < count; ++i) {
-    const std::string& payload = *batch[i].bytes;
-    if (!batch[i].whole) add(heads[i].data(), ws::encode_header(heads[i], ws::opcode::text, payload.size()));
-    add(payload.data(), payload.size());
+    const std::span<const char> head = header_of(batch[i], heads[i]);
+    add(head.data(), head.size());  // an empty head adds no iovec
+    add(batch[i].bytes->data(), batch[i].bytes->size());
   }
   msghdr msg{};
   msg.msg_iov = iov.data();
