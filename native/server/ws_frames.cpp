@@ -22,10 +22,21 @@ std::size_t header_length(std::uint8_t second) {
   return 2 + extended + ((second & 0x80) != 0 ? 4 : 0);
 }
 
+// Every byte a client sends passes through here: eight at a time, with the key rotated to `offset`
+// once, rather than an index computed per byte.
 void unmask(char* data, std::size_t size, const std::array<std::uint8_t, 4>& mask, std::uint8_t offset) {
-  for (std::size_t i = 0; i < size; ++i) {
-    data[i] = static_cast<char>(static_cast<std::uint8_t>(data[i]) ^ mask[(offset + i) & 3]);
+  std::array<std::uint8_t, 8> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = mask[(offset + i) & 3];
+  std::uint64_t key_word = 0;
+  std::memcpy(&key_word, key.data(), key.size());
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, data + i, 8);
+    word ^= key_word;
+    std::memcpy(data + i, &word, 8);
   }
+  for (; i < size; ++i) data[i] = static_cast<char>(static_cast<std::uint8_t>(data[i]) ^ key[i & 7]);
 }
 
 }  // namespace
