@@ -36,10 +36,17 @@ constexpr std::array<std::pair<State, std::string_view>, 5> kStates{{
     {State::cancelled, "cancelled"},
 }};
 
-constexpr bool is_id_char(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == ':' || c == '-';
-}
+// A table rather than the ranges: every frame naming a process is checked, some twice.
+constexpr std::array<bool, 256> kIdChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[static_cast<std::size_t>(c)] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                         c == '.' || c == '_' || c == ':' || c == '-';
+  }
+  return table;
+}();
+
+constexpr bool is_id_char(char c) noexcept { return kIdChars[static_cast<unsigned char>(c)]; }
 
 }  // namespace
 
