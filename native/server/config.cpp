@@ -134,7 +134,7 @@ const std::vector<option>& options() {
        }},
       {"--redis-timeout-ms", "PROGRESS_REDIS_TIMEOUT_MS",
        "a Redis command unanswered this long counts the connection as lost: writes answer unavailable "
-       "and the node reconnects (default 2000)",
+       "and the node reconnects; also the channel connection's heartbeat period (default 2000)",
        ms_setter(&server_config::redis_timeout, 1, 600'000)},
       {nullptr, "PROGRESS_API_KEY", "the producers' API key itself",
        [](std::string_view v, server_config& c) {

@@ -47,7 +47,9 @@ redis_engine::redis_engine(net::io_context& ioc, hub_service& hub, redis_url url
       backoff_(kMinBackoff),
       command_timeout_(command_timeout),
       watchdog_(ioc),
-      sync_channel_("progress:" + std::to_string(url_.db) + ":sync:" + node_id_) {}
+      sync_channel_("progress:" + std::to_string(url_.db) + ":sync:" + node_id_),
+      heartbeat_channel_("progress:" + std::to_string(url_.db) + ":heartbeat:" + node_id_),
+      heartbeat_timer_(ioc) {}
 
 redis_engine::~redis_engine() { stop(); }
 
@@ -62,6 +64,7 @@ void redis_engine::stop() {
   up_ = false;
   retry_timer_.cancel();
   watchdog_.cancel();
+  heartbeat_timer_.cancel();
   hub_.set_authority(nullptr);
   release_sync_waiters();
   // Freeing answers every command in flight with no reply: their handlers see the engine down.
@@ -139,6 +142,7 @@ void redis_engine::on_ready() {
   std::vector<std::string> ids;
   for (const auto& [id, state] : channels_state_) ids.push_back(id);
   for (const auto& id : ids) sync_channel(id);
+  follow_heartbeat();
 }
 
 void redis_engine::mark_down(const char* why) {
@@ -152,6 +156,8 @@ void redis_engine::mark_down(const char* why) {
   for (const auto& id : held) release_acks(id, std::nullopt);
   if (!held.empty()) hub_.deliver();
   commands_ready_ = channels_ready_ = false;
+  heartbeat_timer_.cancel();
+  heartbeat_outstanding_ = false;
   if (retry_scheduled_) return;
   retry_scheduled_ = true;
   // Never free a context from inside one of its own callbacks: tear down from a fresh handler.
@@ -208,6 +214,28 @@ void redis_engine::arm_watchdog() {
     waiting_since_.clear();
     mark_down("command timed out");
   });
+}
+
+// Armed once the heartbeat channel's SUBSCRIBE is confirmed, so the first heartbeat cannot be
+// published before this node listens for it.
+void redis_engine::arm_heartbeat() {
+  heartbeat_timer_.expires_after(command_timeout_);
+  heartbeat_timer_.async_wait([this, connection = connection_](error_code ec) {
+    if (ec || stopped_ || connection != connection_) return;
+    on_heartbeat_due();
+  });
+}
+
+void redis_engine::on_heartbeat_due() {
+  if (!up_) return;
+  if (heartbeat_outstanding_) {
+    // The publish itself is guarded by the command timeout: this is the channel connection.
+    log_.warn("redis_channel_silent", {{"timeout_ms", std::to_string(command_timeout_.count())}});
+    return mark_down("channel connection silent");
+  }
+  heartbeat_outstanding_ = true;
+  command(commands_, {"PUBLISH", heartbeat_channel_, "beat"}, [](redisReply*) {});
+  arm_heartbeat();
 }
 
 void redis_engine::run_script(const std::string& sha, const std::string& source, std::vector<std::string> args,

@@ -17,6 +17,10 @@
 //           follows and reloads every watched process so subscribers behind get a snapshot. A Redis
 //           that stops answering without closing (hung, paused, a dead peer behind a silent network)
 //           counts as unreachable once a command waits longer than the command timeout.
+//   silent  the channel connection only ever reads, so a flow a NAT or proxy dropped would go
+//           unnoticed there while writes still work. Every command timeout the node publishes a
+//           heartbeat on a channel of its own and expects it back on that connection before the next
+//           one is due; a heartbeat not heard by then counts as a lost connection, as above.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -111,6 +115,8 @@ class redis_engine final : public engine, public record_authority {
   bool command(redisAsyncContext* context, const std::vector<std::string>& args, reply_handler done);
   void reply_arrived(std::uint64_t connection);
   void arm_watchdog();
+  void arm_heartbeat();
+  void on_heartbeat_due();
   void run_script(const std::string& sha, const std::string& source, std::vector<std::string> args,
                   reply_handler done);
 
@@ -124,6 +130,7 @@ class redis_engine final : public engine, public record_authority {
   static bool lease_lapsed(const ProcessRecord& record, Millis now);
 
   void sync_channel(const std::string& process_id);
+  void follow_heartbeat();
   void load(const std::string& process_id);
 
   std::string record_key(std::string_view id) const { return "progress:record:" + std::string(id); }
@@ -170,6 +177,9 @@ class redis_engine final : public engine, public record_authority {
   };
   std::unordered_map<std::string, std::vector<held_ack>> held_acks_;
   std::string sync_channel_;  // never published on: only its SUBSCRIBE answers matter
+  std::string heartbeat_channel_;  // this node's own: published on commands, heard on channels
+  net::steady_timer heartbeat_timer_;
+  bool heartbeat_outstanding_ = false;  // published, not heard back yet
   std::deque<std::function<void()>> sync_waiters_;
 };
 

@@ -76,6 +76,11 @@ void redis_engine::on_channel_reply(redisReply* reply) {
     }
     return;
   }
+  if (name == heartbeat_channel_) {
+    if (kind == "subscribe") arm_heartbeat();
+    if (kind == "message") heartbeat_outstanding_ = false;
+    return;
+  }
   if (name.substr(0, channel_prefix_.size()) != channel_prefix_) return;
   const std::string id(name.substr(channel_prefix_.size()));
   if (kind == "message") {
@@ -132,6 +137,10 @@ bool redis_engine::idle() const {
 void redis_engine::sync(std::function<void()> done) {
   sync_waiters_.push_back(std::move(done));
   if (!up_ || !send_argv(channels_, channel_cb, this, {"SUBSCRIBE", sync_channel_})) release_sync_waiters();
+}
+
+void redis_engine::follow_heartbeat() {
+  if (!send_argv(channels_, channel_cb, this, {"SUBSCRIBE", heartbeat_channel_})) mark_down("SUBSCRIBE failed");
 }
 
 void redis_engine::release_sync_waiters() {

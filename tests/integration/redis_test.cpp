@@ -2,7 +2,8 @@
 // reaches subscribers on every other in order, a killed node's clients resume on another with no
 // gap or duplicate, the records survive a Redis restart (AOF), and concurrent writers on two nodes
 // never share or skip a seq; a finished record expires on every node; a hung (not closed) Redis
-// costs a publish the command timeout, not forever.
+// costs a publish the command timeout, not forever; a node whose channel connection went silent
+// reconnects on its own.
 #include <array>
 #include <chrono>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "support/engine_param.hpp"
 #include "support/redis_process.hpp"
 #include "support/server_process.hpp"
+#include "silencing_proxy.hpp"
 #include "support/test_client.hpp"
 
 namespace progress::test {
@@ -339,6 +341,39 @@ TEST(HungRedis, PublishesAnswerUnavailableThenTheNodeRecovers) {
   EXPECT_EQ(frame["percent"], 30);
   const auto read = http_call(node.port(), "GET", "/api/processes/job-hung");
   EXPECT_EQ(read.json()["seq"], seq);
+}
+
+// A NAT or middlebox that drops a flow leaves both ends' sockets open: nothing arrives and nothing
+// fails. When that happens to a node's channel connection (it only ever reads), the node hears no
+// change again while its writes still work. The heartbeat the node publishes to itself through
+// Redis does not come back either, so within two command timeouts it reconnects and reloads: its
+// subscriber gets what was published meanwhile on another node.
+TEST(SilentRedisChannel, ANodeWhoseChannelWentSilentReconnectsAndItsSubscriberCatchesUp) {
+  const auto binary = find_redis_server();
+  if (!binary) GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";
+  temp_dir dir;
+  redis_process redis(*binary, dir.path());
+  silencing_proxy proxy(redis.port());
+  server_process writer({"--redis", redis.url()});
+  const std::string proxied = "redis://127.0.0.1:" + std::to_string(proxy.port()) + "/0";
+  server_process reader({"--redis", proxied, "--redis-timeout-ms", "300"});
+  wait_until_connected(writer.port());
+  wait_until_connected(reader.port());
+  ASSERT_EQ(http_call(writer.port(), "POST", "/api/processes/job-silent/progress", R"({"percent":10})").status, 200u);
+  ws_client watcher(reader.port(), "/ws/progress/job-silent");
+  EXPECT_EQ(next_process_frame(watcher)["seq"], 1);
+
+  ASSERT_EQ(proxy.silence("SUBSCRIBE"), 1u);  // the reader's channel connection, not its commands
+  ASSERT_EQ(http_call(writer.port(), "POST", "/api/processes/job-silent/progress", R"({"percent":20})").status, 200u);
+  Json frame = next_process_frame(watcher);  // a snapshot after the reload, or the event itself
+  EXPECT_EQ(frame["seq"], 2) << frame.dump();
+  EXPECT_EQ(frame["percent"], 20) << frame.dump();
+
+  // Reconnected: the next change arrives as an event again.
+  ASSERT_EQ(http_call(writer.port(), "POST", "/api/processes/job-silent/progress", R"({"percent":30})").status, 200u);
+  frame = next_process_frame(watcher);
+  EXPECT_EQ(frame["type"], "progress") << frame.dump();
+  EXPECT_EQ(frame["seq"], 3) << frame.dump();
 }
 
 }  // namespace
