@@ -20,6 +20,8 @@ constexpr int kMaxWriteAttempts = 16;  // compare-and-set losses in a row before
 constexpr std::chrono::milliseconds kYieldDelay{2};
 constexpr int kTurnMs = 200;  // how long a losing node keeps the right to write next
 constexpr std::size_t kMaxCachedRecords = 10'000;
+// Every record of the database with when it expires, for --max-processes (see kCasScript).
+constexpr const char* kLiveRecordsKey = "progress:live";
 
 }  // namespace
 
@@ -167,10 +169,11 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
   writes_[process_id].front().running = true;
   const auto& config = hub_.config();
   const bool finished = next.finished();
-  std::vector<std::string> args{"3",
+  std::vector<std::string> args{"4",
                                 record_key(process_id),
                                 events_key(process_id),
                                 "progress:turn:" + process_id,
+                                kLiveRecordsKey,
                                 base ? std::to_string(base->seq()) : "",
                                 base ? base->epoch() : "",
                                 std::to_string(next.seq()),
@@ -182,7 +185,9 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
                                 finished ? std::to_string(config.retention_ms) : "0",
                                 encode_change(next, event ? &*event : nullptr),
                                 node_id_,
-                                std::to_string(kTurnMs)};
+                                std::to_string(kTurnMs),
+                                process_id,
+                                std::to_string(config.max_processes)};
   const bool creating = !base;
   run_script(cas_sha_, kCasScript, std::move(args), [this, process_id, next, creating](redisReply* reply) {
     auto it = writes_.find(process_id);
@@ -198,6 +203,10 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
     if (reply->element[0]->integer == 1) {
       remember(process_id, next);
       finish(process_id, next, creating);
+      return;
+    }
+    if (reply->element[0]->integer == 3) {  // the same answer, and words, as the embedded engine's
+      finish(process_id, unavailable(process_id, job.publish, "process limit reached"), false);
       return;
     }
     if (reply->element[0]->integer == 2) {  // another node's turn: try again shortly

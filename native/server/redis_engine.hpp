@@ -8,6 +8,8 @@
 //           on the process's channel and sets the retention TTL of a finished record, atomically.
 //           A mismatch returns the current record: the node applies again (bounded retries). So the
 //           record rules stay in C++ only, and seq is global whichever node accepted the publish.
+//   limit   the same script counts the records in Redis when it would create one, so
+//           --max-processes bounds them over all nodes, as it bounds one embedded hub's.
 //   read    a node follows (SUBSCRIBE) only the channels of processes with local subscribers, then
 //           loads the record and its stream (one script); the hub mirrors them and fans out.
 //   leases  a node whose mirror sees a lease run out (or that meets a lapsed one on a read or a

@@ -4,13 +4,17 @@
 
 namespace progress::server::redis_detail {
 
-// KEYS: record hash, event stream, turn. ARGV: expected seq, expected epoch ("" = must not exist),
-// new seq, new epoch, new record, event ("" = none: a creation), channel, stream length, TTL ms
-// ("0" = none), change message, node id, turn ms. Returns {1} when written, {0, current record or
-// nil} on a mismatch, {2} when another node has the turn.
+// KEYS: record hash, event stream, turn, live records. ARGV: expected seq, expected epoch ("" =
+// must not exist), new seq, new epoch, new record, event ("" = none: a creation), channel, stream
+// length, TTL ms ("0" = none), change message, node id, turn ms, process id, max records. Returns
+// {1} when written, {0, current record or nil} on a mismatch, {2} when another node has the turn,
+// {3} when creating it would pass max records.
 //
 // The turn keeps a busy writer from starving the others: a node that lost a race would otherwise
 // always arrive one round trip after the winner's next write. The first loser gets the next write.
+//
+// The live records are a sorted set scored by when each record expires (+inf until it finishes),
+// on Redis's clock like the TTL itself: a creation first drops the expired ones, then counts.
 inline constexpr const char* kCasScript = R"lua(
 local turn = redis.call('GET', KEYS[3])
 if turn and turn ~= ARGV[11] then return {2} end
@@ -25,6 +29,15 @@ if lost then
   if not turn then redis.call('SET', KEYS[3], ARGV[11], 'PX', ARGV[12]) end
   return {0, cur[3]}
 end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+if ARGV[2] == '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now_ms())
+  if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[14]) then return {3} end
+  redis.call('ZADD', KEYS[4], '+inf', ARGV[13])
+end
 if turn then redis.call('DEL', KEYS[3]) end
 if ARGV[2] == '' then redis.call('DEL', KEYS[2]) end
 redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'epoch', ARGV[4], 'record', ARGV[5])
@@ -34,6 +47,7 @@ end
 if ARGV[9] ~= '0' then
   redis.call('PEXPIRE', KEYS[1], ARGV[9])
   redis.call('PEXPIRE', KEYS[2], ARGV[9])
+  redis.call('ZADD', KEYS[4], now_ms() + tonumber(ARGV[9]), ARGV[13])
 end
 redis.call('PUBLISH', ARGV[7], ARGV[10])
 return {1}

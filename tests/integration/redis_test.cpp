@@ -3,7 +3,7 @@
 // gap or duplicate, the records survive a Redis restart (AOF), and concurrent writers on two nodes
 // never share or skip a seq; a finished record expires on every node; a hung (not closed) Redis
 // costs a publish the command timeout, not forever; a node whose channel connection went silent
-// reconnects on its own.
+// reconnects on its own; the process limit counts the records in Redis.
 #include <array>
 #include <chrono>
 #include <memory>
@@ -341,6 +341,47 @@ TEST(HungRedis, PublishesAnswerUnavailableThenTheNodeRecovers) {
   EXPECT_EQ(frame["percent"], 30);
   const auto read = http_call(node.port(), "GET", "/api/processes/job-hung");
   EXPECT_EQ(read.json()["seq"], seq);
+}
+
+// --max-processes bounds the records in Redis, whichever node created them: a node refuses a new
+// process while the others' records fill the limit (as the embedded engine does: `unavailable`),
+// updates go on, and a finished record counts until its retention runs out on Redis's clock.
+TEST(RedisLimits, TheProcessLimitCountsEveryNodesRecordsUntilTheirRetentionRunsOut) {
+  const auto binary = find_redis_server();
+  if (!binary) GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";
+  temp_dir dir;
+  redis_process redis(*binary, dir.path());
+  const std::vector<std::string> args{"--redis", redis.url(), "--max-processes", "2", "--retention-ms", "300"};
+  server_process node_a(args);
+  server_process node_b(args);
+  wait_until_connected(node_a.port());
+  wait_until_connected(node_b.port());
+  auto post = [](const server_process& node, const std::string& id, const std::string& body) {
+    return http_call(node.port(), "POST", "/api/processes/" + id + "/progress", body);
+  };
+
+  ASSERT_EQ(post(node_a, "job-one", R"({"percent":10})").status, 200u);
+  ASSERT_EQ(post(node_b, "job-two", R"({"percent":10})").status, 200u);
+  const auto refused = post(node_a, "job-three", R"({"percent":10})");
+  EXPECT_EQ(refused.status, 503u) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["code"], "unavailable") << refused.body;
+  EXPECT_EQ(refused.json()["error"]["message"], "process limit reached") << refused.body;
+  ws_client producer(node_b.port(), "/ws/publish");
+  producer.read_json();  // hello
+  producer.send(publish_frame("three", "job-three", 10, "work"));
+  Json frame = producer.read_json();  // not const: a missing key reads as null, not an assertion
+  EXPECT_EQ(frame["type"], "error") << frame.dump();
+  EXPECT_EQ(frame["code"], "unavailable") << frame.dump();
+  EXPECT_EQ(http_call(node_b.port(), "GET", "/api/processes/job-three").status, 404u);
+
+  EXPECT_EQ(post(node_b, "job-one", R"({"percent":20})").status, 200u);  // not a new record
+  ASSERT_EQ(post(node_a, "job-one", R"({"state":"completed"})").status, 200u);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (post(node_b, "job-three", R"({"percent":10})").status != 200u) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the finished record never freed its place";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(post(node_a, "job-four", R"({"percent":10})").status, 503u);
 }
 
 // A NAT or middlebox that drops a flow leaves both ends' sockets open: nothing arrives and nothing
