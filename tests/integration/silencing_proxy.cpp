@@ -38,6 +38,7 @@ struct silencing_proxy::link : std::enable_shared_from_this<silencing_proxy::lin
   void pump(direction& d) {
     auto self = shared_from_this();
     d.from.async_read_some(net::buffer(d.buffer), [self, &d](error_code ec, std::size_t n) {
+      if (ec) self->closed = true;
       if (ec || self->silent) return;
       if (d.to_upstream && self->sent.size() < kRememberedBytes) self->sent.append(d.buffer.data(), n);
       net::async_write(d.to, net::buffer(d.buffer.data(), n), [self, &d](error_code write_ec, std::size_t) {
@@ -52,6 +53,7 @@ struct silencing_proxy::link : std::enable_shared_from_this<silencing_proxy::lin
   direction down;
   std::string sent;
   bool silent = false;
+  bool closed = false;  // either end closed it: nothing left to silence
 };
 
 silencing_proxy::silencing_proxy(unsigned short upstream)
@@ -70,7 +72,7 @@ std::size_t silencing_proxy::silence(const std::string& text) {
   net::post(ioc_, [this, &text, &silenced] {
     std::size_t count = 0;
     for (auto& l : links_) {
-      if (!l->silent && l->sent.find(text) != std::string::npos) {
+      if (!l->silent && !l->closed && l->sent.find(text) != std::string::npos) {
         l->silent = true;
         ++count;
       }

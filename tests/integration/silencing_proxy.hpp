@@ -21,7 +21,7 @@ class silencing_proxy {
 
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
   // Silences the open connections whose client has sent `text`; returns how many. Connections
-  // opened later are forwarded as usual.
+  // closed before, or opened later, are not touched.
   std::size_t silence(const std::string& text);
 
  private:
