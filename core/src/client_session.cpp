@@ -71,14 +71,15 @@ constexpr int kCloseAbandoned = 4000;
 
 constexpr std::string_view kMultiplexedPath = "/ws/progress";
 
-enum class Phase { none, connecting, open, live };
-
 std::string endpoint_of(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url + std::string(kMultiplexedPath);
 }
 
 }  // namespace
+
+// Outside the anonymous namespace: Impl has external linkage and holds one.
+enum class SocketPhase { none, connecting, open, live };
 
 struct ClientSession::Impl {
   explicit Impl(ClientConfig cfg)
@@ -95,7 +96,7 @@ struct ClientSession::Impl {
   std::vector<Action> actions;
   std::vector<ClientEvent> events;
 
-  Phase phase = Phase::none;
+  SocketPhase phase = SocketPhase::none;
   Generation generation = 0;  // of the current socket while phase != none
   std::int64_t heartbeat_ms;
   Millis live_since = 0;
@@ -166,7 +167,7 @@ struct ClientSession::Impl {
   void connect(Millis now) {
     ++generation;
     actions.push_back(Connect{endpoint, generation});
-    phase = Phase::connecting;
+    phase = SocketPhase::connecting;
     clear_socket_deadlines();
     retry_at.reset();
     connect_deadline = now + config.connect_timeout_ms;
@@ -176,9 +177,9 @@ struct ClientSession::Impl {
 
   // Gives up on the current socket (if any): the host is told to close it.
   void abandon(int code, std::string reason) {
-    if (phase == Phase::none) return;
+    if (phase == SocketPhase::none) return;
     actions.push_back(Close{generation, code, std::move(reason)});
-    phase = Phase::none;
+    phase = SocketPhase::none;
     clear_socket_deadlines();
   }
 
@@ -221,7 +222,7 @@ struct ClientSession::Impl {
   // online, visible, or a clock jump: whatever we were waiting for may be long dead.
   void wake(Millis now) {
     switch (phase) {
-      case Phase::live:
+      case SocketPhase::live:
         if (!probe_deadline) {
           send(Ping{now});
           probe_deadline = now + config.probe_timeout_ms;
@@ -229,15 +230,15 @@ struct ClientSession::Impl {
           stale_deadline = std::max(stale_deadline.value_or(*probe_deadline), *probe_deadline);
         }
         return;
-      case Phase::connecting:
-      case Phase::open:
+      case SocketPhase::connecting:
+      case SocketPhase::open:
         backoff.reset();
         if (connect_deadline && *connect_deadline <= now) {
           abandon(kCloseAbandoned, "connect timeout");
           connect_fresh(now);
         }
         return;
-      case Phase::none:
+      case SocketPhase::none:
         // Offline, an attempt would fail at once; on_online will do this.
         if (network_offline) return;
         if (state == SessionState::reconnecting || state == SessionState::suspended) connect_fresh(now);
@@ -263,8 +264,8 @@ struct ClientSession::Impl {
   // ---- frames --------------------------------------------------------------------------------
 
   void on_frame(const Hello& hello, Millis now) {
-    if (phase != Phase::open) return;
-    phase = Phase::live;
+    if (phase != SocketPhase::open) return;
+    phase = SocketPhase::live;
     connect_deadline.reset();
     heartbeat_ms = hello.heartbeat_ms > 0 ? hello.heartbeat_ms : config.heartbeat_ms;
     live_since = now;
@@ -363,7 +364,7 @@ void ClientSession::subscribe(std::string_view process_id, Millis now) {
   if (s.state == SessionState::stopped) {
     // Registered; start() or reconnect() brings the session back.
   } else if (s.active()) {
-    if (s.phase == Phase::live) s.send(watch->subscribe_frame());
+    if (s.phase == SocketPhase::live) s.send(watch->subscribe_frame());
   } else {
     s.connect_fresh(now);
   }
@@ -374,7 +375,7 @@ void ClientSession::unsubscribe(std::string_view process_id, Millis) {
   Impl& s = *impl_;
   auto it = s.locate(process_id);
   if (it == s.watches.end()) return;
-  if (s.phase == Phase::live && !it->rejected_locally()) s.send(Unsubscribe{std::string(process_id)});
+  if (s.phase == SocketPhase::live && !it->rejected_locally()) s.send(Unsubscribe{std::string(process_id)});
   s.watches.erase(it);
   s.settle();
   s.sync_timer();
@@ -405,8 +406,8 @@ void ClientSession::stop(Millis) {
 
 void ClientSession::on_open(Generation generation, Millis now) {
   Impl& s = *impl_;
-  if (generation != s.generation || s.phase != Phase::connecting) return;
-  s.phase = Phase::open;
+  if (generation != s.generation || s.phase != SocketPhase::connecting) return;
+  s.phase = SocketPhase::open;
   s.connect_deadline = now + s.config.connect_timeout_ms;
   s.set_state(SessionState::open);
   s.sync_timer();
@@ -414,9 +415,9 @@ void ClientSession::on_open(Generation generation, Millis now) {
 
 void ClientSession::on_text(Generation generation, std::string_view text, Millis now) {
   Impl& s = *impl_;
-  if (generation != s.generation || (s.phase != Phase::open && s.phase != Phase::live)) return;
+  if (generation != s.generation || (s.phase != SocketPhase::open && s.phase != SocketPhase::live)) return;
   s.probe_deadline.reset();
-  if (s.phase == Phase::live) s.stale_deadline = now + s.heartbeat_ms + s.config.stale_grace_ms;
+  if (s.phase == SocketPhase::live) s.stale_deadline = now + s.heartbeat_ms + s.config.stale_grace_ms;
   auto frame = decode_server_frame(text);
   if (!frame) {
     // A frame this client cannot read is reported, not fatal: the rest of the stream is intact.
@@ -429,9 +430,9 @@ void ClientSession::on_text(Generation generation, std::string_view text, Millis
 
 void ClientSession::on_close(Generation generation, int, std::string_view, Millis now) {
   Impl& s = *impl_;
-  if (generation != s.generation || s.phase == Phase::none) return;
-  const bool was_live = s.phase == Phase::live;
-  s.phase = Phase::none;
+  if (generation != s.generation || s.phase == SocketPhase::none) return;
+  const bool was_live = s.phase == SocketPhase::live;
+  s.phase = SocketPhase::none;
   s.clear_socket_deadlines();
   s.lost(now, was_live);
   s.sync_timer();
@@ -439,8 +440,8 @@ void ClientSession::on_close(Generation generation, int, std::string_view, Milli
 
 void ClientSession::on_error(Generation generation, Millis now) {
   Impl& s = *impl_;
-  if (generation != s.generation || s.phase == Phase::none) return;
-  const bool was_live = s.phase == Phase::live;
+  if (generation != s.generation || s.phase == SocketPhase::none) return;
+  const bool was_live = s.phase == SocketPhase::live;
   s.abandon(kCloseAbandoned, "socket error");
   s.lost(now, was_live);
   s.sync_timer();
@@ -467,7 +468,7 @@ void ClientSession::on_online(Millis now) {
 void ClientSession::on_offline(Millis now) {
   Impl& s = *impl_;
   s.network_offline = true;
-  if (s.phase == Phase::none && s.retry_at) s.retry_at = now + s.config.suspended_retry_ms;
+  if (s.phase == SocketPhase::none && s.retry_at) s.retry_at = now + s.config.suspended_retry_ms;
   s.sync_timer();
 }
 

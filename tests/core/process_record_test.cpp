@@ -6,7 +6,7 @@
 namespace progress {
 namespace {
 
-Publish update(std::optional<double> percent = std::nullopt, std::optional<State> state = std::nullopt,
+Publish record_update(std::optional<double> percent = std::nullopt, std::optional<State> state = std::nullopt,
                std::optional<std::string> stage = std::nullopt) {
   Publish p;
   p.process_id = "job";
@@ -29,12 +29,12 @@ TEST(ProcessRecord, StartsPendingAtSeqZeroWithoutHistory) {
 
 TEST(ProcessRecord, PublishWithoutStateMovesPendingToRunningAndCountsSeq) {
   ProcessRecord record("job", "e", 0, 8);
-  auto first = record.apply(update(10), 5);
+  auto first = record.apply(record_update(10), 5);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first.value().event.seq, 1u);
   EXPECT_EQ(first.value().event.state, State::running);
   EXPECT_EQ(first.value().event.ts, 5);
-  auto second = record.apply(update(), 6);
+  auto second = record.apply(record_update(), 6);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second.value().event.seq, 2u);
   EXPECT_EQ(second.value().event.percent, 10);  // absent percent keeps the current one
@@ -42,8 +42,8 @@ TEST(ProcessRecord, PublishWithoutStateMovesPendingToRunningAndCountsSeq) {
 
 TEST(ProcessRecord, RefusesDecreasingPercentWithoutChangingTheRecord) {
   ProcessRecord record("job", "e", 0, 8);
-  ASSERT_TRUE(record.apply(update(55), 1).ok());
-  auto refused = record.apply(update(40), 2);
+  ASSERT_TRUE(record.apply(record_update(55), 1).ok());
+  auto refused = record.apply(record_update(40), 2);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::invalid_update);
   EXPECT_EQ(refused.error().message, "percent 40 is below the current 55");
@@ -51,14 +51,14 @@ TEST(ProcessRecord, RefusesDecreasingPercentWithoutChangingTheRecord) {
   EXPECT_EQ(record.seq(), 1u);
   EXPECT_EQ(record.snapshot().percent, 55);
 
-  auto fractional = record.apply(update(12.5), 3);
+  auto fractional = record.apply(record_update(12.5), 3);
   ASSERT_FALSE(fractional.ok());
   EXPECT_EQ(fractional.error().message, "percent 12.5 is below the current 55");
 }
 
 TEST(ProcessRecord, ErrorsAnswerThePublishId) {
   ProcessRecord record("job", "e", 0, 8);
-  Publish p = update(std::nullopt, State::pending);
+  Publish p = record_update(std::nullopt, State::pending);
   p.id = "req-7";
   auto refused = record.apply(p, 1);
   ASSERT_FALSE(refused.ok());
@@ -68,8 +68,8 @@ TEST(ProcessRecord, ErrorsAnswerThePublishId) {
 
 TEST(ProcessRecord, CompletedIsFinalAndSetsHundred) {
   ProcessRecord record("job", "e", 0, 8);
-  ASSERT_TRUE(record.apply(update(30), 1).ok());
-  Publish done = update(std::nullopt, State::completed);
+  ASSERT_TRUE(record.apply(record_update(30), 1).ok());
+  Publish done = record_update(std::nullopt, State::completed);
   done.result = Json{{"pages", 3}};
   auto event = record.apply(done, 2);
   ASSERT_TRUE(event.ok());
@@ -79,7 +79,7 @@ TEST(ProcessRecord, CompletedIsFinalAndSetsHundred) {
   EXPECT_EQ(record.finished_at(), 2);
   EXPECT_EQ(record.snapshot().result, (Json{{"pages", 3}}));
 
-  auto late = record.apply(update(100), 3);
+  auto late = record.apply(record_update(100), 3);
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error().code, ErrorCode::process_finished);
   EXPECT_EQ(record.seq(), 2u);
@@ -87,11 +87,11 @@ TEST(ProcessRecord, CompletedIsFinalAndSetsHundred) {
 
 TEST(ProcessRecord, AbsentFieldsKeepTheirValues) {
   ProcessRecord record("job", "e", 0, 8);
-  Publish first = update(10, std::nullopt, "analysis");
+  Publish first = record_update(10, std::nullopt, "analysis");
   first.message = "reading";
   first.data = Json{{"pages", 4}};
   ASSERT_TRUE(record.apply(first, 1).ok());
-  auto second = record.apply(update(20), 2);
+  auto second = record.apply(record_update(20), 2);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second.value().event.stage, "analysis");
   EXPECT_EQ(second.value().event.message, "reading");
@@ -100,16 +100,16 @@ TEST(ProcessRecord, AbsentFieldsKeepTheirValues) {
 
 TEST(ProcessRecord, StagesFormSpansClosedByTheNextStageAndTheEnd) {
   ProcessRecord record("job", "e", 0, 8);
-  auto a = record.apply(update(0, std::nullopt, "upload_received"), 10);
-  auto same = record.apply(update(5, std::nullopt, "upload_received"), 15);
-  auto b = record.apply(update(10, std::nullopt, "analysis"), 20);
+  auto a = record.apply(record_update(0, std::nullopt, "upload_received"), 10);
+  auto same = record.apply(record_update(5, std::nullopt, "upload_received"), 15);
+  auto b = record.apply(record_update(10, std::nullopt, "analysis"), 20);
   ASSERT_TRUE(a.ok() && same.ok() && b.ok());
   EXPECT_TRUE(a.value().stage_changed);
   EXPECT_FALSE(same.value().stage_changed);
   EXPECT_TRUE(b.value().stage_changed);
   std::vector<StageSpan> open{{"upload_received", 10, 20}, {"analysis", 20, std::nullopt}};
   EXPECT_EQ(record.snapshot().stages, open);
-  ASSERT_TRUE(record.apply(update(std::nullopt, State::completed), 30).ok());
+  ASSERT_TRUE(record.apply(record_update(std::nullopt, State::completed), 30).ok());
   std::vector<StageSpan> closed{{"upload_received", 10, 20}, {"analysis", 20, 30}};
   EXPECT_EQ(record.snapshot().stages, closed);
 }
@@ -117,25 +117,25 @@ TEST(ProcessRecord, StagesFormSpansClosedByTheNextStageAndTheEnd) {
 TEST(ProcessRecord, StageListIsBounded) {
   ProcessRecord record("job", "e", 0, 8);
   for (std::size_t i = 0; i < kMaxStageSpans; ++i) {
-    ASSERT_TRUE(record.apply(update(std::nullopt, std::nullopt, "s" + std::to_string(i)), 1).ok());
+    ASSERT_TRUE(record.apply(record_update(std::nullopt, std::nullopt, "s" + std::to_string(i)), 1).ok());
   }
-  auto refused = record.apply(update(std::nullopt, std::nullopt, "one-more"), 2);
+  auto refused = record.apply(record_update(std::nullopt, std::nullopt, "one-more"), 2);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::invalid_update);
   EXPECT_EQ(refused.error().message, "a process has at most 64 stages");
-  EXPECT_TRUE(record.apply(update(50), 3).ok());  // the current stage goes on
+  EXPECT_TRUE(record.apply(record_update(50), 3).ok());  // the current stage goes on
 }
 
 TEST(ProcessRecord, LeaseIsReArmedByEveryPublishAndClearedByZero) {
   ProcessRecord record("job", "e", 0, 8);
-  Publish leased = update(1);
+  Publish leased = record_update(1);
   leased.lease_ms = 1000;
   ASSERT_TRUE(record.apply(leased, 0).ok());
   EXPECT_EQ(record.lease_deadline(), 1000);
-  ASSERT_TRUE(record.apply(update(2), 800).ok());
+  ASSERT_TRUE(record.apply(record_update(2), 800).ok());
   EXPECT_EQ(record.lease_deadline(), 1800);
   EXPECT_FALSE(record.expire_lease(1799).has_value());
-  Publish cleared = update(3);
+  Publish cleared = record_update(3);
   cleared.lease_ms = 0;
   ASSERT_TRUE(record.apply(cleared, 900).ok());
   EXPECT_FALSE(record.lease_deadline().has_value());
@@ -144,7 +144,7 @@ TEST(ProcessRecord, LeaseIsReArmedByEveryPublishAndClearedByZero) {
 
 TEST(ProcessRecord, ExpiredLeaseFailsTheProcessAsStalled) {
   ProcessRecord record("job", "e", 0, 8);
-  Publish leased = update(40, std::nullopt, "analysis");
+  Publish leased = record_update(40, std::nullopt, "analysis");
   leased.lease_ms = 500;
   ASSERT_TRUE(record.apply(leased, 100).ok());
   auto stalled = record.expire_lease(600);
@@ -160,10 +160,10 @@ TEST(ProcessRecord, ExpiredLeaseFailsTheProcessAsStalled) {
 
 TEST(ProcessRecord, TerminalPublishClearsTheLease) {
   ProcessRecord record("job", "e", 0, 8);
-  Publish leased = update(1);
+  Publish leased = record_update(1);
   leased.lease_ms = 500;
   ASSERT_TRUE(record.apply(leased, 0).ok());
-  ASSERT_TRUE(record.apply(update(std::nullopt, State::cancelled), 10).ok());
+  ASSERT_TRUE(record.apply(record_update(std::nullopt, State::cancelled), 10).ok());
   EXPECT_FALSE(record.lease_deadline().has_value());
   EXPECT_FALSE(record.expire_lease(10'000).has_value());
   EXPECT_EQ(record.state(), State::cancelled);
@@ -171,7 +171,7 @@ TEST(ProcessRecord, TerminalPublishClearsTheLease) {
 
 TEST(ProcessRecord, HistoryIsBoundedAndSaysWhenItNoLongerReachesBack) {
   ProcessRecord record("job", "e", 0, 3);
-  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(record.apply(update(i), i).ok());
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(record.apply(record_update(i), i).ok());
   EXPECT_FALSE(record.events_after(0).has_value());
   EXPECT_FALSE(record.events_after(1).has_value());
   auto from2 = record.events_after(2);
@@ -185,8 +185,8 @@ TEST(ProcessRecord, HistoryIsBoundedAndSaysWhenItNoLongerReachesBack) {
 
 TEST(ProcessRecord, ZeroHistoryOnlyServesUpToDateClients) {
   ProcessRecord record("job", "e", 0, 0);
-  ASSERT_TRUE(record.apply(update(1), 1).ok());
-  ASSERT_TRUE(record.apply(update(2), 2).ok());
+  ASSERT_TRUE(record.apply(record_update(1), 1).ok());
+  ASSERT_TRUE(record.apply(record_update(2), 2).ok());
   EXPECT_FALSE(record.events_after(1).has_value());
   EXPECT_EQ(record.events_after(2)->size(), 0u);
 }

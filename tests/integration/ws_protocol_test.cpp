@@ -23,7 +23,7 @@ namespace progress::test {
 namespace {
 
 constexpr std::uint8_t kFin = 0x80;
-const std::string kKey = "dGhlIHNhbXBsZSBub25jZQ==";  // the RFC 6455 example key
+const std::string kRfcSampleKey = "dGhlIHNhbXBsZSBub25jZQ==";  // the RFC 6455 example key
 
 struct server_frame {
   std::uint8_t opcode = 0;
@@ -133,7 +133,7 @@ class raw_socket {
 };
 
 std::string upgrade_request(const std::string& target, const std::string& extra = {},
-                            const std::string& version = "13", const std::string& key = kKey) {
+                            const std::string& version = "13", const std::string& key = kRfcSampleKey) {
   return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
          "Sec-WebSocket-Version: " + version + "\r\nSec-WebSocket-Key: " + key + "\r\n" + extra + "\r\n";
 }

@@ -1,7 +1,6 @@
 #include "support/restartable_hub.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,22 +15,6 @@ namespace progress::test {
 namespace {
 
 constexpr std::chrono::seconds kStartGuard{60};
-
-std::string read_line(int fd, std::chrono::milliseconds guard) {
-  std::string line;
-  const auto deadline = std::chrono::steady_clock::now() + guard;
-  while (true) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) throw std::runtime_error("no `listening on` line from progress-hub");
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char c = 0;
-    if (::read(fd, &c, 1) <= 0) throw std::runtime_error("progress-hub exited before listening");
-    if (c == '\n') return line;
-    line += c;
-  }
-}
 
 }  // namespace
 
@@ -79,7 +62,7 @@ void restartable_hub::start() {
   stdout_fd_ = fds[0];
   std::string line;
   try {
-    line = read_line(stdout_fd_, kStartGuard);
+    line = read_stdout_line(stdout_fd_, kStartGuard);
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string(e.what()) + "; log:\n" + log());
   }

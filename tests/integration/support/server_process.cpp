@@ -14,23 +14,6 @@
 namespace progress::test {
 namespace {
 
-// Reads one line from `fd` within `guard`.
-std::string read_line(int fd, std::chrono::milliseconds guard) {
-  std::string line;
-  const auto deadline = std::chrono::steady_clock::now() + guard;
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) throw std::runtime_error("no `listening on` line from progress-hub");
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char c = 0;
-    const auto n = ::read(fd, &c, 1);
-    if (n <= 0) throw std::runtime_error("progress-hub closed stdout before listening (output: " + line + ")");
-    if (c == '\n') return line;
-    line += c;
-  }
-}
-
 pid_t spawn(const std::string& binary, const std::vector<std::string>& args, int stdout_fd, int stderr_fd,
             unsigned max_open_files = 0) {
   const pid_t pid = ::fork();
@@ -53,6 +36,22 @@ pid_t spawn(const std::string& binary, const std::vector<std::string>& args, int
 }
 
 }  // namespace
+
+std::string read_stdout_line(int fd, std::chrono::milliseconds guard) {
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + guard;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw std::runtime_error("no `listening on` line from progress-hub");
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char c = 0;
+    const auto n = ::read(fd, &c, 1);
+    if (n <= 0) throw std::runtime_error("progress-hub closed stdout before listening (output: " + line + ")");
+    if (c == '\n') return line;
+    line += c;
+  }
+}
 
 temp_dir::temp_dir() {
   std::string pattern = "/tmp/progress-it-XXXXXX";
@@ -119,7 +118,7 @@ server_process::server_process(std::vector<std::string> extra_args, unsigned max
   pid_ = spawn(PROGRESS_HUB_BINARY, args, fds[1], -1, max_open_files);
   ::close(fds[1]);
   stdout_fd_ = fds[0];
-  const std::string line = read_line(stdout_fd_, std::chrono::seconds(30));
+  const std::string line = read_stdout_line(stdout_fd_, std::chrono::seconds(30));
   const auto colon = line.rfind(':');
   if (line.rfind("listening on ", 0) != 0 || colon == std::string::npos) {
     throw std::runtime_error("unexpected first line from progress-hub: " + line);

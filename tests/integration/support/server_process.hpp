@@ -59,4 +59,8 @@ class server_process {
 // Waits for `pid` to end within `guard`; SIGKILLs it after.
 exit_status wait_for_exit(pid_t pid, std::chrono::milliseconds guard);
 
+// Reads one line of a starting hub's stdout (its `listening on` line) within `guard`; throws when
+// the hub closes stdout first or the guard runs out.
+std::string read_stdout_line(int fd, std::chrono::milliseconds guard);
+
 }  // namespace progress::test
