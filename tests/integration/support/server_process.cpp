@@ -41,7 +41,8 @@ std::string read_stdout_line(int fd, std::chrono::milliseconds guard) {
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + guard;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) throw std::runtime_error("no `listening on` line from progress-hub");
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
