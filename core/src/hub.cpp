@@ -158,13 +158,13 @@ struct Hub::Impl {
   }
 
   void fan_out(const Fanout& fanout) {
-    SharedText process_id = shared(fanout.event.event.process_id);
-    if (fanout.subscribers != nullptr && !fanout.subscribers->empty()) {
-      deliver(*fanout.subscribers, event_frame(fanout.event, process_id));
-    }
-    if (fanout.snapshot && !fanout.activated.empty()) {
-      deliver(fanout.activated, snapshot_frame(*fanout.snapshot, process_id));
-    }
+    const bool to_subscribers = fanout.event && fanout.subscribers != nullptr && !fanout.subscribers->empty();
+    const bool to_activated = fanout.snapshot && !fanout.activated.empty();
+    if (!to_subscribers && !to_activated) return;
+    SharedText process_id =
+        shared(to_subscribers ? fanout.event->event.process_id : fanout.snapshot->process_id);
+    if (to_subscribers) deliver(*fanout.subscribers, event_frame(*fanout.event, process_id));
+    if (to_activated) deliver(fanout.activated, snapshot_frame(*fanout.snapshot, process_id));
   }
 
   bool external() const noexcept { return config.records_are_external; }
@@ -244,14 +244,13 @@ struct Hub::Impl {
 
   // A replay that would not fit the queue bound even after conflation would close the client
   // with 1013 on every resume, so it could never catch up: it gets the snapshot instead.
-  void replay(ServerSession& session, const std::vector<RecordedEvent>& events,
-              const SharedText& process_id) {
+  void replay(ServerSession& session, const std::vector<SharedEvent>& events, const SharedText& process_id) {
     std::vector<OutFrame> frames;
     std::vector<FrameTag> tags;
     std::size_t bytes = 0;
     for (const auto& recorded : events) {
-      frames.push_back(event_frame(recorded, process_id));
-      tags.push_back(FrameTag{*process_id, recorded.event.seq, frames.back().kind});
+      frames.push_back(event_frame(*recorded, process_id));
+      tags.push_back(FrameTag{*process_id, recorded->event.seq, frames.back().kind});
       bytes += frames.back().text->size();
     }
     for (std::size_t dropped : frames_to_drop(tags)) bytes -= frames[dropped].text->size();
@@ -267,18 +266,20 @@ struct Hub::Impl {
   }
 
   // `decoded`: the publish came through decode_client_frame, which already ran validate().
-  Result<Ack> publish(const Publish& publish, Millis now, bool decoded) {
+  Result<Ack> publish(Publish&& publish, Millis now, bool decoded) {
     if (!decoded) {
       if (auto invalid = validate(publish)) return count(std::move(*invalid));
     }
     if (unavailable) {
       return count(Error{ErrorCode::unavailable, *unavailable, publish.process_id, publish.id});
     }
-    auto fanout = registry.publish(publish, now);
+    Ack ack{publish.id.value_or(""), publish.process_id, 0};
+    auto fanout = registry.publish(std::move(publish), now);
     if (!fanout) return count(fanout.error());
     ++publishes;
     fan_out(fanout.value());
-    return Ack{publish.id.value_or(""), publish.process_id, fanout.value().event.event.seq};
+    ack.seq = fanout.value().event->event.seq;
+    return ack;
   }
 
   void on_client_frame(ConnId conn, ServerSession& session, ClientFrame& frame, Millis now) {
@@ -291,12 +292,13 @@ struct Hub::Impl {
     } else if (auto* pub = std::get_if<Publish>(&frame); pub != nullptr && external()) {
       publish_requests.push_back(PublishRequest{conn, std::move(*pub)});
     } else if (pub != nullptr) {
-      auto ack = publish(*pub, now, true);
+      const bool wants_ack = pub->id.has_value();
+      auto ack = publish(std::move(*pub), now, true);
       // The session may have been closed as a slow consumer of its own publish's fan-out.
       if (ServerSession* again = find(conn); again != nullptr) {
         if (!ack) {
           again->send(ServerFrame{ack.error()});
-        } else if (pub->id) {
+        } else if (wants_ack) {
           again->send(ServerFrame{ack.value()});
         }
       }
@@ -466,7 +468,7 @@ Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Mill
 
 Result<Ack> Hub::publish(const Publish& publish, Millis now) {
   if (impl_->external()) return impl_->count(external_only("a publish"));
-  return impl_->publish(publish, now, false);
+  return impl_->publish(Publish(publish), now, false);
 }
 
 std::vector<PublishRequest> Hub::take_publish_requests() { return std::exchange(impl_->publish_requests, {}); }
@@ -491,7 +493,7 @@ std::vector<std::string> Hub::watched() const { return {impl_->watching.begin(),
 
 void Hub::ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Millis now) {
   if (!impl_->external() || !impl_->watching.contains(process_id)) return;
-  if (record && record->process_id() == process_id) impl_->fan_out(impl_->registry.mirror(std::move(*record), std::nullopt));
+  if (record && record->process_id() == process_id) impl_->fan_out(impl_->registry.mirror(std::move(*record), nullptr));
   auto waiting = impl_->loading.extract(process_id);
   if (!waiting.empty()) {
     for (const auto& w : waiting.mapped()) {

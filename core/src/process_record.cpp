@@ -44,7 +44,7 @@ ProcessRecord::ProcessRecord(const StoredRecord& stored, std::string epoch, std:
       finished_at_(stored.finished_at),
       history_limit_(history) {}
 
-Result<RecordedEvent> ProcessRecord::apply(const Publish& publish, Millis now) {
+Result<SharedEvent> ProcessRecord::apply(Publish&& publish, Millis now) {
   if (finished()) {  // R1
     return update_error(
         ErrorCode::process_finished,
@@ -72,18 +72,18 @@ Result<RecordedEvent> ProcessRecord::apply(const Publish& publish, Millis now) {
   if (new_stage) enter_stage(*publish.stage, now);  // R5
   state_ = next_state;
   percent_ = next_percent;
-  if (publish.message) message_ = *publish.message;  // R4
-  if (publish.data) data_ = *publish.data;
-  if (publish.result) result_ = *publish.result;
-  if (publish.error) error_ = *publish.error;
+  if (publish.message) message_ = std::move(*publish.message);  // R4
+  if (publish.data) data_ = std::move(*publish.data);
+  if (publish.result) result_ = std::move(*publish.result);
+  if (publish.error) error_ = std::move(*publish.error);
   if (publish.lease_ms) lease_ms_ = *publish.lease_ms > 0 ? publish.lease_ms : std::nullopt;  // R7
   lease_deadline_ = lease_ms_ ? std::optional<Millis>(now + *lease_ms_) : std::nullopt;
   if (is_terminal(state_)) finish(now);
   return record_event(new_stage, now);
 }
 
-std::optional<RecordedEvent> ProcessRecord::expire_lease(Millis now) {
-  if (!lease_deadline_ || *lease_deadline_ > now || finished()) return std::nullopt;
+SharedEvent ProcessRecord::expire_lease(Millis now) {
+  if (!lease_deadline_ || *lease_deadline_ > now || finished()) return nullptr;
   state_ = State::failed;
   error_ = Json{{"code", "stalled"},
                 {"message", "no update within the lease of " + std::to_string(*lease_ms_) + " ms"}};
@@ -105,65 +105,66 @@ StoredRecord ProcessRecord::stored() const {
   return StoredRecord{snapshot(), result_, error_, lease_ms_, lease_deadline_, finished_at_};
 }
 
-std::optional<std::vector<RecordedEvent>> ProcessRecord::events_after(Seq after_seq) const {
+std::optional<std::vector<SharedEvent>> ProcessRecord::events_after(Seq after_seq) const {
   if (after_seq > seq_) return std::nullopt;
-  const Seq oldest = history_.empty() ? seq_ + 1 : history_.front().event.seq;
+  const Seq oldest = history_.empty() ? seq_ + 1 : history_.front()->event.seq;
   if (after_seq + 1 < oldest) return std::nullopt;  // R8: the history no longer reaches back
-  std::vector<RecordedEvent> events;
+  std::vector<SharedEvent> events;
   for (const auto& entry : history_) {
-    if (entry.event.seq > after_seq) events.push_back(entry);
+    if (entry->event.seq > after_seq) events.push_back(entry);
   }
   return events;
 }
 
-RecordedEvent ProcessRecord::record_event(bool stage_changed, Millis now) {  // R6
+SharedEvent ProcessRecord::record_event(bool stage_changed, Millis now) {  // R6
   ++seq_;
   updated_at_ = now;
-  RecordedEvent recorded{ProgressEvent{process_id_, epoch_, seq_, state_, stage_, percent_, message_, data_,
-                                       now, std::nullopt, std::nullopt},
-                         stage_changed};
+  auto recorded = std::make_shared<RecordedEvent>(
+      RecordedEvent{ProgressEvent{process_id_, epoch_, seq_, state_, stage_, percent_, message_, data_, now,
+                                  std::nullopt, std::nullopt},
+                    stage_changed});
   if (finished()) {
-    recorded.event.result = result_;
-    recorded.event.error = error_;
+    recorded->event.result = result_;
+    recorded->event.error = error_;
   }
   remember(recorded);
   return recorded;
 }
 
-void ProcessRecord::remember(const RecordedEvent& recorded) {
+void ProcessRecord::remember(SharedEvent recorded) {
   if (history_limit_ == 0) return;  // R8
-  history_.push_back(recorded);
+  history_.push_back(std::move(recorded));
   while (history_.size() > history_limit_) history_.pop_front();
 }
 
-void ProcessRecord::continue_history(ProcessRecord&& previous, const RecordedEvent& event) {
+void ProcessRecord::continue_history(ProcessRecord&& previous, SharedEvent event) {
   history_ = std::move(previous.history_);
-  remember(event);
+  remember(std::move(event));
 }
 
 void ProcessRecord::absorb_history(const ProcessRecord& other) {
   if (other.epoch_ != epoch_ || history_limit_ == 0) return;
-  const Seq first = history_.empty() ? seq_ + 1 : history_.front().event.seq;
-  std::deque<RecordedEvent> merged;
+  const Seq first = history_.empty() ? seq_ + 1 : history_.front()->event.seq;
+  std::deque<SharedEvent> merged;
   for (const auto& recorded : other.history_) {
-    if (recorded.event.seq < first) merged.push_back(recorded);
+    if (recorded->event.seq < first) merged.push_back(recorded);
   }
-  if (merged.empty() || merged.back().event.seq + 1 != first) return;  // would leave a hole
+  if (merged.empty() || merged.back()->event.seq + 1 != first) return;  // would leave a hole
   merged.insert(merged.end(), history_.begin(), history_.end());
   history_ = std::move(merged);
   while (history_.size() > history_limit_) history_.pop_front();
 }
 
-void ProcessRecord::start_history(const std::vector<RecordedEvent>& events) {
+void ProcessRecord::start_history(const std::vector<SharedEvent>& events) {
   history_.clear();
   for (const auto& recorded : events) {
-    if (recorded.event.seq <= seq_ && recorded.event.epoch == epoch_) remember(recorded);
+    if (recorded && recorded->event.seq <= seq_ && recorded->event.epoch == epoch_) remember(recorded);
   }
   // events_after trusts the history to be contiguous up to seq_: anything else is no history.
   for (std::size_t i = 1; i < history_.size(); ++i) {
-    if (history_[i].event.seq != history_[i - 1].event.seq + 1) history_.clear();
+    if (history_[i]->event.seq != history_[i - 1]->event.seq + 1) history_.clear();
   }
-  if (!history_.empty() && history_.back().event.seq != seq_) history_.clear();
+  if (!history_.empty() && history_.back()->event.seq != seq_) history_.clear();
 }
 
 void ProcessRecord::enter_stage(const std::string& stage, Millis now) {

@@ -75,14 +75,14 @@ Result<Created> Registry::create(std::optional<std::string> process_id, Millis n
   return created;
 }
 
-Result<Fanout> Registry::publish(const Publish& publish, Millis now) {
+Result<Fanout> Registry::publish(Publish&& publish, Millis now) {
   auto it = entries_.find(publish.process_id);
   if (it != entries_.end() && it->second.record) {
     Entry& entry = it->second;
-    auto applied = entry.record->apply(publish, now);
+    auto applied = entry.record->apply(std::move(publish), now);
     if (!applied) return applied.error();
     arm_record_timers(*entry.record);
-    note_change(publish.process_id, applied.value().stage_changed || entry.record->finished());
+    note_change(it->first, applied.value()->stage_changed || entry.record->finished());
     return Fanout{std::move(applied.value()), &entry.subscribers, {}, std::nullopt};
   }
   if (records_ >= config_.max_processes) {
@@ -91,21 +91,21 @@ Result<Fanout> Registry::publish(const Publish& publish, Millis now) {
   // Applied before it is installed, so a refused first publish leaves no record behind.
   auto record =
       std::make_unique<ProcessRecord>(publish.process_id, epochs_.next_epoch(), now, config_.history);
-  auto applied = record->apply(publish, now);
+  auto applied = record->apply(std::move(publish), now);
   if (!applied) return applied.error();
   Fanout fanout{std::move(applied.value()), nullptr, {}, std::nullopt};
-  Entry& entry = install(publish.process_id, std::move(record), fanout.activated);
+  const std::string& process_id = record->process_id();  // the record outlives the move of its owner
+  Entry& entry = install(process_id, std::move(record), fanout.activated);
   fanout.subscribers = nullptr;  // every listener was waiting: they get the snapshot instead
   if (!fanout.activated.empty()) fanout.snapshot = entry.record->snapshot();
   arm_record_timers(*entry.record);
-  note_change(publish.process_id, true);
+  note_change(process_id, true);
   return fanout;
 }
 
-Fanout Registry::mirror(ProcessRecord record, const std::optional<RecordedEvent>& event) {
+Fanout Registry::mirror(ProcessRecord record, const SharedEvent& event) {
   const std::string process_id = record.process_id();
-  Fanout out{event.value_or(RecordedEvent{}), nullptr, {}, std::nullopt};
-  out.event.event.process_id = process_id;
+  Fanout out{event, nullptr, {}, std::nullopt};
   Entry& entry = entries_[process_id];
   if (entry.record && entry.record->epoch() == record.epoch()) {
     if (record.seq() <= entry.record->seq()) {
@@ -114,14 +114,14 @@ Fanout Registry::mirror(ProcessRecord record, const std::optional<RecordedEvent>
       return out;
     }
     if (event && event->event.seq == entry.record->seq() + 1) {
-      record.continue_history(std::move(*entry.record), *event);
+      record.continue_history(std::move(*entry.record), event);
       *entry.record = std::move(record);
       arm_record_timers(*entry.record);
       out.subscribers = &entry.subscribers;
       return out;
     }
   }
-  if (event) record.start_history({*event});
+  if (event) record.start_history({event});
   if (entry.record) {
     *entry.record = std::move(record);
     out.activated = entry.subscribers;
@@ -174,7 +174,7 @@ TickResult Registry::tick(Millis now) {
         if (auto event = entry.record->expire_lease(now)) {
           arm_record_timers(*entry.record);
           note_change(key.process_id, true);
-          result.stalled.push_back(Fanout{std::move(*event), &entry.subscribers, {}, std::nullopt});
+          result.stalled.push_back(Fanout{std::move(event), &entry.subscribers, {}, std::nullopt});
         }
         break;
       case TimerKind::retention:

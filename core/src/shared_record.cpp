@@ -2,6 +2,7 @@
 // frame, so nothing a node writes can drift from what subscribers are sent or SQLite keeps.
 #include "progress/shared_record.hpp"
 
+#include <memory>
 #include <utility>
 
 #include "progress/codec.hpp"
@@ -57,14 +58,14 @@ Result<SharedChange> decode_change(std::string_view text, std::size_t history) {
   if (!j.is_object() || !j.contains("record")) return shared_error("a change needs {record, event?}");
   auto record = decode_record(j["record"].dump(), history);
   if (!record) return record.error();
-  std::optional<RecordedEvent> event;
+  SharedEvent event;
   if (j.contains("event")) {
     auto decoded = event_from_json(j["event"]);
     if (!decoded) return decoded.error();
     if (decoded.value().event.seq != record.value().seq() || decoded.value().event.epoch != record.value().epoch()) {
       return shared_error("the event does not match the record it made");
     }
-    event = std::move(decoded.value());
+    event = std::make_shared<const RecordedEvent>(std::move(decoded.value()));
   }
   return SharedChange{std::move(record.value()), std::move(event)};
 }

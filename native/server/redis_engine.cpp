@@ -101,7 +101,7 @@ void redis_engine::step(const std::string& process_id) {
     return;
   }
   if (job.expire_lease) {
-    std::optional<RecordedEvent> failed;
+    SharedEvent failed;
     std::optional<ProcessRecord> next = base;
     if (next) failed = next->expire_lease(now);
     if (!failed) {
@@ -124,7 +124,7 @@ void redis_engine::step(const std::string& process_id) {
       finish(process_id, *base, false);
       return;
     }
-    compare_and_set(process_id, base, ProcessRecord(process_id, epochs_.next_epoch(), now, 0), std::nullopt);
+    compare_and_set(process_id, base, ProcessRecord(process_id, epochs_.next_epoch(), now, 0), nullptr);
     return;
   }
   ProcessRecord next = base ? *base : ProcessRecord(process_id, epochs_.next_epoch(), now, 0);
@@ -165,7 +165,7 @@ void redis_engine::fetch(const std::string& process_id) {
 }
 
 void redis_engine::compare_and_set(const std::string& process_id, const std::optional<ProcessRecord>& base,
-                                   ProcessRecord next, std::optional<RecordedEvent> event) {
+                                   ProcessRecord next, SharedEvent event) {
   writes_[process_id].front().running = true;
   const auto& config = hub_.config();
   const bool finished = next.finished();
@@ -183,7 +183,7 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
                                 channel(process_id),
                                 std::to_string(config.history),
                                 finished ? std::to_string(config.retention_ms) : "0",
-                                encode_change(next, event ? &*event : nullptr),
+                                encode_change(next, event.get()),
                                 node_id_,
                                 std::to_string(kTurnMs),
                                 process_id,

@@ -126,7 +126,7 @@ class redis_engine final : public engine, public record_authority {
   void step(const std::string& process_id);
   void fetch(const std::string& process_id);
   void compare_and_set(const std::string& process_id, const std::optional<ProcessRecord>& base,
-                       ProcessRecord next, std::optional<RecordedEvent> event);
+                       ProcessRecord next, SharedEvent event);
   void finish(const std::string& process_id, const Result<ProcessRecord>& outcome, bool created);
   void remember(const std::string& process_id, std::optional<ProcessRecord> record);
   static bool lease_lapsed(const ProcessRecord& record, Millis now);

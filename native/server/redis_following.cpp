@@ -2,6 +2,7 @@
 // own subscribers watch (and only those), loads a record with its stream when it starts following,
 // and feeds changes and loads into the hub; publishes from /ws/publish go through the writes.
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "progress/shared_record.hpp"
@@ -160,14 +161,16 @@ void redis_engine::load(const std::string& process_id) {
                }
                std::optional<ProcessRecord> record = parse_record(reply->element[0], history);
                if (record) {
-                 std::vector<RecordedEvent> events;
+                 std::vector<SharedEvent> events;
                  const redisReply* entries = reply->element[1];
                  for (std::size_t i = entries->elements; i-- > 0;) {
                    const redisReply* entry = entries->element[i];
                    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) continue;
                    const redisReply* fields = entry->element[1];
                    if (fields->type != REDIS_REPLY_ARRAY || fields->elements < 2) continue;
-                   if (auto event = decode_shared_event(text_of(fields->element[1]))) events.push_back(event.value());
+                   if (auto event = decode_shared_event(text_of(fields->element[1]))) {
+                     events.push_back(std::make_shared<const RecordedEvent>(std::move(event.value())));
+                   }
                  }
                  record->start_history(events);
                } else if (reply->element[0]->type == REDIS_REPLY_STRING) {

@@ -39,7 +39,7 @@ struct Store {
     auto applied = record.apply(p, now);
     EXPECT_TRUE(applied.ok());
     // Round-trip through the stored text, as a change crosses Redis.
-    auto change = decode_change(encode_change(record, &applied.value()), 256);
+    auto change = decode_change(encode_change(record, applied.value().get()), 256);
     EXPECT_TRUE(change.ok());
     return std::move(change.value());
   }
@@ -131,8 +131,8 @@ TEST(HubExternal, NextEventIsDeliveredDuplicateIgnoredGapGivesSnapshot) {
 TEST(HubExternal, ResumeReplaysTheLoadedHistory) {
   Hub hub(external_config(), kStart, 1);
   Store store;
-  std::vector<RecordedEvent> history;
-  for (double percent : {10.0, 20.0, 30.0, 40.0}) history.push_back(*store.publish(percent).event);
+  std::vector<SharedEvent> history;
+  for (double percent : {10.0, 20.0, 30.0, 40.0}) history.push_back(store.publish(percent).event);
   ProcessRecord loaded = store.record;
   loaded = decode_record(encode_record(store.record), 256).value();
   loaded.start_history(history);
@@ -148,13 +148,13 @@ TEST(HubExternal, ResumeReplaysTheLoadedHistory) {
 TEST(HubExternal, LoadArrivingAfterTheChannelEventStillReplays) {
   Hub hub(external_config(), kStart, 1);
   Store store;
-  std::vector<RecordedEvent> history;
-  for (double percent : {10.0, 20.0, 30.0}) history.push_back(*store.publish(percent).event);
+  std::vector<SharedEvent> history;
+  for (double percent : {10.0, 20.0, 30.0}) history.push_back(store.publish(percent).event);
   ProcessRecord loaded = decode_record(encode_record(store.record), 256).value();
   loaded.start_history(history);
 
   const ConnId conn = hub.open(target("/ws/progress/job?after_seq=1&epoch=e1"), kStart);
-  hub.ingest_change(decode_change(encode_change(store.record, &history.back()), 256).value(), kStart);
+  hub.ingest_change(decode_change(encode_change(store.record, history.back().get()), 256).value(), kStart);
   hub.ingest_record("job", loaded, kStart);  // read after the channel delivered seq 3
   const auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 3u);  // hello, then seq 2 and 3: no snapshot fallback
@@ -246,7 +246,7 @@ TEST(SharedRecord, RoundTripKeepsWhatASnapshotHides) {
   fail.state = State::failed;
   auto event = back.value().apply(fail, kStart + 1);
   ASSERT_TRUE(event.ok());
-  EXPECT_EQ(event.value().event.error, Json("kept until the end"));
+  EXPECT_EQ(event.value()->event.error, Json("kept until the end"));
   EXPECT_FALSE(decode_record(R"({"snapshot":3})", 0).ok());
   EXPECT_FALSE(decode_change("not json", 0).ok());
 }

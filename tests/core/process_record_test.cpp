@@ -31,13 +31,13 @@ TEST(ProcessRecord, PublishWithoutStateMovesPendingToRunningAndCountsSeq) {
   ProcessRecord record("job", "e", 0, 8);
   auto first = record.apply(record_update(10), 5);
   ASSERT_TRUE(first.ok());
-  EXPECT_EQ(first.value().event.seq, 1u);
-  EXPECT_EQ(first.value().event.state, State::running);
-  EXPECT_EQ(first.value().event.ts, 5);
+  EXPECT_EQ(first.value()->event.seq, 1u);
+  EXPECT_EQ(first.value()->event.state, State::running);
+  EXPECT_EQ(first.value()->event.ts, 5);
   auto second = record.apply(record_update(), 6);
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second.value().event.seq, 2u);
-  EXPECT_EQ(second.value().event.percent, 10);  // absent percent keeps the current one
+  EXPECT_EQ(second.value()->event.seq, 2u);
+  EXPECT_EQ(second.value()->event.percent, 10);  // absent percent keeps the current one
 }
 
 TEST(ProcessRecord, RefusesDecreasingPercentWithoutChangingTheRecord) {
@@ -73,8 +73,8 @@ TEST(ProcessRecord, CompletedIsFinalAndSetsHundred) {
   done.result = Json{{"pages", 3}};
   auto event = record.apply(done, 2);
   ASSERT_TRUE(event.ok());
-  EXPECT_EQ(event.value().event.percent, 100);
-  EXPECT_EQ(event.value().event.result, (Json{{"pages", 3}}));
+  EXPECT_EQ(event.value()->event.percent, 100);
+  EXPECT_EQ(event.value()->event.result, (Json{{"pages", 3}}));
   EXPECT_TRUE(record.finished());
   EXPECT_EQ(record.finished_at(), 2);
   EXPECT_EQ(record.snapshot().result, (Json{{"pages", 3}}));
@@ -93,9 +93,9 @@ TEST(ProcessRecord, AbsentFieldsKeepTheirValues) {
   ASSERT_TRUE(record.apply(first, 1).ok());
   auto second = record.apply(record_update(20), 2);
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second.value().event.stage, "analysis");
-  EXPECT_EQ(second.value().event.message, "reading");
-  EXPECT_EQ(second.value().event.data, (Json{{"pages", 4}}));
+  EXPECT_EQ(second.value()->event.stage, "analysis");
+  EXPECT_EQ(second.value()->event.message, "reading");
+  EXPECT_EQ(second.value()->event.data, (Json{{"pages", 4}}));
 }
 
 TEST(ProcessRecord, StagesFormSpansClosedByTheNextStageAndTheEnd) {
@@ -104,9 +104,9 @@ TEST(ProcessRecord, StagesFormSpansClosedByTheNextStageAndTheEnd) {
   auto same = record.apply(record_update(5, std::nullopt, "upload_received"), 15);
   auto b = record.apply(record_update(10, std::nullopt, "analysis"), 20);
   ASSERT_TRUE(a.ok() && same.ok() && b.ok());
-  EXPECT_TRUE(a.value().stage_changed);
-  EXPECT_FALSE(same.value().stage_changed);
-  EXPECT_TRUE(b.value().stage_changed);
+  EXPECT_TRUE(a.value()->stage_changed);
+  EXPECT_FALSE(same.value()->stage_changed);
+  EXPECT_TRUE(b.value()->stage_changed);
   std::vector<StageSpan> open{{"upload_received", 10, 20}, {"analysis", 20, std::nullopt}};
   EXPECT_EQ(record.snapshot().stages, open);
   ASSERT_TRUE(record.apply(record_update(std::nullopt, State::completed), 30).ok());
@@ -134,12 +134,12 @@ TEST(ProcessRecord, LeaseIsReArmedByEveryPublishAndClearedByZero) {
   EXPECT_EQ(record.lease_deadline(), 1000);
   ASSERT_TRUE(record.apply(record_update(2), 800).ok());
   EXPECT_EQ(record.lease_deadline(), 1800);
-  EXPECT_FALSE(record.expire_lease(1799).has_value());
+  EXPECT_EQ(record.expire_lease(1799), nullptr);
   Publish cleared = record_update(3);
   cleared.lease_ms = 0;
   ASSERT_TRUE(record.apply(cleared, 900).ok());
   EXPECT_FALSE(record.lease_deadline().has_value());
-  EXPECT_FALSE(record.expire_lease(5000).has_value());
+  EXPECT_EQ(record.expire_lease(5000), nullptr);
 }
 
 TEST(ProcessRecord, ExpiredLeaseFailsTheProcessAsStalled) {
@@ -148,7 +148,7 @@ TEST(ProcessRecord, ExpiredLeaseFailsTheProcessAsStalled) {
   leased.lease_ms = 500;
   ASSERT_TRUE(record.apply(leased, 100).ok());
   auto stalled = record.expire_lease(600);
-  ASSERT_TRUE(stalled.has_value());
+  ASSERT_NE(stalled, nullptr);
   EXPECT_EQ(stalled->event.seq, 2u);
   EXPECT_EQ(stalled->event.state, State::failed);
   EXPECT_EQ(stalled->event.percent, 40);
@@ -165,7 +165,7 @@ TEST(ProcessRecord, TerminalPublishClearsTheLease) {
   ASSERT_TRUE(record.apply(leased, 0).ok());
   ASSERT_TRUE(record.apply(record_update(std::nullopt, State::cancelled), 10).ok());
   EXPECT_FALSE(record.lease_deadline().has_value());
-  EXPECT_FALSE(record.expire_lease(10'000).has_value());
+  EXPECT_EQ(record.expire_lease(10'000), nullptr);
   EXPECT_EQ(record.state(), State::cancelled);
 }
 
@@ -177,8 +177,8 @@ TEST(ProcessRecord, HistoryIsBoundedAndSaysWhenItNoLongerReachesBack) {
   auto from2 = record.events_after(2);
   ASSERT_TRUE(from2.has_value());
   ASSERT_EQ(from2->size(), 3u);
-  EXPECT_EQ(from2->front().event.seq, 3u);
-  EXPECT_EQ(from2->back().event.seq, 5u);
+  EXPECT_EQ(from2->front()->event.seq, 3u);
+  EXPECT_EQ(from2->back()->event.seq, 5u);
   EXPECT_EQ(record.events_after(5)->size(), 0u);
   EXPECT_FALSE(record.events_after(6).has_value());  // ahead of the record
 }
@@ -189,6 +189,32 @@ TEST(ProcessRecord, ZeroHistoryOnlyServesUpToDateClients) {
   ASSERT_TRUE(record.apply(record_update(2), 2).ok());
   EXPECT_FALSE(record.events_after(1).has_value());
   EXPECT_EQ(record.events_after(2)->size(), 0u);
+}
+
+TEST(ProcessRecord, AResumeReplaysTheEventItselfNotACopy) {
+  ProcessRecord record("job", "e", 0, 8);
+  Publish p = record_update(10);
+  p.data = Json{{"pages", 4}};
+  auto applied = record.apply(std::move(p), 1);
+  ASSERT_TRUE(applied.ok());
+  auto replay = record.events_after(0);
+  ASSERT_TRUE(replay.has_value());
+  ASSERT_EQ(replay->size(), 1u);
+  EXPECT_EQ(replay->front(), applied.value());  // one event, shared by the fan-out and the history
+  EXPECT_EQ(replay->front()->event.data, (Json{{"pages", 4}}));
+  EXPECT_EQ(record.snapshot().data, (Json{{"pages", 4}}));
+}
+
+TEST(ProcessRecord, ARefusedUpdateIsLeftAsItWasForTheCallerToRetry) {
+  ProcessRecord record("job", "e", 0, 8);
+  ASSERT_TRUE(record.apply(record_update(50), 1).ok());
+  Publish lower = record_update(40);
+  lower.message = "reading";
+  lower.data = Json{{"pages", 4}};
+  ASSERT_FALSE(record.apply(std::move(lower), 2).ok());
+  EXPECT_EQ(lower.message, "reading");
+  EXPECT_EQ(lower.data, (Json{{"pages", 4}}));
+  EXPECT_EQ(record.snapshot().data, Json::object());
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ TEST(Registry, ResumeReplaysWithMatchingEpochElseSnapshot) {
   const std::string epoch = registry.find("job")->epoch();
   const auto replay = as<ReplayReply>(registry.subscribe(1, "job", 2, epoch, 5));
   ASSERT_EQ(replay.events.size(), 2u);
-  EXPECT_EQ(replay.events[0].event.seq, 3u);
+  EXPECT_EQ(replay.events[0]->event.seq, 3u);
   EXPECT_EQ(as<ReplayReply>(registry.subscribe(2, "job", 2, std::nullopt, 5)).events.size(), 2u);
   EXPECT_EQ(as<SnapshotReply>(registry.subscribe(3, "job", 2, std::string("other"), 5)).record->seq(), 4u);
   EXPECT_EQ(as<SnapshotReply>(registry.subscribe(4, "job", 9, epoch, 5)).record->seq(), 4u);
@@ -156,12 +156,12 @@ TEST(Registry, LeaseExpiryFansOutAFailedEvent) {
   Registry registry({}, 1);
   Publish leased = update("job", 10);
   leased.lease_ms = 50;
-  ASSERT_TRUE(registry.publish(leased, 0).ok());
+  ASSERT_TRUE(registry.publish(std::move(leased), 0).ok());
   ASSERT_TRUE(registry.subscribe(9, "job", std::nullopt, std::nullopt, 0).ok());
   EXPECT_EQ(registry.next_deadline(), 50);
   auto tick = registry.tick(50);
   ASSERT_EQ(tick.stalled.size(), 1u);
-  EXPECT_EQ(tick.stalled[0].event.event.state, State::failed);
+  EXPECT_EQ(tick.stalled[0].event->event.state, State::failed);
   EXPECT_EQ(*tick.stalled[0].subscribers, (std::vector<SubscriberId>{9}));
 }
 

@@ -18,6 +18,7 @@
 //       a snapshot (which lists every span) stays bounded.
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct RecordedEvent {
   ProgressEvent event;
   bool stage_changed = false;  // the event opened a new stage: never conflated away
 };
+// An accepted event is built once and shared by the record's history, the fan-out and any resume
+// replaying it: a copy would copy `data`, the largest part of it.
+using SharedEvent = std::shared_ptr<const RecordedEvent>;
 
 class ProcessRecord {
  public:
@@ -44,20 +48,23 @@ class ProcessRecord {
   // with an empty history.
   ProcessRecord(const StoredRecord& stored, std::string epoch, std::size_t history);
 
-  Result<RecordedEvent> apply(const Publish& publish, Millis now);
-  // The lease ran out (R7): the failing event, or nullopt when no lease is due at `now`.
-  std::optional<RecordedEvent> expire_lease(Millis now);
+  // An accepted update's stage, message, data, result and error are moved into the record, not
+  // copied (its ids stay); a refused one is left as it was.
+  Result<SharedEvent> apply(Publish&& publish, Millis now);
+  Result<SharedEvent> apply(const Publish& publish, Millis now) { return apply(Publish(publish), now); }
+  // The lease ran out (R7): the failing event, or null when no lease is due at `now`.
+  SharedEvent expire_lease(Millis now);
 
   Snapshot snapshot() const;
   StoredRecord stored() const;
   // Events with seq > after_seq, or nullopt when the history no longer reaches back that far or
   // after_seq is ahead of the record.
-  std::optional<std::vector<RecordedEvent>> events_after(Seq after_seq) const;
+  std::optional<std::vector<SharedEvent>> events_after(Seq after_seq) const;
 
   // A mirror taking the store's newer record: `event` follows `previous` directly, so the history
   // carries on; otherwise (start_history) only what the store sent is known.
-  void continue_history(ProcessRecord&& previous, const RecordedEvent& event);
-  void start_history(const std::vector<RecordedEvent>& events);
+  void continue_history(ProcessRecord&& previous, SharedEvent event);
+  void start_history(const std::vector<SharedEvent>& events);
   // Takes the older events `other` (the same record, read at another time) has and this lacks.
   void absorb_history(const ProcessRecord& other);
 
@@ -71,8 +78,8 @@ class ProcessRecord {
   std::optional<Millis> finished_at() const noexcept { return finished_at_; }
 
  private:
-  void remember(const RecordedEvent& recorded);
-  RecordedEvent record_event(bool stage_changed, Millis now);
+  void remember(SharedEvent recorded);
+  SharedEvent record_event(bool stage_changed, Millis now);
   void enter_stage(const std::string& stage, Millis now);
   void finish(Millis now);
 
@@ -92,7 +99,7 @@ class ProcessRecord {
   std::optional<Millis> lease_deadline_;
   std::optional<Millis> finished_at_;
   std::size_t history_limit_;
-  std::deque<RecordedEvent> history_;
+  std::deque<SharedEvent> history_;
 };
 
 }  // namespace progress

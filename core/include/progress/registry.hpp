@@ -54,13 +54,13 @@ struct SnapshotReply {
   const ProcessRecord* record = nullptr;
 };
 struct ReplayReply {
-  std::vector<RecordedEvent> events;  // may be empty: already up to date
+  std::vector<SharedEvent> events;  // may be empty: already up to date
 };
 using SubscribeReply = std::variant<PendingReply, SnapshotReply, ReplayReply>;
 
 // One accepted event and who gets what. `subscribers` stays valid until the registry changes.
 struct Fanout {
-  RecordedEvent event;
+  SharedEvent event;  // null when a mirror took a record without an event: only `activated` is owed
   const std::vector<SubscriberId>* subscribers = nullptr;  // live subscribers: the event
   std::vector<SubscriberId> activated;  // were waiting for the record: `snapshot` instead
   std::optional<Snapshot> snapshot;     // set when `activated` is not empty
@@ -100,14 +100,15 @@ class Registry {
 
   // A generated id when `process_id` is nullopt. Error: unavailable (process limit reached).
   Result<Created> create(std::optional<std::string> process_id, Millis now);
-  // Creates the record on first publish. Errors: those of ProcessRecord::apply, unavailable.
-  Result<Fanout> publish(const Publish& publish, Millis now);
+  // Creates the record on first publish. Errors: those of ProcessRecord::apply, unavailable. Like
+  // apply, it takes the update's payload and leaves its ids.
+  Result<Fanout> publish(Publish&& publish, Millis now);
 
   // External records (the mirror of a shared store). `record` is the store's current one, `event`
   // the change that made it when known. An event directly after the mirror's record goes to the
   // subscribers; a new, recreated or further-ahead record replaces the mirror and every subscriber
   // is owed its snapshot (`activated`); an older or equal one changes nothing.
-  Fanout mirror(ProcessRecord record, const std::optional<RecordedEvent>& event);
+  Fanout mirror(ProcessRecord record, const SharedEvent& event);
   // Drops the mirror of a process nobody here listens to any more (it would go stale).
   void forget(const std::string& process_id);
   std::size_t listeners(const std::string& process_id) const;

@@ -7,7 +7,6 @@
 //   change   what a node announces after a write: the new record and the event that made it (none
 //            for a creation), so a mirror never has to re-derive a record from events
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +17,7 @@ namespace progress {
 
 struct SharedChange {
   ProcessRecord record;
-  std::optional<RecordedEvent> event;
+  SharedEvent event;  // null for a creation
 };
 
 // A record under its own epoch, with no history; `history` bounds the decoded record's history.
