@@ -14,9 +14,9 @@
 #   fuzz          clang libFuzzer targets (decoder, hub, client session) for 30 s each from the
 #                 committed seed corpus; any crash or broken invariant fails the run
 #   native-tsan   the server's suites under ThreadSanitizer (the server runs upload jobs on a worker
-#                 thread beside the event loop); TSan reports of spawned servers fail the stage. Left
-#                 out, for CI's time: the core's suites (the core has no threads by design) and
-#                 tls_integration (TLS runs on the event loop only; its client alone compiles for ~3 min)
+#                 thread, and with --threads send lanes, beside the event loop); TSan reports of
+#                 spawned servers fail the stage. Left out, for CI's time: the core's suites (the
+#                 core has no threads by design)
 # native-debug (the same build without sanitizers) is not in the default list: native-asan covers
 # it. Run it with PROGRESS_TEST_STAGES.
 # A failing stage does not stop the later ones (one run reports everything); the exit status is
@@ -89,13 +89,15 @@ stage_bench_smoke() {
 stage_fuzz() { bash tests/fuzz/run.sh 30; }
 
 stage_native_tsan() {
+  local suites='server_integration|server_units|server_access_units|python_client|durability|chaos'
+  suites+='|redis_integration|tls_integration'
   cmake --preset native-tsan &&
     cmake --build --preset native-tsan -j "$jobs" \
       --target progress-hub progress-watch server_integration_tests server_unit_tests server_access_units \
-      durability_tests chaos_tests redis_integration_tests &&
+      durability_tests chaos_tests redis_integration_tests tls_integration_tests &&
     rm -f build/native-tsan/tsan-report.* &&
     ctest --preset native-tsan \
-      -R '^(server_integration|server_units|server_access_units|python_client|durability|chaos|redis_integration)$' &&
+      -R "^(${suites})\$" &&
     { ! compgen -G 'build/native-tsan/tsan-report.*' >/dev/null || { cat build/native-tsan/tsan-report.*; false; }; }
 }
 

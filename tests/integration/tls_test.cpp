@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -272,6 +273,40 @@ TEST_F(Tls, WssPublisherAckedAndWssSubscriberGetsSnapshotThenEvents) {
 
   const error_code closed = producer.close();
   EXPECT_FALSE(closed) << closed.message();
+}
+
+// With --threads the plain WebSocket sessions write from send lanes; TLS sessions write from the
+// event loop (the TLS stream is not thread-safe). Under ThreadSanitizer this is where a TLS write
+// handed to a lane would show up.
+TEST_F(Tls, WssFanOutWithSendLanesDeliversEveryEventInOrder) {
+  server_process threaded({"--tls-cert", cert().string(), "--tls-key", (certs_->path() / "key.pem").string(),
+                           "--threads", "2"});
+  constexpr int kSubscribers = 3;
+  constexpr int kEvents = 20;
+  std::vector<std::unique_ptr<wss_client>> subscribers;
+  for (int i = 0; i < kSubscribers; ++i) {
+    subscribers.push_back(std::make_unique<wss_client>(threaded.port(), *trust_, "/ws/progress/tls-lanes"));
+    EXPECT_EQ(subscribers.back()->read()["type"], "hello");
+    EXPECT_EQ(subscribers.back()->read()["type"], "pending");
+  }
+  wss_client producer(threaded.port(), *trust_, "/ws/publish");
+  EXPECT_EQ(producer.read()["type"], "hello");
+  for (int i = 1; i <= kEvents; ++i) {
+    producer.send(Json{{"type", "publish"}, {"process_id", "tls-lanes"}, {"percent", i}});
+  }
+  producer.send(Json{{"type", "publish"}, {"id", "last"}, {"process_id", "tls-lanes"}, {"state", "completed"}});
+  EXPECT_EQ(producer.read()["seq"], kEvents + 1);
+
+  for (auto& subscriber : subscribers) {
+    const Json snapshot = subscriber->read();  // the first publish created the record
+    EXPECT_EQ(snapshot["type"], "snapshot");
+    EXPECT_EQ(snapshot["seq"], 1);
+    for (int seq = 2; seq <= kEvents + 1; ++seq) {
+      const Json event = subscriber->read();
+      EXPECT_EQ(event["type"], "progress");
+      EXPECT_EQ(event["seq"], seq);
+    }
+  }
 }
 
 TEST_F(Tls, SseStreamsOverHttps) {
