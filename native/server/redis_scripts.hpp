@@ -14,7 +14,9 @@ namespace progress::server::redis_detail {
 // always arrive one round trip after the winner's next write. The first loser gets the next write.
 //
 // The live records are a sorted set scored by when each record expires (+inf until it finishes),
-// on Redis's clock like the TTL itself: a creation first drops the expired ones, then counts.
+// on Redis's clock like the TTL itself: a creation first drops the expired ones, then counts. Every
+// write sets the record's score, so a record written before the set existed joins it on its next
+// update.
 inline constexpr const char* kCasScript = R"lua(
 local turn = redis.call('GET', KEYS[3])
 if turn and turn ~= ARGV[11] then return {2} end
@@ -29,14 +31,17 @@ if lost then
   if not turn then redis.call('SET', KEYS[3], ARGV[11], 'PX', ARGV[12]) end
   return {0, cur[3]}
 end
+local now
 local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
 end
 if ARGV[2] == '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now_ms())
   if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[14]) then return {3} end
-  redis.call('ZADD', KEYS[4], '+inf', ARGV[13])
 end
 if turn then redis.call('DEL', KEYS[3]) end
 if ARGV[2] == '' then redis.call('DEL', KEYS[2]) end
@@ -48,6 +53,8 @@ if ARGV[9] ~= '0' then
   redis.call('PEXPIRE', KEYS[1], ARGV[9])
   redis.call('PEXPIRE', KEYS[2], ARGV[9])
   redis.call('ZADD', KEYS[4], now_ms() + tonumber(ARGV[9]), ARGV[13])
+else
+  redis.call('ZADD', KEYS[4], '+inf', ARGV[13])
 end
 redis.call('PUBLISH', ARGV[7], ARGV[10])
 return {1}

@@ -6,6 +6,7 @@
 // reconnects on its own; the process limit counts the records in Redis.
 #include <array>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <set>
@@ -382,6 +383,28 @@ TEST(RedisLimits, TheProcessLimitCountsEveryNodesRecordsUntilTheirRetentionRunsO
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(post(node_a, "job-four", R"({"percent":10})").status, 503u);
+}
+
+// A record written by a node from before the live set existed is not in it. It must count again
+// from its next update on, or it would let one more record in than the limit allows.
+TEST(RedisLimits, ARecordMissingFromTheLiveSetJoinsItOnItsNextUpdate) {
+  const auto binary = find_redis_server();
+  if (!binary) GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";
+  temp_dir dir;
+  redis_process redis(*binary, dir.path());
+  server_process node({"--redis", redis.url(), "--max-processes", "2"});
+  wait_until_connected(node.port());
+  auto post = [&node](const std::string& id, const std::string& body) {
+    return http_call(node.port(), "POST", "/api/processes/" + id + "/progress", body).status;
+  };
+
+  ASSERT_EQ(post("job-old", R"({"percent":10})"), 200u);
+  const std::string cli = (std::filesystem::path(*binary).parent_path() / "redis-cli").string();  // redis-tools
+  const auto removed = run_program(cli, {"-p", std::to_string(redis.port()), "ZREM", "progress:live", "job-old"});
+  ASSERT_TRUE(removed.exited && removed.code == 0) << removed.output;
+  ASSERT_EQ(post("job-two", R"({"percent":10})"), 200u);
+  ASSERT_EQ(post("job-old", R"({"percent":20})"), 200u);
+  EXPECT_EQ(post("job-three", R"({"percent":10})"), 503u) << "job-old is live again: the limit of 2 is full";
 }
 
 // A NAT or middlebox that drops a flow leaves both ends' sockets open: nothing arrives and nothing
