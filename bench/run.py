@@ -26,11 +26,15 @@ FD_LIMIT = 200_000
 START_TIMEOUT_S = 20
 RUN_TIMEOUT_S = 240
 
+def full_view(args):
+    return ["--full-view"] if args.peer_full_view else []
+
+
 SERVERS = {
     "hub": lambda a: [a.hub, "--listen", "127.0.0.1:0", "--log-level", "error",
                       "--threads", str(a.hub_threads)],
-    "ws": lambda a: ["node", str(PEERS / "ws_peer.mjs"), "--listen", "127.0.0.1:0"],
-    "uws": lambda a: ["node", str(PEERS / "uws_peer.mjs"), "--listen", "127.0.0.1:0"],
+    "ws": lambda a: ["node", str(PEERS / "ws_peer.mjs"), "--listen", "127.0.0.1:0"] + full_view(a),
+    "uws": lambda a: ["node", str(PEERS / "uws_peer.mjs"), "--listen", "127.0.0.1:0"] + full_view(a),
     # Debian's python3 has fastapi/uvicorn; a pyenv shim earlier in PATH would not.
     "fastapi": lambda a: ["/usr/bin/python3", str(PEERS / "fastapi_peer.py"), "--listen", "127.0.0.1:0"],
 }
@@ -215,6 +219,9 @@ def main():
     parser.add_argument("--hub-threads", type=int, default=1,
                         help="the hub's --threads; above 1 the hub is pinned to CPUs 0..N-1 "
                              "(the generator stays on 1)")
+    parser.add_argument("--peer-full-view", action="store_true",
+                        help="the Node peers send the hub's whole event (epoch, stage, message, percent, ts), "
+                             "not only data: frames of the same size as the hub's")
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds per scenario; the table shows each server's median run")
     parser.add_argument("--json", help="also write the JSON here")
@@ -293,7 +300,8 @@ def main():
             key = metric + "_per_server_cpu_s"
             print(f"{label:16}" + "".join(f"{by[(label, s)].get(key, 0):>28,.0f}/s" for s in servers))
     report = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}, "pinned": args.taskset,
-              "hub_threads": args.hub_threads, "repeat": max(1, args.repeat),
+              "hub_threads": args.hub_threads, "peer_full_view": args.peer_full_view,
+              "repeat": max(1, args.repeat),
               "medians": rows, "runs": all_runs, "ratios": ratios,
               "note": "ratios are hub/peer of the headline metric; for p99, rss and setup time lower is better"}
     text = json.dumps(report, indent=1)

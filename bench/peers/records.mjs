@@ -1,10 +1,13 @@
 // The state both Node peers keep: per process the last publish and its seq, so a subscriber gets a
-// snapshot (or `pending`) first, like the hub, and forwards carry `data` unchanged.
+// snapshot (or `pending`) first, like the hub, and forwards carry `data` unchanged. With `fullView`
+// (`--full-view`) a progress frame also carries what the hub's protocol event does (epoch, stage,
+// message, percent, ts), in the hub's key order, so both servers write frames of the same size.
 const terminal = new Set(["completed", "failed", "cancelled"]);
 
 export class Records {
-  constructor() {
+  constructor({ fullView = false } = {}) {
     this.byId = new Map();
+    this.fullView = fullView;
   }
 
   // Returns {frames, ack} for one inbound publish text: `progress` is the frame for subscribers
@@ -25,7 +28,8 @@ export class Records {
     }
     let rec = this.byId.get(id);
     if (!rec) {
-      rec = { seq: 0, state: "pending", data: {} };
+      const epoch = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, "0");
+      rec = { seq: 0, state: "pending", data: {}, epoch, stage: "", message: "", percent: 0 };
       this.byId.set(id, rec);
     }
     if (terminal.has(rec.state)) {
@@ -35,7 +39,14 @@ export class Records {
     rec.state = typeof msg.state === "string" ? msg.state : "running";
     if (msg.data !== undefined) rec.data = msg.data;
     if (msg.result !== undefined) rec.result = msg.result;
-    const progress = JSON.stringify({
+    if (typeof msg.stage === "string") rec.stage = msg.stage;
+    if (typeof msg.message === "string") rec.message = msg.message;
+    if (typeof msg.percent === "number") rec.percent = msg.percent;
+    const progress = JSON.stringify(this.fullView ? {
+      data: rec.data, epoch: rec.epoch, message: rec.message, percent: rec.percent, process_id: id,
+      ...(rec.result ? { result: rec.result } : {}), seq: rec.seq, stage: rec.stage, state: rec.state, ts: Date.now(),
+      type: "progress",
+    } : {
       type: "progress", process_id: id, seq: rec.seq, state: rec.state, data: rec.data, ...(rec.result ? { result: rec.result } : {}),
     });
     const reply = typeof msg.id === "string" ? JSON.stringify({ type: "ack", id: msg.id, process_id: id, seq: rec.seq }) : null;

@@ -6,7 +6,7 @@ import { Records, hello, listenArgs } from "./records.mjs";
 const require = createRequire(import.meta.url);
 const uWS = require(`@trufflesuite/uws-js-unofficial/dist/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`);
 const { host, port } = listenArgs(process.argv);
-const records = new Records();
+const records = new Records({ fullView: process.argv.includes("--full-view") });
 const decoder = new TextDecoder();
 
 const app = uWS.App();

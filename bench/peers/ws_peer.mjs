@@ -4,7 +4,7 @@ import { WebSocketServer } from "ws";
 import { Records, hello, listenArgs } from "./records.mjs";
 
 const { host, port } = listenArgs(process.argv);
-const records = new Records();
+const records = new Records({ fullView: process.argv.includes("--full-view") });
 const subscribers = new Map(); // process id -> Set of sockets
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
 const server = createServer((req, res) => {
