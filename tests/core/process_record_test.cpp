@@ -7,7 +7,7 @@ namespace progress {
 namespace {
 
 Publish record_update(std::optional<double> percent = std::nullopt, std::optional<State> state = std::nullopt,
-               std::optional<std::string> stage = std::nullopt) {
+                      std::optional<std::string> stage = std::nullopt) {
   Publish p;
   p.process_id = "job";
   p.percent = percent;

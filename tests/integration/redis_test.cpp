@@ -344,6 +344,11 @@ TEST(HungRedis, PublishesAnswerUnavailableThenTheNodeRecovers) {
   EXPECT_EQ(read.json()["seq"], seq);
 }
 
+// POST /api/processes/{id}/progress on `node`: the RedisLimits tests create and update through it.
+http_reply post_progress(const server_process& node, const std::string& id, const std::string& body) {
+  return http_call(node.port(), "POST", "/api/processes/" + id + "/progress", body);
+}
+
 // --max-processes bounds the records in Redis, whichever node created them: a node refuses a new
 // process while the others' records fill the limit (as the embedded engine does: `unavailable`),
 // updates go on, and a finished record counts until its retention runs out on Redis's clock.
@@ -357,13 +362,10 @@ TEST(RedisLimits, TheProcessLimitCountsEveryNodesRecordsUntilTheirRetentionRunsO
   server_process node_b(args);
   wait_until_connected(node_a.port());
   wait_until_connected(node_b.port());
-  auto post = [](const server_process& node, const std::string& id, const std::string& body) {
-    return http_call(node.port(), "POST", "/api/processes/" + id + "/progress", body);
-  };
 
-  ASSERT_EQ(post(node_a, "job-one", R"({"percent":10})").status, 200u);
-  ASSERT_EQ(post(node_b, "job-two", R"({"percent":10})").status, 200u);
-  const auto refused = post(node_a, "job-three", R"({"percent":10})");
+  ASSERT_EQ(post_progress(node_a, "job-one", R"({"percent":10})").status, 200u);
+  ASSERT_EQ(post_progress(node_b, "job-two", R"({"percent":10})").status, 200u);
+  const auto refused = post_progress(node_a, "job-three", R"({"percent":10})");
   EXPECT_EQ(refused.status, 503u) << refused.body;
   EXPECT_EQ(refused.json()["error"]["code"], "unavailable") << refused.body;
   EXPECT_EQ(refused.json()["error"]["message"], "process limit reached") << refused.body;
@@ -375,14 +377,14 @@ TEST(RedisLimits, TheProcessLimitCountsEveryNodesRecordsUntilTheirRetentionRunsO
   EXPECT_EQ(frame["code"], "unavailable") << frame.dump();
   EXPECT_EQ(http_call(node_b.port(), "GET", "/api/processes/job-three").status, 404u);
 
-  EXPECT_EQ(post(node_b, "job-one", R"({"percent":20})").status, 200u);  // not a new record
-  ASSERT_EQ(post(node_a, "job-one", R"({"state":"completed"})").status, 200u);
+  EXPECT_EQ(post_progress(node_b, "job-one", R"({"percent":20})").status, 200u);  // not a new record
+  ASSERT_EQ(post_progress(node_a, "job-one", R"({"state":"completed"})").status, 200u);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (post(node_b, "job-three", R"({"percent":10})").status != 200u) {
+  while (post_progress(node_b, "job-three", R"({"percent":10})").status != 200u) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the finished record never freed its place";
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_EQ(post(node_a, "job-four", R"({"percent":10})").status, 503u);
+  EXPECT_EQ(post_progress(node_a, "job-four", R"({"percent":10})").status, 503u);
 }
 
 // A record written by a node from before the live set existed is not in it. It must count again
@@ -394,17 +396,15 @@ TEST(RedisLimits, ARecordMissingFromTheLiveSetJoinsItOnItsNextUpdate) {
   redis_process redis(*binary, dir.path());
   server_process node({"--redis", redis.url(), "--max-processes", "2"});
   wait_until_connected(node.port());
-  auto post = [&node](const std::string& id, const std::string& body) {
-    return http_call(node.port(), "POST", "/api/processes/" + id + "/progress", body).status;
-  };
 
-  ASSERT_EQ(post("job-old", R"({"percent":10})"), 200u);
+  ASSERT_EQ(post_progress(node, "job-old", R"({"percent":10})").status, 200u);
   const std::string cli = (std::filesystem::path(*binary).parent_path() / "redis-cli").string();  // redis-tools
   const auto removed = run_program(cli, {"-p", std::to_string(redis.port()), "ZREM", "progress:live", "job-old"});
   ASSERT_TRUE(removed.exited && removed.code == 0) << removed.output;
-  ASSERT_EQ(post("job-two", R"({"percent":10})"), 200u);
-  ASSERT_EQ(post("job-old", R"({"percent":20})"), 200u);
-  EXPECT_EQ(post("job-three", R"({"percent":10})"), 503u) << "job-old is live again: the limit of 2 is full";
+  ASSERT_EQ(post_progress(node, "job-two", R"({"percent":10})").status, 200u);
+  ASSERT_EQ(post_progress(node, "job-old", R"({"percent":20})").status, 200u);
+  EXPECT_EQ(post_progress(node, "job-three", R"({"percent":10})").status, 503u)
+      << "job-old is live again: the limit of 2 is full";
 }
 
 // A NAT or middlebox that drops a flow leaves both ends' sockets open: nothing arrives and nothing
