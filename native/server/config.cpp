@@ -233,6 +233,7 @@ std::string usage_text() {
                                       : std::string(opt.env) + "  (environment only)";
     text += "  " + name + "\n      " + opt.help + "\n";
   }
+  text += "  --version\n      the version and the memory allocator this build uses\n";
   text += "  --help\n      this text\n";
   return text;
 }
@@ -253,6 +254,10 @@ parse_result parse_config(const std::vector<std::string>& args,
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") {
       out.show_help = true;
+      return out;
+    }
+    if (arg == "--version") {
+      out.show_version = true;
       return out;
     }
     std::string_view value;

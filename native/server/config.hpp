@@ -53,6 +53,7 @@ struct server_config {
 struct parse_result {
   std::optional<server_config> config;  // set when the server should run
   bool show_help = false;
+  bool show_version = false;
   std::string error;  // set when the arguments are wrong
 };
 

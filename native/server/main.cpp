@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "allocator.hpp"
 #include "auth_token.hpp"
 #include "config.hpp"
 #include "http_session.hpp"
@@ -69,6 +70,10 @@ int main(int argc, char** argv) {
   });
   if (parsed.show_help) {
     std::cout << ps::usage_text();
+    return 0;
+  }
+  if (parsed.show_version) {
+    std::cout << "progress-hub " << PROGRESS_VERSION << "\nallocator: " << ps::allocator_description() << "\n";
     return 0;
   }
   if (!parsed.config) {
@@ -200,6 +205,7 @@ int main(int argc, char** argv) {
   const auto bound = server->local_endpoint();
   std::cout << "listening on " << bound.address().to_string() << ":" << bound.port() << std::endl;
   log.info("start", {{"listen", bound.address().to_string() + ":" + std::to_string(bound.port())},
+                     {"allocator", ps::allocator_description()},
                      {"data_dir", data_dir->string()},
                      {"engine", redis ? "redis" : "embedded"},
                      {"tls", tls ? "on" : "off"},

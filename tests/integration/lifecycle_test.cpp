@@ -66,6 +66,19 @@ class Lifecycle : public ::testing::Test {
 
 std::unique_ptr<server_process> Lifecycle::server_;
 
+// The release preset links mimalloc; the binary must report it in use, not just linked.
+TEST(Version, NamesTheAllocatorTheBuildChose) {
+  const auto status = run_program(PROGRESS_HUB_BINARY, {"--version"});
+  ASSERT_TRUE(status.exited);
+  EXPECT_EQ(status.code, 0);
+  EXPECT_EQ(status.output.rfind("progress-hub ", 0), 0u) << status.output;
+#ifdef PROGRESS_EXPECT_MIMALLOC
+  EXPECT_NE(status.output.find("\nallocator: mimalloc "), std::string::npos) << status.output;
+#else
+  EXPECT_NE(status.output.find("\nallocator: glibc malloc\n"), std::string::npos) << status.output;
+#endif
+}
+
 TEST_F(Lifecycle, MultipartUploadRunsTheDocumentJobToCompletion) {
   ws_client ws(port(), "/ws/progress/doc-upload-1");
   EXPECT_EQ(ws.read_json()["type"], "hello");

@@ -119,6 +119,8 @@ TEST(Config, FlagsOverrideEnvironmentWhichOverridesDefaults) {
   EXPECT_FALSE(parse_config({"--bogus", "1"}, none).error.empty());
   EXPECT_FALSE(parse_config({"--log-level", "loud"}, none).error.empty());
   EXPECT_TRUE(parse_config({"--help"}, none).show_help);
+  EXPECT_TRUE(parse_config({"--version"}, none).show_version);
+  EXPECT_FALSE(parse_config({"--version"}, none).config);
 }
 
 class DocumentAnalysis : public ::testing::Test {
