@@ -238,6 +238,25 @@ TEST(CodecFastEncode, ProgressEventsMatchTheJsonEncoderByteForByte) {
   expect_old_bytes(terminal);
 }
 
+// The encoder writes into a 1 KiB stack buffer and starts again on a string when a frame outgrows it.
+TEST(CodecFastEncode, EventsLargerThanTheStackBufferMatchToo) {
+  ProgressEvent big = event_with(std::string(700, 'm') + "\n\"");
+  for (int i = 0; i < 60; ++i) big.data["key " + std::to_string(i)] = std::string(40, 'v') + "\t\u00e9";
+  big.result = Json::array({std::string(300, 'r'), 1.25});
+  const std::string old = dump(to_json(ServerFrame{big}));
+  ASSERT_GT(old.size(), 4000u);
+  const auto fast = codec_fast::encode_progress(big);
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(*fast, old);
+
+  big.stage = "bad \xC3\x28 after the buffer filled";
+  expect_old_bytes(big);
+  EXPECT_FALSE(codec_fast::encode_progress(big));
+
+  const Ack long_id{std::string(1500, 'i'), "job-1", 9};
+  EXPECT_EQ(*codec_fast::encode_ack(long_id), dump(to_json(ServerFrame{long_id})));
+}
+
 TEST(CodecFastEncode, AcksMatchTheJsonEncoderByteForByte) {
   for (const char* id : {"", "41", "with \"quote\"", "\xC3\xA9", "bad \xFF"}) {
     Ack a{id, "job-1", 7};
