@@ -73,13 +73,19 @@ Result<SharedEvent> ProcessRecord::apply(Publish&& publish, Millis now) {
   state_ = next_state;
   percent_ = next_percent;
   if (publish.message) message_ = std::move(*publish.message);  // R4
-  if (publish.data) data_ = std::move(*publish.data);
+  // The update's `data` goes into the event and nowhere else: the record reads it from there.
+  Json data;
+  if (publish.data) {
+    data = std::move(*publish.data);
+  } else {
+    data = this->data();
+  }
   if (publish.result) result_ = std::move(*publish.result);
   if (publish.error) error_ = std::move(*publish.error);
   if (publish.lease_ms) lease_ms_ = *publish.lease_ms > 0 ? publish.lease_ms : std::nullopt;  // R7
   lease_deadline_ = lease_ms_ ? std::optional<Millis>(now + *lease_ms_) : std::nullopt;
   if (is_terminal(state_)) finish(now);
-  return record_event(new_stage, now);
+  return record_event(new_stage, now, std::move(data));
 }
 
 SharedEvent ProcessRecord::expire_lease(Millis now) {
@@ -88,12 +94,12 @@ SharedEvent ProcessRecord::expire_lease(Millis now) {
   error_ = Json{{"code", "stalled"},
                 {"message", "no update within the lease of " + std::to_string(*lease_ms_) + " ms"}};
   finish(now);
-  return record_event(false, now);
+  return record_event(false, now, data());
 }
 
 Snapshot ProcessRecord::snapshot() const {
   Snapshot s{process_id_, epoch_, seq_,        state_,  stage_,       percent_,
-             message_,    data_,  updated_at_, stages_, std::nullopt, std::nullopt};
+             message_,    data(), updated_at_, stages_, std::nullopt, std::nullopt};
   if (finished()) {
     s.result = result_;
     s.error = error_;
@@ -116,17 +122,18 @@ std::optional<std::vector<SharedEvent>> ProcessRecord::events_after(Seq after_se
   return events;
 }
 
-SharedEvent ProcessRecord::record_event(bool stage_changed, Millis now) {  // R6
+SharedEvent ProcessRecord::record_event(bool stage_changed, Millis now, Json data) {  // R6
   ++seq_;
   updated_at_ = now;
   auto recorded = std::make_shared<RecordedEvent>(
-      RecordedEvent{ProgressEvent{process_id_, epoch_, seq_, state_, stage_, percent_, message_, data_, now,
-                                  std::nullopt, std::nullopt},
+      RecordedEvent{ProgressEvent{process_id_, epoch_, seq_, state_, stage_, percent_, message_, std::move(data),
+                                  now, std::nullopt, std::nullopt},
                     stage_changed});
   if (finished()) {
     recorded->event.result = result_;
     recorded->event.error = error_;
   }
+  last_ = recorded;
   remember(recorded);
   return recorded;
 }

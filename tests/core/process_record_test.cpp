@@ -98,6 +98,30 @@ TEST(ProcessRecord, AbsentFieldsKeepTheirValues) {
   EXPECT_EQ(second.value()->event.data, (Json{{"pages", 4}}));
 }
 
+// The record's `data` is its last event's: it must hold without a history and on a reloaded record.
+TEST(ProcessRecord, DataIsKeptWithoutHistoryAndAcrossAReload) {
+  ProcessRecord record("job", "e", 0, 0);
+  Publish first = record_update(10);
+  first.data = Json{{"pages", 4}};
+  ASSERT_TRUE(record.apply(std::move(first), 1).ok());
+  auto second = record.apply(record_update(20), 2);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second.value()->event.data, (Json{{"pages", 4}}));
+  EXPECT_EQ(record.snapshot().data, (Json{{"pages", 4}}));
+  EXPECT_EQ(record.expire_lease(3), nullptr);
+
+  ProcessRecord reloaded(record.stored(), "e2", 8);
+  EXPECT_EQ(reloaded.snapshot().data, (Json{{"pages", 4}}));
+  auto third = reloaded.apply(record_update(30), 4);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third.value()->event.data, (Json{{"pages", 4}}));
+  Publish fourth = record_update(40);
+  fourth.data = Json::object();
+  ASSERT_TRUE(reloaded.apply(std::move(fourth), 5).ok());
+  EXPECT_EQ(reloaded.snapshot().data, Json::object());
+  EXPECT_EQ(third.value()->event.data, (Json{{"pages", 4}}));  // an event already sent never changes
+}
+
 TEST(ProcessRecord, StagesFormSpansClosedByTheNextStageAndTheEnd) {
   ProcessRecord record("job", "e", 0, 8);
   auto a = record.apply(record_update(0, std::nullopt, "upload_received"), 10);

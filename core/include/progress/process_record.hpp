@@ -79,7 +79,9 @@ class ProcessRecord {
 
  private:
   void remember(SharedEvent recorded);
-  SharedEvent record_event(bool stage_changed, Millis now);
+  SharedEvent record_event(bool stage_changed, Millis now, Json data);
+  // The current `data`: the last event's, which holds the one copy, or the loaded record's.
+  const Json& data() const noexcept { return last_ ? last_->event.data : data_; }
   void enter_stage(const std::string& stage, Millis now);
   void finish(Millis now);
 
@@ -90,7 +92,8 @@ class ProcessRecord {
   std::string stage_;
   double percent_ = 0;
   std::string message_;
-  Json data_ = Json::object();
+  Json data_ = Json::object();  // until the first event: from then on data() reads last_
+  SharedEvent last_;
   Millis updated_at_ = 0;
   std::vector<StageSpan> stages_;
   std::optional<Json> result_;
