@@ -349,16 +349,16 @@ class Scanner {
   const char* end_;
 };
 
-const Field& get(const Fields& fields, Key key) { return fields[static_cast<std::size_t>(key)]; }
+Field& get(Fields& fields, Key key) { return fields[static_cast<std::size_t>(key)]; }
 
 bool is_string(const Field& f) { return f.kind == Field::Kind::string; }
 bool absent(const Field& f) { return f.kind == Field::Kind::absent; }
 
-// An optional string field: false when present with another type.
-bool read_opt_string(const Field& f, std::optional<std::string>& out) {
+// An optional string field, moved out of `f`: false when present with another type.
+bool read_opt_string(Field& f, std::optional<std::string>& out) {
   if (absent(f)) return true;
   if (!is_string(f)) return false;
-  out = f.text;
+  out = std::move(f.text);
   return true;
 }
 
@@ -399,9 +399,10 @@ bool read_opt_json(const Field& f, std::optional<Json>& out, bool* flat = nullpt
   return true;
 }
 
-bool read_process_id(const Field& f, std::string& out) {
-  if (!is_string(f) || !is_valid_process_id(f.text)) return false;
-  out = f.text;
+// Moved out of `f`. A publish's id is checked by validate() with the rest of the update.
+bool read_process_id(Field& f, std::string& out, bool checked_later = false) {
+  if (!is_string(f) || (!checked_later && !is_valid_process_id(f.text))) return false;
+  out = std::move(f.text);
   return true;
 }
 
@@ -417,9 +418,9 @@ struct Values {
   bool flat_data = false;
 };
 
-std::optional<ClientFrame> build_publish(const Fields& f, Values&& values) {
+std::optional<ClientFrame> build_publish(Fields& f, Values&& values) {
   Publish p;
-  if (!read_opt_string(get(f, Key::id), p.id) || !read_process_id(get(f, Key::process_id), p.process_id)) {
+  if (!read_opt_string(get(f, Key::id), p.id) || !read_process_id(get(f, Key::process_id), p.process_id, true)) {
     return std::nullopt;
   }
   if (const Field& state = get(f, Key::state); !absent(state)) {
@@ -445,7 +446,7 @@ std::optional<ClientFrame> build_publish(const Fields& f, Values&& values) {
   return ClientFrame{std::move(p)};
 }
 
-std::optional<ClientFrame> build_subscribe(const Fields& f) {
+std::optional<ClientFrame> build_subscribe(Fields& f) {
   Subscribe s;
   std::optional<std::int64_t> after_seq;
   if (!read_process_id(get(f, Key::process_id), s.process_id) ||
