@@ -6,13 +6,15 @@ more than 90% of its CPU is flagged: the numbers then measure the generator, not
 Exits non-zero when any run failed (error, duplicate or undelivered event), so `--smoke` is a
 real check for CI. With `--repeat N` every scenario runs N rounds, each round every server once (in
 turn, the order reversed each round, so drift in the machine's speed falls on all of them alike);
-the table shows each server's median run and the JSON keeps every run.
+the table shows each server's median run, then hub/peer round by round with its median, and the
+JSON keeps every run.
 """
 import argparse
 import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -248,6 +250,7 @@ def main():
 
     rows = []
     all_runs = []
+    runs_by_label = {}
     for label, scenario, extra, metric in plan:
         runs = {server: [] for server in servers}
         for round_index in range(max(1, args.repeat)):
@@ -273,6 +276,7 @@ def main():
                       f"server_cpu={row['server_cpu']:.2f} generator_cpu={row.get('generator_cpu', 0):.2f}{flag}",
                       file=sys.stderr, flush=True)
         rows.extend(median_run(runs[server], metric) for server in servers)
+        runs_by_label[label] = runs
 
     by = {(r["label"], r["server"]): r for r in rows}
     ratios = {}
@@ -292,6 +296,25 @@ def main():
                 ratios.setdefault(label, {})[f"hub/{s}"] = ratio
                 ratio_cells += f"{ratio if ratio is not None else '-':>12}"
         print(f"{label:16}{cells}{ratio_cells}")
+    # Each round runs the servers back to back, so a round's ratio is taken at one machine speed; the
+    # medians above can pair a fast phase of one server with a slow phase of the other.
+    round_ratios = {}
+    if "hub" in servers and max(1, args.repeat) > 1:
+        print()
+        print("hub/peer round by round (the servers ran back to back), and their median")
+        for label, _, _, metric in plan:
+            for s in servers:
+                if s == "hub":
+                    continue
+                pairs = [(h, p) for h, p in zip(runs_by_label[label]["hub"], runs_by_label[label][s])
+                         if "skipped" not in h and "skipped" not in p and metric_value(p, metric)]
+                per_round = [round(metric_value(h, metric) / metric_value(p, metric), 3) for h, p in pairs]
+                if not per_round:
+                    continue
+                round_ratios.setdefault(label, {})[f"hub/{s}"] = {"rounds": per_round,
+                                                                  "median": statistics.median(per_round)}
+                print(f"{label:16} hub/{s:8} " + " ".join(f"{r:.2f}" for r in per_round) +
+                      f"  median {statistics.median(per_round):.3f}")
     efficiency = [(label, metric) for label, _, _, metric in plan if metric in THROUGHPUT]
     if efficiency:
         print()
@@ -302,7 +325,7 @@ def main():
     report = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}, "pinned": args.taskset,
               "hub_threads": args.hub_threads, "peer_full_view": args.peer_full_view,
               "repeat": max(1, args.repeat),
-              "medians": rows, "runs": all_runs, "ratios": ratios,
+              "medians": rows, "runs": all_runs, "ratios": ratios, "round_ratios": round_ratios,
               "note": "ratios are hub/peer of the headline metric; for p99, rss and setup time lower is better"}
     text = json.dumps(report, indent=1)
     print(text)
