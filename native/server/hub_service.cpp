@@ -24,7 +24,8 @@ hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t s
 
 ConnId hub_service::open(const Target& target, std::weak_ptr<stream_sink> sink) {
   const ConnId conn = hub_.open(target, now());
-  sinks_.emplace(conn, std::move(sink));
+  const void* object = sink.lock().get();
+  sinks_.emplace(conn, sink_entry{std::move(sink), object});
   return conn;
 }
 
@@ -46,7 +47,15 @@ void hub_service::on_oversize(ConnId conn) {
 }
 
 void hub_service::on_closed(ConnId conn) {
-  if (sinks_.erase(conn) == 0) return;
+  const auto it = sinks_.find(conn);
+  if (it == sinks_.end() || it->second.closed) return;
+  if (kicking_) {
+    // kick_dirty holds pointers to entries: this one goes when it is done.
+    it->second.closed = true;
+    closed_while_kicking_.push_back(conn);
+  } else {
+    sinks_.erase(it);
+  }
   hub_.on_closed(conn);
   after_call();
 }
@@ -124,12 +133,30 @@ void hub_service::kick_dirty() {
   // posts a new turn rather than touching the list being walked.
   dirty_.clear();
   hub_.take_dirty(dirty_);
+  // Every session is looked up before any is kicked, so the lookups' cache misses overlap instead of
+  // each waiting behind the previous session's write; the sessions a few places ahead are prefetched
+  // so that each kick finds its own in cache (a cold session was 3% of fan-out time).
+  kick_list_.clear();
   for (const ConnId conn : dirty_) {
     const auto it = sinks_.find(conn);
-    if (it == sinks_.end()) continue;
-    if (auto sink = it->second.lock()) sink->kick();
+    if (it != sinks_.end() && !it->second.closed) kick_list_.push_back(&it->second);
   }
   dirty_.clear();
+  constexpr std::size_t kPrefetchAhead = 4;
+  const std::size_t count = kick_list_.size();
+  for (std::size_t i = 0; i < count && i < kPrefetchAhead; ++i) __builtin_prefetch(kick_list_[i]->object);
+  kicking_ = true;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + kPrefetchAhead < count) __builtin_prefetch(kick_list_[i + kPrefetchAhead]->object);
+    if (kick_list_[i]->closed) continue;
+    if (auto sink = kick_list_[i]->sink.lock()) sink->kick();
+  }
+  kicking_ = false;
+  kick_list_.clear();
+  if (closed_while_kicking_.empty()) return;
+  for (const ConnId conn : closed_while_kicking_) sinks_.erase(conn);
+  closed_while_kicking_.clear();
+  after_call();  // the shutdown's drain waits for the last stream to be erased
 }
 
 void hub_service::tick() {

@@ -95,11 +95,19 @@ class hub_service {
   std::unique_ptr<store_writer> store_;  // destroyed first: its last flush reads hub_
   const logger& log_;
   net::io_context& ioc_;
+  struct sink_entry {
+    std::weak_ptr<stream_sink> sink;
+    const void* object = nullptr;  // the session itself, only ever prefetched
+    bool closed = false;           // closed while kick_dirty held entries; erased when it ends
+  };
   std::vector<ConnId> dirty_;  // reused by every kick_dirty
+  std::vector<sink_entry*> kick_list_;
+  std::vector<ConnId> closed_while_kicking_;
+  bool kicking_ = false;
   bool kick_posted_ = false;
   net::steady_timer timer_;
   std::optional<Millis> armed_at_;
-  std::unordered_map<ConnId, std::weak_ptr<stream_sink>> sinks_;
+  std::unordered_map<ConnId, sink_entry> sinks_;
   bool stopping_ = false;
   std::function<void()> drained_;
   record_authority* authority_ = nullptr;
