@@ -49,7 +49,7 @@ namespace {
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // A fixed buffer on the stack: appends are an inline bounds check and a memcpy, where std::string's
-// are an out-of-line call each (about 60 instructions, over 40 of them per event). A frame that
+// are an out-of-line call each (about 60 instructions, a few dozen of them per event). A frame that
 // does not fit marks the buffer full and is written again into a std::string.
 template <std::size_t Capacity>
 class FixedOut {
