@@ -11,12 +11,6 @@
 #include "codec_fast.hpp"
 
 namespace progress::codec_fast {
-namespace {
-
-// The stack buffer of one encode: an event with a small `data` takes about 200 bytes.
-constexpr std::size_t kStackFrameBytes = 1024;
-
-}  // namespace
 
 std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
   const auto c = static_cast<unsigned char>(s[i]);
@@ -47,6 +41,9 @@ std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
 namespace {
 
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// The stack buffer of one encode: an event with a small `data` takes about 200 bytes.
+constexpr std::size_t kStackFrameBytes = 1024;
 
 // A fixed buffer on the stack: appends are an inline bounds check and a memcpy, where std::string's
 // are an out-of-line call each (about 60 instructions, a few dozen of them per event). A frame that

@@ -85,6 +85,12 @@ class hub_service {
   const HubConfig& config() const noexcept { return hub_.config(); }
 
  private:
+  struct sink_entry {
+    std::weak_ptr<stream_sink> sink;
+    const void* object = nullptr;  // the session itself, only ever prefetched
+    bool closed = false;           // closed while kick_dirty held entries; erased when it ends
+  };
+
   void after_call();
   Error store_unavailable() const;
   void kick_dirty();
@@ -95,11 +101,6 @@ class hub_service {
   std::unique_ptr<store_writer> store_;  // destroyed first: its last flush reads hub_
   const logger& log_;
   net::io_context& ioc_;
-  struct sink_entry {
-    std::weak_ptr<stream_sink> sink;
-    const void* object = nullptr;  // the session itself, only ever prefetched
-    bool closed = false;           // closed while kick_dirty held entries; erased when it ends
-  };
   std::vector<ConnId> dirty_;  // reused by every kick_dirty
   std::vector<sink_entry*> kick_list_;
   std::vector<ConnId> closed_while_kicking_;
