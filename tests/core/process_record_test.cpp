@@ -108,7 +108,6 @@ TEST(ProcessRecord, DataIsKeptWithoutHistoryAndAcrossAReload) {
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second.value()->event.data, (Json{{"pages", 4}}));
   EXPECT_EQ(record.snapshot().data, (Json{{"pages", 4}}));
-  EXPECT_EQ(record.expire_lease(3), nullptr);
 
   ProcessRecord reloaded(record.stored(), "e2", 8);
   EXPECT_EQ(reloaded.snapshot().data, (Json{{"pages", 4}}));
