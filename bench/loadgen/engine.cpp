@@ -15,8 +15,10 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <utility>
 
+#include "batch_recv.hpp"
 #include "clock.hpp"
 #include "frame_scan.hpp"
 #include "ws_framing.hpp"
@@ -73,6 +75,8 @@ class engine {
  public:
   engine(const scenario& sc, const target& tg) : sc_(sc), tg_(tg), scratch_(read_chunk) {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    std::string why;
+    if (tg.io_uring) reader_ = batch_recv::open(why);
     final_seq_.assign(sc.processes, 0);
     char prefix[64];
     std::snprintf(prefix, sizeof prefix, "bench-%s-%d-%llu", sc.name.c_str(), static_cast<int>(getpid()),
@@ -111,6 +115,8 @@ class engine {
   void poll(int timeout_ms);
   void on_event(std::uint32_t idx, std::uint32_t events);
   void on_readable(std::uint32_t idx);
+  // One read's outcome: `n` bytes in `data`, 0 at end of stream, negative for a failed read.
+  void on_read(std::uint32_t idx, long n, std::string_view data);
   std::size_t consume(std::uint32_t idx, std::string_view data);
   void on_text(std::uint32_t idx, std::string_view frame);
   void flush(std::uint32_t idx);
@@ -125,6 +131,8 @@ class engine {
   int epoll_ = -1;
   std::vector<char> scratch_;
   std::array<epoll_event, max_events> events_{};
+  std::unique_ptr<batch_recv> reader_;  // null: one recv() per readable socket
+  std::vector<recv_request> reads_;     // this poll's readable sockets
   sockaddr_in dst_{};
   sockaddr_in publish_dst_{};
   std::string publish_request_;
@@ -336,6 +344,7 @@ void engine::publish(bool setup) {
 
 void engine::poll(int timeout_ms) {
   const int n = epoll_wait(epoll_, events_.data(), max_events, timeout_ms);
+  reads_.clear();
   for (int i = 0; i < n; ++i) {
     const epoll_event& e = events_[static_cast<std::size_t>(i)];
     const auto idx = static_cast<std::uint32_t>(e.data.u64 & 0xFFFFFFFFU);
@@ -343,6 +352,14 @@ void engine::poll(int timeout_ms) {
     if (idx >= conns_.size() || conns_[idx].generation != gen || conns_[idx].fd < 0) continue;
     on_event(idx, e.events);
   }
+  if (reads_.empty()) return;
+  reader_->read_all(reads_, [this](const recv_request& r) {
+    const auto idx = static_cast<std::uint32_t>(r.tag & 0xFFFFFFFFU);
+    // Handling an earlier socket's bytes may have closed this one (or given its slot a new socket).
+    if (conns_[idx].generation != static_cast<std::uint32_t>(r.tag >> 32) || conns_[idx].fd != r.fd) return;
+    if (r.result == -EAGAIN || r.result == -EWOULDBLOCK || r.result == -EINTR) return;
+    on_read(idx, r.result, r.data);
+  });
 }
 
 void engine::on_event(std::uint32_t idx, std::uint32_t events) {
@@ -360,36 +377,44 @@ void engine::on_event(std::uint32_t idx, std::uint32_t events) {
     c.state = phase::upgrading;
   }
   if ((events & EPOLLOUT) != 0) flush(idx);
-  if (c.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) on_readable(idx);
+  if (c.fd < 0 || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0) return;
+  if (reader_) {
+    reads_.push_back(recv_request{c.fd, (std::uint64_t{c.generation} << 32) | idx, 0, {}});
+  } else {
+    on_readable(idx);
+  }
 }
 
 void engine::on_readable(std::uint32_t idx) {
   for (;;) {
-    auto& c = conns_[idx];
-    if (c.fd < 0) return;
-    const auto n = ::recv(c.fd, scratch_.data(), scratch_.size(), 0);
+    if (conns_[idx].fd < 0) return;
+    const auto n = ::recv(conns_[idx].fd, scratch_.data(), scratch_.size(), 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (n <= 0) {
-      if (c.state == phase::closing) {
-        if (sc_.churn_concurrency > 0 && measuring_) ++r_.cycles;
-      } else {
-        ++r_.unexpected_closes;
-        if (r_.unexpected_closes == 1) fail("server closed a connection");
-      }
-      close_connection(idx);
-      return;
-    }
-    const std::string_view chunk(scratch_.data(), static_cast<std::size_t>(n));
-    read_ns_ = 0;  // read lazily by the first timed frame of this chunk
-    if (c.in.empty()) {
-      const auto used = consume(idx, chunk);
-      if (conns_[idx].fd >= 0 && used < chunk.size()) conns_[idx].in.assign(chunk.substr(used));
+    on_read(idx, n, std::string_view(scratch_.data(), n > 0 ? static_cast<std::size_t>(n) : 0));
+    if (n <= 0 || static_cast<std::size_t>(n) < scratch_.size()) return;
+  }
+}
+
+void engine::on_read(std::uint32_t idx, long n, std::string_view chunk) {
+  auto& c = conns_[idx];
+  if (n <= 0) {
+    if (c.state == phase::closing) {
+      if (sc_.churn_concurrency > 0 && measuring_) ++r_.cycles;
     } else {
-      c.in.append(chunk);
-      const auto used = consume(idx, c.in);
-      if (conns_[idx].fd >= 0) conns_[idx].in.erase(0, used);
+      ++r_.unexpected_closes;
+      if (r_.unexpected_closes == 1) fail("server closed a connection");
     }
-    if (static_cast<std::size_t>(n) < scratch_.size()) return;
+    close_connection(idx);
+    return;
+  }
+  read_ns_ = 0;  // read lazily by the first timed frame of this chunk
+  if (c.in.empty()) {
+    const auto used = consume(idx, chunk);
+    if (conns_[idx].fd >= 0 && used < chunk.size()) conns_[idx].in.assign(chunk.substr(used));
+  } else {
+    c.in.append(chunk);
+    const auto used = consume(idx, c.in);
+    if (conns_[idx].fd >= 0) conns_[idx].in.erase(0, used);
   }
 }
 

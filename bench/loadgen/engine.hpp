@@ -14,6 +14,7 @@ struct target {
   std::uint16_t port = 0;
   std::uint16_t publish_port = 0;  // > 0: the publisher uses another node (two nodes on one Redis)
   int server_pid = 0;  // > 0: sample the server's RSS from /proc (idle scenario)
+  bool io_uring = true;  // read through io_uring (batch_recv.hpp) where the kernel allows it
 };
 
 struct result {

@@ -43,7 +43,7 @@ int usage() {
                "usage: progress-loadgen --port N --scenario NAME [--host 127.0.0.1] [--server-pid PID]\n"
                "         [--publish-port N (publisher on another node)]\n"
                "         [--subscribers N] [--processes N] [--rate PER_S] [--window N] [--duration S]\n"
-               "         [--concurrency N] [--hold S] [--close reset|handshake (churn)]\n"
+               "         [--concurrency N] [--hold S] [--close reset|handshake (churn)] [--io-uring on|off]\n"
                "scenarios: fanout-max fanout-rate broadcast idle churn late-join-storm\n");
   return 2;
 }
@@ -77,6 +77,8 @@ int main(int argc, char** argv) try {
       tg.server_pid = std::stoi(value);
     } else if (arg == "--scenario") {
       scenario_name = value;
+    } else if (arg == "--io-uring" && (value == "on" || value == "off")) {
+      tg.io_uring = value == "on";
     } else if (n_overrides < 16) {
       overrides[n_overrides][0] = std::string(arg);
       overrides[n_overrides][1] = value;
