@@ -35,6 +35,9 @@ def full_view(args):
 SERVERS = {
     "hub": lambda a: [a.hub, "--listen", "127.0.0.1:0", "--log-level", "error",
                       "--threads", str(a.hub_threads)],
+    # The same binary making one send call per socket write, as before io_uring (send_ring.hpp).
+    "hub-send-calls": lambda a: [a.hub, "--listen", "127.0.0.1:0", "--log-level", "error",
+                                 "--threads", str(a.hub_threads), "--io-uring", "off"],
     "ws": lambda a: ["node", str(PEERS / "ws_peer.mjs"), "--listen", "127.0.0.1:0"] + full_view(a),
     "uws": lambda a: ["node", str(PEERS / "uws_peer.mjs"), "--listen", "127.0.0.1:0"] + full_view(a),
     # Debian's python3 has fastapi/uvicorn; a pyenv shim earlier in PATH would not.
@@ -98,7 +101,7 @@ def pinned(cpu, argv, use_taskset):
 
 def server_cpus(name, args):
     # --hub-threads N spreads the hub over CPUs 0..N-1; on 2 CPUs its send lane shares the generator's.
-    if name == "hub" and args.hub_threads > 1:
+    if name.startswith("hub") and args.hub_threads > 1:
         return f"0-{min(args.hub_threads, os.cpu_count()) - 1}"
     return "0"
 
@@ -139,7 +142,8 @@ def run_one(name, label, scenario, extra, args):
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        cmd = pinned(1, [args.loadgen, "--port", str(port), "--scenario", scenario, "--server-pid", str(proc.pid)]
+        cmd = pinned(1, [args.loadgen, "--port", str(port), "--scenario", scenario, "--server-pid", str(proc.pid),
+                         "--io-uring", "on" if args.loadgen_io_uring else "off"]
                      + extra, args.taskset)
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
@@ -226,6 +230,8 @@ def main():
                              "not only data: frames of the same size as the hub's")
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds per scenario; the table shows each server's median run")
+    parser.add_argument("--loadgen-recv", dest="loadgen_io_uring", action="store_false",
+                        help="the generator reads with one recv() per socket, as before its io_uring reads")
     parser.add_argument("--json", help="also write the JSON here")
     parser.add_argument("--no-taskset", dest="taskset", action="store_false")
     args = parser.parse_args()

@@ -82,7 +82,10 @@ stage_web() {
 }
 
 stage_bench_smoke() {
-  python3 bench/run.py --smoke --servers hub --hub "$native_bin/native/server/progress-hub" \
+  # Both of the hub's write paths, and the generator's recv() reads in a second run.
+  python3 bench/run.py --smoke --servers hub,hub-send-calls --hub "$native_bin/native/server/progress-hub" \
+    --loadgen "$native_bin/bench/progress-loadgen" &&
+  python3 bench/run.py --smoke --servers hub --loadgen-recv --hub "$native_bin/native/server/progress-hub" \
     --loadgen "$native_bin/bench/progress-loadgen"
 }
 

@@ -175,6 +175,14 @@ const std::vector<option>& options() {
        "server threads: one runs the hub and HTTP, the others write to WebSocket subscribers "
        "(default 1)",
        int_setter<std::size_t>(&server_config::threads, 1, kMaxThreads)},
+      {"--io-uring", "PROGRESS_IO_URING",
+       "on: WebSocket writes of many subscribers go to the kernel in one io_uring call (one send call "
+       "each where the kernel refuses io_uring); off: one send call each (default on)",
+       [](std::string_view v, server_config& c) {
+         if (v != "on" && v != "off") return false;
+         c.io_uring = v == "on";
+         return true;
+       }},
       {"--max-connections-per-address", "PROGRESS_MAX_CONNECTIONS_PER_ADDRESS",
        "open connections per client IP address, then 503 (default 256; 0 off; loopback exempt)",
        int_setter<std::size_t>(&server_config::max_connections_per_address, 0, 10'000'000)},

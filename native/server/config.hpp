@@ -42,6 +42,8 @@ struct server_config {
   // Threads of the server: the hub and everything but WebSocket writes on one, the rest send
   // (send_lane.hpp). 1: all on one thread.
   std::size_t threads = 1;
+  // WebSocket writes go through io_uring (send_ring.hpp), one system call for many sockets.
+  bool io_uring = true;
   std::string redis_url;  // empty: the embedded engine; else redis://host:port/db (several nodes)
   std::chrono::milliseconds redis_timeout{2000};  // a Redis reply later than this: connection lost
   // Both set: the listener speaks TLS only (https://, wss://); both empty: plain TCP.

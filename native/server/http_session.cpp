@@ -232,11 +232,14 @@ void basic_http_session<Stream>::start_websocket(const handshake_fields& handsha
     session = std::make_shared<websocket_session>(std::make_unique<websocket_tls>(std::move(stream_)), ctx_.hub,
                                                   ctx_.log, target, std::move(ticket_));
   } else {
-    // A producer writes itself: its acks pace its window of publishes, and a lane's round trip
-    // would stretch every one of them. Lanes carry the fan-out to subscribers.
-    send_lane* lane = ctx_.lanes && target.endpoint != Endpoint::publish ? ctx_.lanes->next() : nullptr;
+    // A producer writes itself: its acks pace its window of publishes, and waiting for a lane's round
+    // trip, or behind a whole kick pass in the ring's round, would stretch every one of them (with its
+    // acks in the ring, fanout-max was no faster than with a send call per write). Lanes, or the
+    // ring's rounds, carry the fan-out to subscribers.
+    send_queue* sender = nullptr;
+    if (target.endpoint != Endpoint::publish) sender = ctx_.lanes ? ctx_.lanes->next() : ctx_.ring;
     session = std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, target,
-                                                  std::move(ticket_), lane);
+                                                  std::move(ticket_), sender);
   }
   session->run(switching_protocols(handshake, ctx_.hub.config().server_name), std::move(early));
 }

@@ -153,10 +153,11 @@ void hub_service::kick_dirty() {
   }
   kicking_ = false;
   kick_list_.clear();
-  if (closed_while_kicking_.empty()) return;
+  const bool erased = !closed_while_kicking_.empty();
   for (const ConnId conn : closed_while_kicking_) sinks_.erase(conn);
   closed_while_kicking_.clear();
-  after_call();  // the shutdown's drain waits for the last stream to be erased
+  if (after_kick_pass_ && count > 0) after_kick_pass_();
+  if (erased) after_call();  // the shutdown's drain waits for the last stream to be erased
 }
 
 void hub_service::tick() {

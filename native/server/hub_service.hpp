@@ -79,6 +79,9 @@ class hub_service {
   Hub& core() noexcept { return hub_; }
   const Hub& core() const noexcept { return hub_; }
 
+  // Called after every kick pass: the writes the pass handed over go out then, together.
+  void set_after_kick_pass(std::function<void()> hook) { after_kick_pass_ = std::move(hook); }
+
   HubStats stats() const;
   std::size_t total_queued_bytes() const;
   std::size_t open_streams() const noexcept { return sinks_.size(); }
@@ -102,6 +105,7 @@ class hub_service {
   const logger& log_;
   net::io_context& ioc_;
   std::vector<ConnId> dirty_;  // reused by every kick_dirty
+  std::function<void()> after_kick_pass_;
   std::vector<sink_entry*> kick_list_;
   std::vector<ConnId> closed_while_kicking_;
   bool kicking_ = false;

@@ -19,7 +19,9 @@
 #include "metrics.hpp"
 #include "redis_engine.hpp"
 #include "net.hpp"
+#include "ring_queue.hpp"
 #include "send_lane.hpp"
+#include "send_ring.hpp"
 #include "server_context.hpp"
 #include "store_writer.hpp"
 #include "tls_context.hpp"
@@ -109,7 +111,15 @@ int main(int argc, char** argv) {
 
   ps::net::io_context ioc{1};
   // Declared after the io_context: a lane holds work on it until its last answer ran.
-  ps::send_lanes lanes(ioc, cfg.threads - 1);
+  ps::send_lanes lanes(ioc, cfg.threads - 1, cfg.io_uring);
+  // One thread: subscribers' writes go out in rounds through the hub thread's own ring. With lanes
+  // each lane opens its own; this one then only tells the log whether the kernel allows it.
+  std::string ring_refused = "off (--io-uring off)";
+  std::unique_ptr<ps::send_ring> ring = cfg.io_uring ? ps::send_ring::open(ring_refused) : nullptr;
+  const std::string send_path = ring ? "io_uring" : "send calls; io_uring " + ring_refused;
+  std::unique_ptr<ps::ring_queue> ring_sends;
+  if (ring && cfg.threads == 1) ring_sends = std::make_unique<ps::ring_queue>(ioc, std::move(ring));
+  ring.reset();
   const auto endpoint = resolve_listen(ioc, cfg, error);
   if (!endpoint) {
     std::cerr << "progress-hub: " << error << "\n";
@@ -162,6 +172,8 @@ int main(int argc, char** argv) {
   ctx.connections = &connections;
   ctx.tls = tls.get();
   if (cfg.threads > 1) ctx.lanes = &lanes;
+  ctx.ring = ring_sends.get();
+  if (ring_sends) hub.set_after_kick_pass([&ring_sends] { ring_sends->send_now(); });
   ps::http_session_registry sessions;
 
   auto server = std::make_shared<ps::listener>(ioc, ctx, sessions);
@@ -208,6 +220,7 @@ int main(int argc, char** argv) {
                      {"allocator", ps::allocator_description()},
                      {"data_dir", data_dir->string()},
                      {"engine", redis ? "redis" : "embedded"},
+                     {"send_path", send_path},
                      {"tls", tls ? "on" : "off"},
                      {"threads", std::to_string(cfg.threads)},
                      {"web_root", cfg.web_root.string()}});
@@ -216,6 +229,7 @@ int main(int argc, char** argv) {
   // Returns once nothing is left to do (after shutdown) or on ioc.stop().
   ioc.run();
   lanes.stop();
+  if (ring_sends) ring_sends->stop();
   uploads.stop();
   log.info("stopped");
   return 0;

@@ -1,10 +1,14 @@
 #include "send_lane.hpp"
 
+#include <string>
 #include <utility>
+
+#include "send_ring.hpp"
 
 namespace progress::server {
 
-send_lane::send_lane(net::io_context& hub) : hub_(hub), thread_([this] { run(); }) {}
+send_lane::send_lane(net::io_context& hub, bool io_uring)
+    : hub_(hub), io_uring_(io_uring), thread_([this] { run(); }) {}
 
 send_lane::~send_lane() { stop(); }
 
@@ -36,6 +40,10 @@ void send_lane::stop() {
 }
 
 void send_lane::run() {
+  // The lane's own ring: an io_uring instance is cheapest used from one thread. Without one (refused
+  // by the kernel, or --io-uring off) the lane makes one send call per job.
+  std::string why;
+  const std::unique_ptr<send_ring> ring = io_uring_ ? send_ring::open(why) : nullptr;
   std::vector<send_job> round;
   for (;;) {
     {
@@ -47,7 +55,7 @@ void send_lane::run() {
       if (stopping_) return;
       round.swap(queue_);
     }
-    for (send_job& job : round) job.outcome = send_batch(job.fd, *job.batch, job.offset);
+    send_round(ring.get(), round);
     net::post(hub_, [this, done = std::move(round)]() mutable {
       // Answers first, bookkeeping last: an answer may submit the session's next batch.
       for (send_job& job : done) job.client->on_sent(job.outcome);
@@ -57,9 +65,9 @@ void send_lane::run() {
   }
 }
 
-send_lanes::send_lanes(net::io_context& hub, std::size_t count) {
+send_lanes::send_lanes(net::io_context& hub, std::size_t count, bool io_uring) {
   lanes_.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) lanes_.push_back(std::make_unique<send_lane>(hub));
+  for (std::size_t i = 0; i < count; ++i) lanes_.push_back(std::make_unique<send_lane>(hub, io_uring));
 }
 
 send_lane* send_lanes::next() {

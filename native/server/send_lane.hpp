@@ -17,34 +17,19 @@
 #include <vector>
 
 #include "net.hpp"
-#include "ws_batch.hpp"
+#include "send_job.hpp"
 
 namespace progress::server {
 
-// The session side of a lane write.
-class lane_client {
+class send_lane final : public send_queue {
  public:
-  virtual ~lane_client() = default;
-  // On the hub thread, once the batch was written (or not) by the lane.
-  virtual void on_sent(send_outcome outcome) = 0;
-};
-
-struct send_job {
-  std::shared_ptr<lane_client> client;  // keeps the session (and so its socket and batch) alive
-  int fd = -1;
-  const std::vector<ws_outgoing>* batch = nullptr;  // owned by the client, untouched until on_sent
-  std::size_t offset = 0;
-  send_outcome outcome;
-};
-
-class send_lane {
- public:
-  explicit send_lane(net::io_context& hub);
+  // `io_uring`: the lane sends each round through a send_ring of its own when the kernel allows one.
+  send_lane(net::io_context& hub, bool io_uring);
   ~send_lane();
   send_lane(const send_lane&) = delete;
   send_lane& operator=(const send_lane&) = delete;
 
-  void submit(send_job job);  // hub thread
+  void submit(send_job job) override;
   // Joins the thread; jobs not yet written are dropped (their sessions are being torn down).
   void stop();
 
@@ -53,6 +38,7 @@ class send_lane {
   void answered(std::size_t jobs);  // hub thread
 
   net::io_context& hub_;
+  const bool io_uring_;
   // Hub thread only: jobs submitted and not answered; while any are, run() on the hub must not return.
   std::size_t outstanding_ = 0;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> busy_;
@@ -67,7 +53,7 @@ class send_lane {
 // The lanes of one server; sessions are spread over them round-robin.
 class send_lanes {
  public:
-  send_lanes(net::io_context& hub, std::size_t count);
+  send_lanes(net::io_context& hub, std::size_t count, bool io_uring);
   send_lane* next();  // null when there are no lanes (--threads 1: sessions write themselves)
   void stop();
 

@@ -31,6 +31,7 @@ struct server_context {
   address_limiter* connections = nullptr;  // per-address connection tickets; null: no limit
   boost::asio::ssl::context* tls = nullptr;  // set: every connection speaks TLS (--tls-cert)
   send_lanes* lanes = nullptr;  // --threads above 1: plain WebSocket sessions write on a lane
+  send_queue* ring = nullptr;   // --threads 1 with io_uring: their writes go out in rounds on this thread
 };
 
 }  // namespace progress::server

@@ -33,7 +33,7 @@ std::span<char> thread_read_buffer() {
 }  // namespace
 
 websocket_session::websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target,
-                                     std::shared_ptr<void> ticket, send_lane* lane)
+                                     std::shared_ptr<void> ticket, send_queue* lane)
     : socket_(std::move(socket)),
       hub_(hub),
       log_(log),

@@ -4,7 +4,8 @@
 // in one gathered write, the payload bytes shared with every other subscriber of the same event.
 // At most one batch is unsent at a time, so the hub's per-connection queue bound still holds.
 // A wss:// session runs the same logic over TLS (websocket_tls.hpp says how its I/O differs).
-// With a send lane (--threads N) the gathered write runs on the lane's thread (send_lane.hpp).
+// With a send lane (--threads N) the gathered write runs on the lane's thread (send_lane.hpp); with
+// the hub's ring it goes out in a round with other sessions' writes (ring_queue.hpp).
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -14,7 +15,7 @@
 #include "hub_service.hpp"
 #include "log.hpp"
 #include "net.hpp"
-#include "send_lane.hpp"
+#include "send_job.hpp"
 #include "ws_batch.hpp"
 #include "ws_frames.hpp"
 
@@ -27,9 +28,9 @@ class websocket_session : public stream_sink,
                           public std::enable_shared_from_this<websocket_session> {
  public:
   // `ticket` is held until the session ends (the per-address connection count of access limits).
-  // `lane` null: this thread makes the session's writes.
+  // `lane` null: this thread makes the session's writes, one send call each.
   websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target,
-                    std::shared_ptr<void> ticket = {}, send_lane* lane = nullptr);
+                    std::shared_ptr<void> ticket = {}, send_queue* lane = nullptr);
   // wss://: the TLS stream after its handshake and the HTTP upgrade request (websocket_tls.cpp).
   websocket_session(std::unique_ptr<websocket_tls> tls, hub_service& hub, const logger& log, Target target,
                     std::shared_ptr<void> ticket = {});
@@ -79,7 +80,7 @@ class websocket_session : public stream_sink,
   bool send_shut_ = false;    // our side of the TCP stream is shut down after the close handshake
   bool shut_ = false;         // the session ended: the socket is closed (once the lane answers, if it writes)
   std::unique_ptr<websocket_tls> tls_;  // set: wss://, and socket_ is unused
-  send_lane* lane_ = nullptr;         // null: writes happen on the hub thread
+  send_queue* lane_ = nullptr;        // null: this session sends on the hub thread itself
   std::vector<ws_outgoing> in_lane_;  // the batch a lane is writing; the socket stays open meanwhile
   bool lane_busy_ = false;            // in_lane_ is out on the lane; the descriptor must stay open
 };

@@ -32,32 +32,43 @@ std::span<const char> header_of(const ws_outgoing& entry, header_bytes& storage)
 
 send_outcome outcome_of(ssize_t written) {
   if (written >= 0) return {static_cast<std::size_t>(written), 0};
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
-  return {0, errno};
-}
-
-// `batch` fits kCopiedBatchBytes on the wire.
-send_outcome send_copied(int fd, std::span<const ws_outgoing> batch, std::size_t offset) {
-  // Filled and sent within one call, on the calling thread (the hub's or a send lane's).
-  thread_local std::array<char, kCopiedBatchBytes> buffer;
-  char* out = buffer.data();
-  header_bytes storage;
-  for (const ws_outgoing& entry : batch) {
-    const std::span<const char> head = header_of(entry, storage);
-    out = std::copy_n(head.data(), head.size(), out);
-    out = std::copy_n(entry.bytes->data(), entry.bytes->size(), out);
-  }
-  const auto total = static_cast<std::size_t>(out - buffer.data());
-  return outcome_of(::send(fd, buffer.data() + offset, total - offset, MSG_NOSIGNAL | MSG_DONTWAIT));
+  return failed_send(errno);
 }
 
 }  // namespace
 
-send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t offset) {
+send_outcome failed_send(int error) {
+  if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR) return {};
+  return {0, error};
+}
+
+std::optional<std::size_t> copied_size(std::span<const ws_outgoing> batch) {
   const std::size_t count = std::min(batch.size(), kMaxBatchEntries);
   std::size_t total = 0;
-  for (std::size_t i = 0; i < count && total <= kCopiedBatchBytes; ++i) total += wire_size(batch[i]);
-  if (total <= kCopiedBatchBytes) return send_copied(fd, batch.first(count), offset);
+  for (std::size_t i = 0; i < count; ++i) {
+    total += wire_size(batch[i]);
+    if (total > kCopiedBatchBytes) return std::nullopt;
+  }
+  return total;
+}
+
+void copy_batch(std::span<const ws_outgoing> batch, char* out) {
+  header_bytes storage;
+  for (const ws_outgoing& entry : batch.first(std::min(batch.size(), kMaxBatchEntries))) {
+    const std::span<const char> head = header_of(entry, storage);
+    out = std::copy_n(head.data(), head.size(), out);
+    out = std::copy_n(entry.bytes->data(), entry.bytes->size(), out);
+  }
+}
+
+send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t offset) {
+  if (const auto total = copied_size(batch)) {
+    // Filled and sent within one call, on the calling thread (the hub's or a send lane's).
+    thread_local std::array<char, kCopiedBatchBytes> buffer;
+    copy_batch(batch, buffer.data());
+    return outcome_of(::send(fd, buffer.data() + offset, *total - offset, MSG_NOSIGNAL | MSG_DONTWAIT));
+  }
+  const std::size_t count = std::min(batch.size(), kMaxBatchEntries);
   std::array<header_bytes, kMaxBatchEntries> heads;
   std::array<iovec, 2 * kMaxBatchEntries> iov;
   std::size_t iovs = 0;

@@ -4,6 +4,7 @@
 // buffer; a large one is gathered from the shared payloads in place.
 // Shared by a session writing on the hub thread and by a send lane (send_lane.hpp) writing for it.
 #include <cstddef>
+#include <optional>
 #include <span>
 
 #include "progress/hub.hpp"
@@ -36,8 +37,17 @@ struct send_outcome {
   int error = 0;         // errno of a failed write; EAGAIN and EINTR count as 0 (nothing sent)
 };
 
+// The outcome of a write that failed with `error`: EAGAIN and EINTR are nothing sent, not a failure.
+send_outcome failed_send(int error);
+
 // Writes `batch` (its first `offset` bytes already sent) to the non-blocking socket `fd`.
 send_outcome send_batch(int fd, std::span<const ws_outgoing> batch, std::size_t offset);
+
+// The bytes one write of `batch` puts on the wire when they are few enough to be copied into one
+// buffer (at most kCopiedBatchBytes), nullopt when the write is gathered in place instead.
+std::optional<std::size_t> copied_size(std::span<const ws_outgoing> batch);
+// Copies those bytes into `out`, which has room for copied_size(batch).
+void copy_batch(std::span<const ws_outgoing> batch, char* out);
 
 // How a batch fared: entries fully written are released and counted in `done`; `offset` becomes the
 // bytes of batch[done] already on the wire.

@@ -1,6 +1,7 @@
 // hub_service kicks every session the hub marked dirty once per turn of the event loop. A kick can
 // end sessions (a failed write closes the socket), so the pass must cope with streams that close
-// while it walks them, and a shutdown must still see its last stream go.
+// while it walks them, and a shutdown must still see its last stream go. After the pass a hook sends
+// the writes the pass handed over (ring_queue).
 #include <functional>
 #include <memory>
 #include <vector>
@@ -74,6 +75,22 @@ TEST_F(HubService, ShutdownDrainsWhenTheLastStreamsCloseDuringAKickPass) {
   ioc_.poll();
   EXPECT_EQ(service_.open_streams(), 0u);
   EXPECT_TRUE(drained);
+}
+
+// The ring's round (ring_queue) is sent by this hook: it must come once per pass, after every
+// session of the pass handed its write over, and after streams closed in the pass are gone.
+TEST_F(HubService, TheAfterPassHookRunsOnceWhenEverySessionWasKicked) {
+  open_streams(3);
+  sinks_[0]->on_kick = [this] { service_.on_closed(conns_[0]); };
+  std::vector<int> kicks_seen;
+  std::size_t streams_seen = 0;
+  service_.set_after_kick_pass([&] {
+    for (const auto& sink : sinks_) kicks_seen.push_back(sink->kicks);
+    streams_seen = service_.open_streams();
+  });
+  ioc_.poll();
+  EXPECT_EQ(kicks_seen, (std::vector<int>{1, 1, 1}));
+  EXPECT_EQ(streams_seen, 2u);
 }
 
 }  // namespace

@@ -3,50 +3,23 @@
 // on the io_context's thread (where every session lives).
 #include "send_lane.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cerrno>
 #include <memory>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/batch_sockets.hpp"
+
 namespace progress::server {
 namespace {
 
-ws_outgoing text(std::string payload) {
-  return {std::make_shared<const std::string>(std::move(payload)), false};
-}
-ws_outgoing whole(std::string bytes) { return {std::make_shared<const std::string>(std::move(bytes)), true}; }
-
-// A connected pair of stream sockets; the server side non-blocking like a session's.
-struct socket_pair {
-  std::array<int, 2> fds{-1, -1};
-  socket_pair() {
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds.data()) != 0) {
-      throw std::runtime_error("socketpair");
-    }
-  }
-  ~socket_pair() {
-    for (int fd : fds) ::close(fd);
-  }
-  int server() const { return fds[0]; }
-  std::string drain() const {
-    std::string out;
-    std::array<char, 4096> buf;
-    for (;;) {
-      const ssize_t n = ::recv(fds[1], buf.data(), buf.size(), MSG_DONTWAIT);
-      if (n <= 0) return out;
-      out.append(buf.data(), static_cast<std::size_t>(n));
-    }
-  }
-};
+using test::socket_pair;
+using test::text;
+using test::whole;
 
 TEST(SendBatch, TextPayloadsGetHeadersAndWholeFramesGoAsTheyAre) {
   socket_pair pair;
@@ -100,8 +73,7 @@ TEST(SendBatch, ABatchOfExactlyTheCopyLimitIsCopiedAndArrivesWhole) {
 
 TEST(SendBatch, AClosedPeerIsAnErrorNotACrash) {
   socket_pair pair;
-  ::close(pair.fds[1]);
-  pair.fds[1] = -1;
+  pair.close_peer();
   const std::vector<ws_outgoing> batch{text("late")};
   EXPECT_EQ(send_batch(pair.server(), batch, 0).error, EPIPE);
 }
@@ -140,9 +112,18 @@ struct recording_client : lane_client {
   }
 };
 
-TEST(SendLane, WritesForEveryClientAndAnswersOnTheIoContextThread) {
+// Parameter: whether the lanes send through io_uring (send_ring) or one send call per job.
+class SendLane : public ::testing::TestWithParam<bool> {};
+
+std::string send_path_label(const ::testing::TestParamInfo<bool>& param) {
+  return param.param ? "io_uring" : "send_calls";
+}
+
+INSTANTIATE_TEST_SUITE_P(IoUring, SendLane, ::testing::Bool(), send_path_label);
+
+TEST_P(SendLane, WritesForEveryClientAndAnswersOnTheIoContextThread) {
   net::io_context ioc{1};
-  send_lanes lanes(ioc, 2);
+  send_lanes lanes(ioc, 2, GetParam());
   std::vector<socket_pair> pairs(6);
   std::vector<std::shared_ptr<recording_client>> clients;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
@@ -164,9 +145,9 @@ TEST(SendLane, WritesForEveryClientAndAnswersOnTheIoContextThread) {
   lanes.stop();
 }
 
-TEST(SendLane, AFullSocketIsAnsweredWithWhatItTook) {
+TEST_P(SendLane, AFullSocketIsAnsweredWithWhatItTook) {
   net::io_context ioc{1};
-  send_lanes lanes(ioc, 1);
+  send_lanes lanes(ioc, 1, GetParam());
   socket_pair pair;
   auto client = std::make_shared<recording_client>();
   for (int i = 0; i < 64; ++i) client->batch.push_back(text(std::string(60'000, 'z')));
@@ -182,7 +163,7 @@ TEST(SendLane, AFullSocketIsAnsweredWithWhatItTook) {
 
 TEST(SendLanes, NoLanesMeansSessionsWriteThemselves) {
   net::io_context ioc{1};
-  send_lanes lanes(ioc, 0);
+  send_lanes lanes(ioc, 0, true);
   EXPECT_EQ(lanes.next(), nullptr);
 }
 

@@ -123,6 +123,25 @@ TEST(Config, FlagsOverrideEnvironmentWhichOverridesDefaults) {
   EXPECT_FALSE(parse_config({"--version"}, none).config);
 }
 
+// io_uring sends are the default; the flag and its environment variable turn them off, and a value
+// that is neither on nor off is a configuration error, not a silent default.
+TEST(Config, IoUringIsOnUnlessTurnedOff) {
+  const auto none = [](const char*) -> std::optional<std::string> { return std::nullopt; };
+  ASSERT_TRUE(parse_config({}, none).config);
+  EXPECT_TRUE(parse_config({}, none).config->io_uring);
+  const auto off = parse_config({"--io-uring", "off"}, none);
+  ASSERT_TRUE(off.config) << off.error;
+  EXPECT_FALSE(off.config->io_uring);
+  const auto env_off = [](const char* name) -> std::optional<std::string> {
+    if (std::string_view(name) == "PROGRESS_IO_URING") return "off";
+    return std::nullopt;
+  };
+  ASSERT_TRUE(parse_config({}, env_off).config);
+  EXPECT_FALSE(parse_config({}, env_off).config->io_uring);
+  EXPECT_TRUE(parse_config({"--io-uring", "on"}, env_off).config->io_uring);
+  EXPECT_NE(parse_config({"--io-uring", "yes"}, none).error.find("--io-uring"), std::string::npos);
+}
+
 class DocumentAnalysis : public ::testing::Test {
  protected:
   std::filesystem::path write(const std::string& bytes) {

@@ -249,17 +249,18 @@ TEST_P(WebSocket, UnknownWebSocketPathIsRefused) {
 // A consumer that stops reading while a producer publishes a lot: its queue is conflated (or the
 // socket closed 1013), the server's queued bytes stay within the bound, and once it reads again it
 // sees seqs in order and the terminal event.
-// With --threads the unsent batch sits on a send lane, which must hold the same bound.
+// Handed to io_uring or a send lane, the unsent batch must hold the same bound.
 class SlowConsumer : public ::testing::TestWithParam<const char*> {};
 
-INSTANTIATE_TEST_SUITE_P(Threads, SlowConsumer, ::testing::Values("1", kThreadedThreads), threads_label);
+INSTANTIATE_TEST_SUITE_P(WritePaths, SlowConsumer, write_paths, write_path_label);
 
 TEST_P(SlowConsumer, QueueStaysBoundedAndTheTerminalEventArrives) {
   constexpr std::size_t kQueueBound = 16 * 1024;
   // The consumer stops reading on purpose; a long heartbeat keeps a slow (sanitized, loaded) run
   // from being closed as stale (1001) before the queue bound is what decides.
-  server_process server(
-      {"--max-queue-bytes", std::to_string(kQueueBound), "--heartbeat-ms", "600000", "--threads", GetParam()});
+  std::vector<std::string> args{"--max-queue-bytes", std::to_string(kQueueBound), "--heartbeat-ms", "600000"};
+  for (auto& arg : write_path_args(GetParam())) args.push_back(std::move(arg));
+  server_process server(std::move(args));
   ASSERT_EQ(http_call(server.port(), "POST", "/api/processes", R"({"process_id":"slow-1"})").status, 201u);
   ws_client consumer(server.port(), "/ws/progress/slow-1", 4096);
   EXPECT_EQ(consumer.read_json()["type"], "hello");

@@ -138,16 +138,18 @@ std::string upgrade_request(const std::string& target, const std::string& extra 
          "Sec-WebSocket-Version: " + version + "\r\nSec-WebSocket-Key: " + key + "\r\n" + extra + "\r\n";
 }
 
-// Parameter: --threads. With 3, the server's frames go out through send lanes, so pongs, close
-// frames and batches queued while a lane writes must keep their order and the close handshake.
+// Parameter: the write path. Through io_uring rounds or send lanes, the server's frames leave after
+// the session handed them over, so pongs, close frames and batches queued meanwhile must keep their
+// order and the close handshake.
 class WsProtocol : public ::testing::TestWithParam<const char*> {
  protected:
   static void TearDownTestSuite() { servers_.clear(); }
   unsigned short port() const {
     auto& server = servers_[GetParam()];
     if (!server) {
-      server = std::make_unique<server_process>(
-          std::vector<std::string>{"--max-frame-bytes", "1024", "--threads", GetParam()});
+      std::vector<std::string> args{"--max-frame-bytes", "1024"};
+      for (auto& arg : write_path_args(GetParam())) args.push_back(std::move(arg));
+      server = std::make_unique<server_process>(std::move(args));
     }
     return server->port();
   }
@@ -166,7 +168,7 @@ class WsProtocol : public ::testing::TestWithParam<const char*> {
 
 std::map<std::string, std::unique_ptr<server_process>> WsProtocol::servers_;
 
-INSTANTIATE_TEST_SUITE_P(Threads, WsProtocol, ::testing::Values("1", kThreadedThreads), threads_label);
+INSTANTIATE_TEST_SUITE_P(WritePaths, WsProtocol, write_paths, write_path_label);
 
 TEST_P(WsProtocol, AcceptKeyIsTheRfcExample) {
   raw_socket s(port());

@@ -25,10 +25,19 @@ inline const auto websocket_engines =
 // The --threads value of `threaded`: two lanes, so sessions are spread over more than one.
 inline constexpr const char* kThreadedThreads = "3";
 
-// Suites parameterised by the --threads value: "threads_3".
-inline std::string threads_label(const ::testing::TestParamInfo<const char*>& param) {
-  return std::string("threads_") + param.param;
+// The ways the hub writes to WebSocket subscribers, for the suites about the write path: one thread
+// sending a kick pass's writes in one io_uring call (the default), one thread making a send call
+// per write (--io-uring off, and where the kernel refuses io_uring), and send lanes (--threads).
+inline const auto write_paths = ::testing::Values("io_uring", "send_calls", "lanes");
+
+// The hub's flags for one of write_paths.
+inline std::vector<std::string> write_path_args(const std::string& path) {
+  if (path == "send_calls") return {"--io-uring", "off"};
+  if (path == "lanes") return {"--threads", kThreadedThreads};
+  return {"--io-uring", "on"};
 }
+
+inline std::string write_path_label(const ::testing::TestParamInfo<const char*>& param) { return param.param; }
 
 // "embedded" / "redis" / "threaded": the suffix of the parameterised test names.
 std::string engine_label(const ::testing::TestParamInfo<engine_kind>& info);
