@@ -22,6 +22,13 @@ std::unique_ptr<batch_recv> batch_recv::open(std::string& why) {
     return nullptr;
   }
   reader->buffer_ = std::make_unique_for_overwrite<char[]>(kEntries * kSliceBytes);
+  io_uring_probe* probe = io_uring_get_probe_ring(reader->ring_.get());
+  const bool recv = probe != nullptr && io_uring_opcode_supported(probe, IORING_OP_RECV) != 0;
+  if (probe != nullptr) io_uring_free_probe(probe);
+  if (!recv) {
+    why = "the kernel has no IORING_OP_RECV (added in 5.6)";
+    return nullptr;
+  }
   return reader;
 }
 

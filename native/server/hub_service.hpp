@@ -79,7 +79,8 @@ class hub_service {
   Hub& core() noexcept { return hub_; }
   const Hub& core() const noexcept { return hub_; }
 
-  // Called after every kick pass: the writes the pass handed over go out then, together.
+  // Called after every kick pass that kicked a session: the writes the pass handed over go out then,
+  // together (ring_queue).
   void set_after_kick_pass(std::function<void()> hook) { after_kick_pass_ = std::move(hook); }
 
   HubStats stats() const;

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   ps::send_lanes lanes(ioc, cfg.threads - 1, cfg.io_uring);
   // One thread: subscribers' writes go out in rounds through the hub thread's own ring. With lanes
   // each lane opens its own; this one then only tells the log whether the kernel allows it.
-  std::string ring_refused = "off (--io-uring off)";
+  std::string ring_refused = "off";
   std::unique_ptr<ps::send_ring> ring = cfg.io_uring ? ps::send_ring::open(ring_refused) : nullptr;
   const std::string send_path = ring ? "io_uring" : "send calls; io_uring " + ring_refused;
   std::unique_ptr<ps::ring_queue> ring_sends;

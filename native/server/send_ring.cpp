@@ -2,6 +2,7 @@
 
 #include <liburing.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -15,14 +16,54 @@ send_ring::~send_ring() {
   if (arena_) io_uring_queue_exit(ring_.get());  // the arena is made once the ring is set up
 }
 
+namespace {
+
+bool supports_send(io_uring* ring) {
+  io_uring_probe* probe = io_uring_get_probe_ring(ring);
+  const bool yes = probe != nullptr && io_uring_opcode_supported(probe, IORING_OP_SEND) != 0;
+  if (probe != nullptr) io_uring_free_probe(probe);
+  return yes;
+}
+
+// send_all relies on a MSG_DONTWAIT send to a full socket failing inside the submission, not waiting
+// for room: otherwise one stuck subscriber would stop the hub's thread. Checked on a real full socket.
+bool full_socket_answers_at_once(io_uring* ring) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0) return false;
+  const std::array<char, 4096> chunk{};
+  while (::send(fds[0], chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL) > 0) {
+  }
+  io_uring_sqe* sqe = io_uring_get_sqe(ring);
+  io_uring_prep_send(sqe, fds[0], chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  io_uring_submit(ring);
+  io_uring_cqe* cqe = nullptr;
+  const bool answered = io_uring_peek_cqe(ring, &cqe) == 0 && cqe != nullptr && cqe->res == -EAGAIN;
+  ::close(fds[1]);  // a send still waiting ends now, with an error, before the ring is used
+  if (cqe == nullptr) io_uring_wait_cqe(ring, &cqe);
+  if (cqe != nullptr) io_uring_cqe_seen(ring, cqe);
+  ::close(fds[0]);
+  return answered;
+}
+
+}  // namespace
+
 std::unique_ptr<send_ring> send_ring::open(std::string& why) {
   std::unique_ptr<send_ring> ring(new send_ring());
   if (const int rc = io_uring_queue_init(kRingEntries, ring->ring_.get(), 0); rc < 0) {
-    why = std::strerror(-rc);
+    why = std::string("refused (") + std::strerror(-rc) + ")";
     return nullptr;
   }
-  // Allocated, not touched: its pages cost memory only once a round copies into them.
+  // Allocated, not touched: its pages cost memory only once a round copies into them. Also what
+  // tells the destructor the ring was set up.
   ring->arena_ = std::make_unique_for_overwrite<char[]>(kRingArenaBytes);
+  if (!supports_send(ring->ring_.get())) {
+    why = "refused (the kernel has no IORING_OP_SEND, added in 5.6)";
+    return nullptr;
+  }
+  if (!full_socket_answers_at_once(ring->ring_.get())) {
+    why = "refused (a send to a full socket waits instead of failing at once)";
+    return nullptr;
+  }
   return ring;
 }
 

@@ -26,8 +26,9 @@ inline constexpr std::size_t kRingArenaBytes = 256 * 1024;
 
 class send_ring {
  public:
-  // Null, with the kernel's reason in `why`, where io_uring is refused (seccomp, the
-  // kernel.io_uring_disabled sysctl, a kernel before 5.6).
+  // Null, with the reason in `why`, where io_uring is refused (seccomp, the
+  // kernel.io_uring_disabled sysctl) or cannot do what send_all needs (a kernel before 5.6, or one
+  // whose sends to a full socket wait).
   static std::unique_ptr<send_ring> open(std::string& why);
   ~send_ring();
   send_ring(const send_ring&) = delete;
