@@ -278,7 +278,7 @@ def main():
                     continue
                 per_cpu = row.get(metric + "_per_server_cpu_s")
                 per_cpu_text = f" ({per_cpu:,.0f} per server CPU-s)" if per_cpu else ""
-                print(f"{label:16} {server:8} {headline(row, metric):>24}{per_cpu_text}  "
+                print(f"{label:16} {server:14} {headline(row, metric):>24}{per_cpu_text}  "
                       f"server_cpu={row['server_cpu']:.2f} generator_cpu={row.get('generator_cpu', 0):.2f}{flag}",
                       file=sys.stderr, flush=True)
         rows.extend(median_run(runs[server], metric) for server in servers)
@@ -287,8 +287,10 @@ def main():
     by = {(r["label"], r["server"]): r for r in rows}
     ratios = {}
     print()
+    # A ratio column is as wide as its header ("hub/hub-send-calls"), and at least 12.
+    ratio_width = {s: max(12, len("hub/" + s) + 2) for s in servers}
     print(f"{'scenario':16}" + "".join(f"{s:>30}" for s in servers) + "".join(
-        f"{'hub/' + s:>12}" for s in servers if s != "hub" and "hub" in servers))
+        f"{'hub/' + s:>{ratio_width[s]}}" for s in servers if s != "hub" and "hub" in servers))
     for label, _, _, metric in plan:
         cells = "".join(f"{headline(by[(label, s)], metric):>30}" for s in servers)
         ratio_cells = ""
@@ -300,7 +302,7 @@ def main():
                 hub_v, peer_v = by[(label, "hub")].get(key) or 0, by[(label, s)].get(key) or 0
                 ratio = round(hub_v / peer_v, 3) if peer_v else None
                 ratios.setdefault(label, {})[f"hub/{s}"] = ratio
-                ratio_cells += f"{ratio if ratio is not None else '-':>12}"
+                ratio_cells += f"{ratio if ratio is not None else '-':>{ratio_width[s]}}"
         print(f"{label:16}{cells}{ratio_cells}")
     # Each round runs the servers back to back, so a round's ratio is taken at one machine speed; the
     # medians above can pair a fast phase of one server with a slow phase of the other.
