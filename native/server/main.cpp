@@ -110,16 +110,19 @@ int main(int argc, char** argv) {
   }
 
   ps::net::io_context ioc{1};
-  // Declared after the io_context: a lane holds work on it until its last answer ran.
-  ps::send_lanes lanes(ioc, cfg.threads - 1, cfg.io_uring);
   // One thread: subscribers' writes go out in rounds through the hub thread's own ring. With lanes
-  // each lane opens its own; this one then only tells the log whether the kernel allows it.
+  // each lane opens its own; this one then only tells the log whether the kernel allows it, and is
+  // closed before any lane starts. A lane's ring may be mapped where it was, and ThreadSanitizer,
+  // which does not see liburing map rings (it makes the system calls itself), needs the thread's
+  // start between the two to know the old accesses are over.
   std::string ring_refused = "off";
   std::unique_ptr<ps::send_ring> ring = cfg.io_uring ? ps::send_ring::open(ring_refused) : nullptr;
   const std::string send_path = ring ? "io_uring" : "send calls; io_uring " + ring_refused;
   std::unique_ptr<ps::ring_queue> ring_sends;
   if (ring && cfg.threads == 1) ring_sends = std::make_unique<ps::ring_queue>(ioc, std::move(ring));
   ring.reset();
+  // Declared after the io_context: a lane holds work on it until its last answer ran.
+  ps::send_lanes lanes(ioc, cfg.threads - 1, cfg.io_uring);
   const auto endpoint = resolve_listen(ioc, cfg, error);
   if (!endpoint) {
     std::cerr << "progress-hub: " << error << "\n";
