@@ -1,8 +1,9 @@
 #pragma once
 // --threads 1: the plain WebSocket sessions' writes, made on the hub's own thread through a
-// send_ring. A kick pass queues one job per session it kicks; the pass's jobs go out together in
-// one posted round, and each session gets its answer in that round, as from a send lane. Answers
-// that hand over the same sessions' next batches are sent in the same round.
+// send_ring. A kick pass queues one job per session it kicks, and hub_service's after-pass hook
+// sends them together (send_now); a write handed over outside a pass goes out in a posted round.
+// Each session gets its answer there, as from a send lane, and answers that hand over the same
+// sessions' next batches are sent before send_now returns.
 #include <memory>
 #include <vector>
 
@@ -28,7 +29,7 @@ class ring_queue final : public send_queue {
   std::unique_ptr<send_ring> ring_;
   std::vector<send_job> queue_;
   std::vector<send_job> round_;
-  bool posted_ = false;  // a run() is posted or running: submit only queues
+  bool posted_ = false;  // a round is posted and has not run yet: submit only queues
 };
 
 }  // namespace progress::server
