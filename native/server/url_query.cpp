@@ -62,4 +62,29 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
+std::string redact_secrets(std::string_view target) {
+  const auto [path, query] = split_target(target);
+  if (query.empty()) return std::string(target);
+  std::string out(path);
+  out += '?';
+  std::string_view rest = query;
+  bool first = true;
+  while (true) {
+    const auto amp = rest.find('&');
+    const auto item = rest.substr(0, amp);
+    const auto key = item.substr(0, item.find('='));
+    if (!first) out += '&';
+    first = false;
+    if (key == "api_key" || key == "token" || key == "access_token") {
+      out += key;
+      out += "=REDACTED";
+    } else {
+      out += item;
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
 }  // namespace progress::server
