@@ -1,6 +1,8 @@
 #include "static_files.hpp"
 
+#include <algorithm>
 #include <array>
+#include <system_error>
 #include <string>
 #include <utility>
 
@@ -78,7 +80,9 @@ std::optional<std::filesystem::path> resolve_static_path(const std::filesystem::
     if (end == std::string::npos) end = decoded->size();
     const std::string_view segment(decoded->data() + start, end - start);
     // Checked after decoding so `%2e%2e` and `%2f` cannot sneak a parent step or a separator in.
-    if (segment == ".." || segment.find('\\') != std::string_view::npos ||
+    // Dotfiles and dot-folders (.git, .env, editor swap files) are never part of what a web root
+    // publishes; "." alone is the folder itself.
+    if ((segment.size() > 1 && segment.front() == '.') || segment.find('\\') != std::string_view::npos ||
         segment.find('\0') != std::string_view::npos) {
       return std::nullopt;
     }
@@ -86,6 +90,15 @@ std::optional<std::filesystem::path> resolve_static_path(const std::filesystem::
     start = end + 1;
   }
   if (decoded->back() == '/') out /= "index.html";
+  // A symlink inside the root may point anywhere: what it resolves to must still be inside.
+  std::error_code ec;
+  const auto real = std::filesystem::canonical(out, ec);
+  if (ec) return out;  // missing: answered 404 when it is opened
+  const auto real_root = std::filesystem::canonical(root, ec);
+  if (ec) return std::nullopt;
+  if (std::mismatch(real_root.begin(), real_root.end(), real.begin(), real.end()).first != real_root.end()) {
+    return std::nullopt;
+  }
   return out;
 }
 

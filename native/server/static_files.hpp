@@ -1,6 +1,6 @@
 #pragma once
 // Files under --web-root: `/` and folders map to index.html; paths that would leave the root
-// (`..`, encoded or not) are refused.
+// (`..`, encoded or not, or a symlink to outside) and dotfiles are refused.
 #include <filesystem>
 #include <optional>
 #include <string_view>
@@ -10,7 +10,8 @@ namespace progress::server {
 std::string_view mime_type(std::string_view path) noexcept;
 
 // The file a request path names under `root`, or nullopt when the path is malformed or escapes
-// the root. Existence is not checked here.
+// the root (a path that exists is resolved through its symlinks), or names a dotfile. A missing
+// file is not refused here: opening it answers 404.
 std::optional<std::filesystem::path> resolve_static_path(const std::filesystem::path& root,
                                                          std::string_view request_path);
 
