@@ -9,6 +9,7 @@
 
 #include "access_policy.hpp"
 #include "parse_int.hpp"
+#include "request_parser.hpp"
 #include "redis_engine.hpp"
 
 namespace progress::server {
@@ -201,8 +202,10 @@ const std::vector<option>& options() {
       {"--max-body-bytes", "PROGRESS_MAX_BODY_BYTES",
        "largest request body but uploads, then 413 (default 262144)",
        int_setter<std::size_t>(&server_config::max_body_bytes, 1, max_size)},
-      {"--max-header-bytes", "PROGRESS_MAX_HEADER_BYTES", "largest request header, then 413 (default 16384)",
-       int_setter<std::size_t>(&server_config::max_header_bytes, 512, 1024 * 1024)},
+      {"--max-header-bytes", "PROGRESS_MAX_HEADER_BYTES",
+       "largest request header plus chunked trailer, then 431 (414 for the request line; default 16384, "
+       "at most 61440)",
+       int_setter<std::size_t>(&server_config::max_header_bytes, 512, kMaxHeaderBytesLimit)},
       {"--header-timeout-ms", "PROGRESS_HEADER_TIMEOUT_MS",
        "time to send a request header (also idle keep-alive), then the connection is closed (default 30000)",
        ms_setter(&server_config::header_timeout)},

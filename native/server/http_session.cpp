@@ -7,6 +7,7 @@
 #include "access_policy.hpp"
 #include "routes/api.hpp"
 #include "routes/router.hpp"
+#include "routes/uploads.hpp"
 #include "sse_session.hpp"
 #include "url_query.hpp"
 #include "websocket_session.hpp"
@@ -106,10 +107,11 @@ void basic_http_session<Stream>::do_read() {
     do_close();
     return;
   }
-  parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(ctx_.config.max_header_bytes));
-  // The real limit depends on the route, known only after the header; until then allow the largest.
-  parser_->body_limit(std::max(ctx_.config.max_upload_bytes, ctx_.config.max_body_bytes));
+  // The real body limit depends on the route, known only after the header; until then the largest
+  // (Beast compares a Content-Length with it before the header is handed over).
+  parser_.emplace(ctx_.config.max_header_bytes, std::max(ctx_.config.max_upload_bytes, ctx_.config.max_body_bytes));
+  upload_.reset();
+  answering_ = false;
   idle_ = true;
   tcp_layer().expires_after(ctx_.config.header_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
@@ -117,38 +119,91 @@ void basic_http_session<Stream>::do_read() {
 }
 
 template <class Stream>
-void basic_http_session<Stream>::on_header(error_code ec, std::size_t) {
-  idle_ = false;
-  if (ec == http::error::body_limit) {
-    reply_and_close(error_response(parser_->get(), ErrorCode::too_large, "the request body is too large"));
-    return;
-  }
-  if (ec == http::error::header_limit) {
-    reply_and_close(error_response(parser_->get(), ErrorCode::too_large, "the request header is too large"));
-    return;
-  }
-  if (ec) {
-    if (!is_quiet(ec)) {
-      ctx_.log.debug("http_bad_request", {{"error", ec.message()}});
-      request dummy;
-      reply_and_close(error_response(dummy, ErrorCode::bad_frame, "malformed HTTP request: " + ec.message()));
+template <class Step>
+void basic_http_session<Stream>::guarded(const char* where, Step&& step) {
+  try {
+    step();
+  } catch (const std::exception& e) {
+    ++ctx_.metrics.handler_failures;
+    ctx_.log.error("http_handler_failed", {{"where", where}, {"error", e.what()}});
+    if (answering_) {
+      error_code ignored;
+      tcp_layer().socket().close(ignored);
       return;
     }
+    request none;
+    reply_and_close(error_response(none, http::status::internal_server_error, ErrorCode::unavailable,
+                                   "the server failed while handling this request (logged); retry later"));
+  }
+}
+
+template <class Stream>
+void basic_http_session<Stream>::on_header(error_code ec, std::size_t) {
+  idle_ = false;
+  if (ec) {
+    on_read_failed(ec);
+    return;
+  }
+  guarded("header", [this] { route_header(); });
+}
+
+template <class Stream>
+void basic_http_session<Stream>::on_read_failed(error_code ec) {
+  upload_.reset();  // removes a partial upload's file
+  if (parser_->failure() == read_failure::none && is_quiet(ec)) {
     do_close();
     return;
   }
-  const auto path = split_target(parser_->get().target()).path;
-  const std::size_t limit = path == "/api/uploads" ? ctx_.config.max_upload_bytes : ctx_.config.max_body_bytes;
+  ctx_.log.debug("http_bad_request", {{"error", ec.message()}});
+  reply_and_close(read_failure_response(*parser_, ec));
+}
+
+// Everything the header alone decides, before a byte of the body is read: access, route, size,
+// where the body goes, and whether to tell the client to send it (100 Continue).
+template <class Stream>
+void basic_http_session<Stream>::route_header() {
+  const request& req = parser_->get();
+  const request_shape shape(req);
+  if (auto refused = check_access(ctx_.config, req, shape, wall_now())) {
+    reply_and_close(std::move(*refused));
+    return;
+  }
+  const bool upload = shape.path == "/api/uploads" && !shape.websocket;
+  const std::size_t limit = upload ? ctx_.config.max_upload_bytes : ctx_.config.max_body_bytes;
   if (const auto length = parser_->content_length(); length && *length > limit) {
-    reply_and_close(error_response(parser_->get(), ErrorCode::too_large,
+    reply_and_close(error_response(req, http::status::payload_too_large, ErrorCode::too_large,
                                    "the request body is over the limit of " + std::to_string(limit) + " bytes"));
     return;
   }
-  parser_->body_limit(limit);  // chunked bodies are checked as they arrive
+  if (upload) {
+    if (auto refused = begin_upload(ctx_, req, upload_)) {
+      reply_and_close(std::move(*refused));
+      return;
+    }
+    parser_->stream_body_to(upload_.get());
+  }
+  parser_->limit_body(limit);
   if (parser_->is_done()) {
-    handle(parser_->release());
+    finish_request();
     return;
   }
+  if (beast::iequals(req[http::field::expect], "100-continue")) {
+    auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
+    tcp_layer().expires_after(ctx_.config.body_timeout);
+    http::async_write(stream_, *go_on, [self = this->shared_from_this(), go_on](error_code write_ec, std::size_t) {
+      if (write_ec) {
+        self->do_close();
+        return;
+      }
+      self->read_body();
+    });
+    return;
+  }
+  read_body();
+}
+
+template <class Stream>
+void basic_http_session<Stream>::read_body() {
   tcp_layer().expires_after(ctx_.config.body_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&basic_http_session::on_body, this->shared_from_this()));
@@ -156,26 +211,30 @@ void basic_http_session<Stream>::on_header(error_code ec, std::size_t) {
 
 template <class Stream>
 void basic_http_session<Stream>::on_body(error_code ec, std::size_t) {
-  if (ec == http::error::body_limit) {
-    reply_and_close(error_response(parser_->get(), ErrorCode::too_large, "the request body is too large"));
-    return;
-  }
   if (ec) {
-    if (!is_quiet(ec)) ctx_.log.debug("http_read_failed", {{"error", ec.message()}});
-    do_close();
+    on_read_failed(ec);
     return;
   }
-  handle(parser_->release());
+  guarded("body", [this] { finish_request(); });
+}
+
+template <class Stream>
+void basic_http_session<Stream>::finish_request() {
+  if (!upload_) {
+    handle(parser_->release());
+    return;
+  }
+  // The sink leaves with this scope: its file is removed unless the job took it.
+  const auto upload = std::move(upload_);
+  const request& req = parser_->get();
+  respond(std::string(req.method_string()), std::string(req.target()), "uploads",
+          make_routed(finish_upload(ctx_, req, *upload)));
 }
 
 template <class Stream>
 void basic_http_session<Stream>::handle(request&& req) {
-  // Access first, before any routing: keys, tokens and Origin are refused the same way everywhere.
+  // Access was decided on the header (route_header).
   const request_shape shape(req);
-  if (auto refused = check_access(ctx_.config, req, shape, wall_now())) {
-    reply_and_close(std::move(*refused));
-    return;
-  }
   const auto& stream_target = shape.stream;
   const bool upgrade = shape.handshake.wants_websocket();
   if ((upgrade || (stream_target && stream_target->endpoint == Endpoint::sse)) && ctx_.hub.stopping()) {
@@ -192,7 +251,7 @@ void basic_http_session<Stream>::handle(request&& req) {
       return;
     }
     ctx_.metrics.count("ws", 101);
-    if (ctx_.log.enabled(log_level::debug)) ctx_.log.debug("ws_upgrade", {{"target", std::string(req.target())}});
+    if (ctx_.log.enabled(log_level::debug)) ctx_.log.debug("ws_upgrade", {{"target", redact_secrets(req.target())}});
     start_websocket(shape.handshake, *stream_target);
     return;
   }
@@ -248,8 +307,10 @@ template <class Stream>
 void basic_http_session<Stream>::respond(const std::string& method, const std::string& target,
                                          const std::string& label, routed_response routed) {
   ctx_.metrics.count(label, routed.status);
-  ctx_.log.info("http_request", {{"method", method}, {"target", target}, {"status", std::to_string(routed.status)}});
+  ctx_.log.info("http_request",
+                {{"method", method}, {"target", redact_secrets(target)}, {"status", std::to_string(routed.status)}});
   const bool keep_alive = routed.keep_alive;
+  answering_ = true;
   tcp_layer().expires_after(ctx_.config.body_timeout);
   beast::async_write(stream_, std::move(routed.message),
                      beast::bind_front_handler(&basic_http_session::on_write, this->shared_from_this(), keep_alive));
@@ -258,6 +319,7 @@ void basic_http_session<Stream>::respond(const std::string& method, const std::s
 template <class Stream>
 void basic_http_session<Stream>::reply_and_close(string_response&& res) {
   res.keep_alive(false);
+  answering_ = true;
   ctx_.metrics.count("error", res.result_int());
   ctx_.log.info("http_refused", {{"status", std::to_string(res.result_int())}});
   tcp_layer().expires_after(ctx_.config.header_timeout);

@@ -11,10 +11,12 @@
 #include <unordered_map>
 
 #include "net.hpp"
+#include "request_parser.hpp"
 #include "responses.hpp"
 #include "routes/router.hpp"
 #include "server_context.hpp"
 #include "tls_context.hpp"
+#include "upload_sink.hpp"
 #include "ws_handshake.hpp"
 
 namespace progress::server {
@@ -46,7 +48,10 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   template <class... StreamArgs>
   basic_http_session(tcp::socket&& socket, server_context& ctx, http_session_registry& registry,
                      StreamArgs&... stream_args)
-      : stream_(std::move(socket), stream_args...), ctx_(ctx), registry_(registry) {}
+      : stream_(std::move(socket), stream_args...),
+        buffer_(make_read_buffer(ctx.config.max_header_bytes)),
+        ctx_(ctx),
+        registry_(registry) {}
   ~basic_http_session() override;
 
   // `peer`: the client's address, as accept reported it (the per-address connection limit).
@@ -60,8 +65,16 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   void on_handshake(error_code ec);
   void do_read();
   void on_header(error_code ec, std::size_t bytes);
+  void on_read_failed(error_code ec);
+  void route_header();
+  void read_body();
   void on_body(error_code ec, std::size_t bytes);
+  void finish_request();
   void handle(request&& req);
+  // Runs one step of the request; an exception closes this connection (answered 500 when no answer
+  // is under way) and never reaches the event loop.
+  template <class Step>
+  void guarded(const char* where, Step&& step);
   void start_websocket(const handshake_fields& handshake, const Target& target);
   void respond(const std::string& method, const std::string& target, const std::string& label,
                routed_response routed);
@@ -75,8 +88,10 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   server_context& ctx_;
   http_session_registry& registry_;
   std::uint64_t registry_id_ = 0;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<bounded_request_parser> parser_;
+  std::unique_ptr<upload_sink> upload_;  // POST /api/uploads: where the body is being written
   bool idle_ = false;
+  bool answering_ = false;  // a response is being written
   bool draining_ = false;
   std::unique_ptr<char[]> drain_buffer_;  // only once draining: most connections never need it
   std::shared_ptr<void> ticket_;  // this connection's slot of its address (access limits)

@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM; with --threads N, N-1 send lanes write to WebSocket subscribers beside it.
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -30,6 +31,27 @@
 namespace ps = progress::server;
 
 namespace {
+
+// EX_SOFTWARE (sysexits.h): the hub found one of its own invariants broken and stopped on purpose.
+constexpr int kExitInvariantBroken = 70;
+
+// Runs the event loop until it has nothing left to do. A std::exception out of a handler ends only
+// the connection that handler served (the handler, holding the session's last reference, is gone
+// with it) and the loop goes on; anything else is a broken invariant: logged, then a clear exit.
+int run_event_loop(ps::net::io_context& ioc, const ps::logger& log, ps::http_metrics& metrics) {
+  while (true) {
+    try {
+      ioc.run();
+      return 0;
+    } catch (const std::exception& e) {
+      ++metrics.handler_failures;
+      log.error("handler_exception", {{"error", e.what()}});
+    } catch (...) {
+      log.error("invariant_broken", {{"detail", "a handler threw something that is not a std::exception"}});
+      return kExitInvariantBroken;
+    }
+  }
+}
 
 std::optional<std::filesystem::path> prepare_data_dir(const std::filesystem::path& configured, std::string& error) {
   std::error_code ec;
@@ -65,6 +87,12 @@ std::optional<ps::tcp::endpoint> resolve_listen(ps::net::io_context& ioc, const 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A thread beside the loop (upload worker, send lanes) that throws must not abort with a core
+  // dump and no word: say so, and exit with the same clear code.
+  std::set_terminate([] {
+    std::fputs("progress-hub: error event=terminate detail=\"an exception escaped a worker thread\"\n", stderr);
+    std::_Exit(kExitInvariantBroken);
+  });
   const std::vector<std::string> args(argv + 1, argv + argc);
   const auto parsed = ps::parse_config(args, [](const char* name) -> std::optional<std::string> {
     const char* value = std::getenv(name);
@@ -230,7 +258,7 @@ int main(int argc, char** argv) {
   server->run();
 
   // Returns once nothing is left to do (after shutdown) or on ioc.stop().
-  ioc.run();
+  if (const int code = run_event_loop(ioc, log, metrics); code != 0) return code;
   lanes.stop();
   if (ring_sends) ring_sends->stop();
   uploads.stop();

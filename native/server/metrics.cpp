@@ -63,6 +63,9 @@ std::string render_metrics(const hub_service& hub, const http_metrics& http) {
   }
   family(out, "progress_uploads_total", "counter", "Uploads accepted.");
   sample(out, "progress_uploads_total", http.uploads_accepted);
+  family(out, "progress_handler_failures_total", "counter",
+         "Exceptions caught while handling one connection (that connection was closed).");
+  sample(out, "progress_handler_failures_total", http.handler_failures);
   family(out, "progress_upload_bytes_total", "counter", "Bytes of accepted uploads.");
   sample(out, "progress_upload_bytes_total", http.upload_bytes);
   family(out, "progress_jobs_total", "counter", "Document jobs finished by outcome.");

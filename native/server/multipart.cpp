@@ -42,6 +42,29 @@ std::optional<std::string> header_param(std::string_view value, std::string_view
   return std::nullopt;
 }
 
+// The Content-Disposition name (and filename) of one part's header block; nullopt without a name.
+std::optional<form_part_header> parse_part_header(std::string_view head) {
+  form_part_header part;
+  bool named = false;
+  for (std::size_t line_start = 0; line_start < head.size();) {
+    auto line_end = head.find("\r\n", line_start);
+    if (line_end == std::string_view::npos) line_end = head.size();
+    const auto line = head.substr(line_start, line_end - line_start);
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos && lower(trim(line.substr(0, colon))) == "content-disposition") {
+      const auto value = line.substr(colon + 1);
+      if (auto name = header_param(value, "name")) {
+        part.name = *name;
+        named = true;
+      }
+      part.filename = header_param(value, "filename");
+    }
+    line_start = line_end + 2;
+  }
+  if (!named) return std::nullopt;
+  return part;
+}
+
 }  // namespace
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
@@ -51,62 +74,111 @@ std::optional<std::string> multipart_boundary(std::string_view content_type) {
   return header_param(content_type.substr(semi + 1), "boundary").value_or(std::string());
 }
 
-form_parse parse_multipart(std::string_view body, std::string_view boundary) {
-  form_parse out;
-  if (boundary.empty() || boundary.size() > 70) {
-    out.error = "multipart boundary missing or longer than 70 characters";
-    return out;
+multipart_reader::multipart_reader(std::string_view boundary, handlers on)
+    : delimiter_("--" + std::string(boundary)), data_delimiter_("\r\n" + delimiter_), on_(std::move(on)) {
+  if (boundary.empty() || boundary.size() > kMaxBoundaryLength) {
+    (void)fail("multipart boundary missing or longer than 70 characters");
   }
-  const std::string delimiter = "--" + std::string(boundary);
-  auto pos = body.find(delimiter);
-  if (pos == std::string_view::npos) {
-    out.error = "multipart body has no boundary line";
-    return out;
+}
+
+std::optional<std::string> multipart_reader::fail(std::string message) {
+  state_ = state::failed;
+  error_ = std::move(message);
+  pending_.clear();
+  return error_;
+}
+
+std::optional<std::string> multipart_reader::feed(std::string_view bytes) {
+  if (state_ == state::failed) return error_;
+  if (state_ == state::done) return std::nullopt;  // the epilogue is ignored
+  pending_.append(bytes);
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    if (auto error = step(progressed)) return error;
   }
-  pos += delimiter.size();
-  const std::string next_delimiter = "\r\n" + delimiter;
-  while (true) {
-    if (body.substr(pos, 2) == "--") return out;  // closing delimiter
-    if (body.substr(pos, 2) != "\r\n") {
-      out.error = "malformed multipart boundary line";
-      return out;
-    }
-    pos += 2;
-    const auto head_end = body.find("\r\n\r\n", pos);
-    if (head_end == std::string_view::npos) {
-      out.error = "multipart part without a header end";
-      return out;
-    }
-    form_part part;
-    bool named = false;
-    for (auto line_start = pos; line_start < head_end;) {
-      auto line_end = body.find("\r\n", line_start);
-      if (line_end == std::string_view::npos || line_end > head_end) line_end = head_end;
-      const auto line = body.substr(line_start, line_end - line_start);
-      const auto colon = line.find(':');
-      if (colon != std::string_view::npos && lower(trim(line.substr(0, colon))) == "content-disposition") {
-        const auto value = line.substr(colon + 1);
-        if (auto name = header_param(value, "name")) {
-          part.name = *name;
-          named = true;
-        }
-        part.filename = header_param(value, "filename");
+  return std::nullopt;
+}
+
+// One move of the state machine over pending_; `progressed` says whether another may follow.
+std::optional<std::string> multipart_reader::step(bool& progressed) {
+  switch (state_) {
+    case state::preamble: {
+      const auto at = pending_.find(delimiter_);
+      if (at == std::string::npos) {
+        // Keep only what could be the start of a delimiter split across reads.
+        if (pending_.size() >= delimiter_.size()) pending_.erase(0, pending_.size() - (delimiter_.size() - 1));
+        return std::nullopt;
       }
-      line_start = line_end + 2;
+      pending_.erase(0, at + delimiter_.size());
+      state_ = state::after_delimiter;
+      progressed = true;
+      return std::nullopt;
     }
-    if (!named) {
-      out.error = "multipart part without a Content-Disposition name";
-      return out;
+    case state::after_delimiter: {
+      if (pending_.size() < 2) return std::nullopt;
+      if (pending_.compare(0, 2, "--") == 0) {
+        state_ = state::done;
+        pending_.clear();
+        return std::nullopt;
+      }
+      if (pending_.compare(0, 2, "\r\n") != 0) return fail("malformed multipart boundary line");
+      pending_.erase(0, 2);
+      state_ = state::headers;
+      progressed = true;
+      return std::nullopt;
     }
-    const auto data_start = head_end + 4;
-    const auto data_end = body.find(next_delimiter, data_start);
-    if (data_end == std::string_view::npos) {
-      out.error = "multipart body ends before its closing boundary";
-      return out;
+    case state::headers: {
+      const auto end = pending_.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        if (pending_.size() > kMaxPartHeaderBytes) {
+          return fail("a multipart part header is over " + std::to_string(kMaxPartHeaderBytes) + " bytes");
+        }
+        return std::nullopt;
+      }
+      const auto part = parse_part_header(std::string_view(pending_).substr(0, end));
+      if (!part) return fail("multipart part without a Content-Disposition name");
+      if (auto refused = on_.part(*part)) return fail(std::move(*refused));
+      pending_.erase(0, end + 4);
+      state_ = state::data;
+      progressed = true;
+      return std::nullopt;
     }
-    part.data = body.substr(data_start, data_end - data_start);
-    out.parts.push_back(std::move(part));
-    pos = data_end + next_delimiter.size();
+    case state::data: {
+      const auto at = pending_.find(data_delimiter_);
+      const std::size_t keep = data_delimiter_.size() - 1;
+      if (at == std::string::npos) {
+        if (pending_.size() <= keep) return std::nullopt;
+        const std::size_t emit = pending_.size() - keep;
+        if (auto refused = on_.data(std::string_view(pending_).substr(0, emit))) return fail(std::move(*refused));
+        pending_.erase(0, emit);
+        return std::nullopt;
+      }
+      if (at > 0) {
+        if (auto refused = on_.data(std::string_view(pending_).substr(0, at))) return fail(std::move(*refused));
+      }
+      if (auto refused = on_.part_end()) return fail(std::move(*refused));
+      pending_.erase(0, at + data_delimiter_.size());
+      state_ = state::after_delimiter;
+      progressed = true;
+      return std::nullopt;
+    }
+    case state::done:
+    case state::failed:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> multipart_reader::finish() const {
+  switch (state_) {
+    case state::done:
+      return std::nullopt;
+    case state::failed:
+      return error_;
+    case state::preamble:
+      return std::string("multipart body has no boundary line");
+    default:
+      return std::string("multipart body ends before its closing boundary");
   }
 }
 

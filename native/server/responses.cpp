@@ -32,6 +32,13 @@ string_response error_response(const request& req, ErrorCode code, std::string m
   return error_response(req, error);
 }
 
+string_response error_response(const request& req, http::status status, ErrorCode code, std::string message) {
+  Error error;
+  error.code = code;
+  error.message = std::move(message);
+  return make_response(req, status, encode_http_error(error), "application/json");
+}
+
 string_response method_not_allowed(const request& req, std::string_view allow) {
   Error error;
   error.code = ErrorCode::bad_frame;

@@ -3,7 +3,6 @@
 #include <system_error>
 
 #include "routes/api.hpp"
-#include "routes/uploads.hpp"
 #include "static_files.hpp"
 #include "url_query.hpp"
 
@@ -58,7 +57,8 @@ std::string route_label(std::string_view path) {
   return "static";
 }
 
-// /api/processes is not here: its answers may come later, so http_session calls the api directly.
+// /api/processes is not here: its answers may come later, so http_session calls the api directly; nor
+// is /api/uploads, whose body http_session streams to disk (routes/uploads.hpp).
 routed_response handle_request(server_context& ctx, request&& req) {
   const auto path = split_target(req.target()).path;
   if (path == "/healthz") {
@@ -72,7 +72,6 @@ routed_response handle_request(server_context& ctx, request&& req) {
     return make_routed(make_response(req, http::status::ok, render_metrics(ctx.hub, ctx.metrics),
                                      "text/plain; version=0.0.4; charset=utf-8"));
   }
-  if (path == "/api/uploads") return make_routed(handle_upload(ctx, req));
   // Streaming paths reach here only when the request is not an upgrade / the method is wrong.
   if (starts_with(path, "/ws/") || path == "/ws") {
     return make_routed(error_response(req, ErrorCode::bad_frame, "this endpoint needs a WebSocket upgrade"));
