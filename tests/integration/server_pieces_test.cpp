@@ -2,8 +2,10 @@
 // formatting, option parsing and the document analysis.
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +15,7 @@
 #include "sha256.hpp"
 #include "sse_session.hpp"
 #include "static_files.hpp"
+#include "url_query.hpp"
 #include "ws_handshake.hpp"
 
 namespace progress::server {
@@ -47,29 +50,75 @@ TEST(WsHandshake, AcceptValueIsTheRfcExampleOnEveryCallAndThread) {
   EXPECT_EQ(other, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
-TEST(Multipart, FindsFieldsAndFile) {
+struct parsed_part {
+  std::string name;
+  std::optional<std::string> filename;
+  std::string data;
+};
+
+struct parsed_form {
+  std::vector<parsed_part> parts;
+  std::string error;
+};
+
+// Feeds `body` to a multipart_reader `piece` bytes at a time, as a connection's reads would.
+parsed_form read_form(std::string_view body, std::string_view boundary, std::size_t piece) {
+  parsed_form out;
+  multipart_reader::handlers on;
+  on.part = [&](const form_part_header& header) -> std::optional<std::string> {
+    out.parts.push_back({header.name, header.filename, {}});
+    return std::nullopt;
+  };
+  on.data = [&](std::string_view bytes) -> std::optional<std::string> {
+    out.parts.back().data.append(bytes);
+    return std::nullopt;
+  };
+  on.part_end = []() -> std::optional<std::string> { return std::nullopt; };
+  multipart_reader reader(boundary, std::move(on));
+  for (std::size_t at = 0; at < body.size(); at += piece) {
+    if (auto error = reader.feed(body.substr(at, piece))) {
+      out.error = *error;
+      return out;
+    }
+  }
+  if (auto error = reader.finish()) out.error = *error;
+  return out;
+}
+
+TEST(Multipart, FindsFieldsAndFileHoweverTheBodyIsSplit) {
   const std::string body =
       "preamble\r\n--XX\r\nContent-Disposition: form-data; name=\"process_id\"\r\n\r\nabc-1\r\n"
       "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a;b.txt\"\r\nContent-Type: text/plain\r\n\r\n"
-      "line 1\r\nline 2\r\n--XX--\r\n";
+      "line 1\r\nline 2\r\n--X\r\n--XX--\r\n";
   ASSERT_EQ(multipart_boundary("multipart/form-data; boundary=XX"), "XX");
   ASSERT_EQ(multipart_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"XX\""), "XX");
   EXPECT_FALSE(multipart_boundary("application/json").has_value());
-  const auto form = parse_multipart(body, "XX");
-  ASSERT_TRUE(form.error.empty()) << form.error;
-  ASSERT_EQ(form.parts.size(), 2u);
-  EXPECT_EQ(form.parts[0].name, "process_id");
-  EXPECT_EQ(form.parts[0].data, "abc-1");
-  EXPECT_EQ(form.parts[1].name, "file");
-  EXPECT_EQ(form.parts[1].filename, "a;b.txt");
-  EXPECT_EQ(form.parts[1].data, "line 1\r\nline 2");
+  for (std::size_t piece = 1; piece <= body.size(); ++piece) {
+    SCOPED_TRACE(piece);
+    const auto form = read_form(body, "XX", piece);
+    ASSERT_TRUE(form.error.empty()) << form.error;
+    ASSERT_EQ(form.parts.size(), 2u);
+    EXPECT_EQ(form.parts[0].name, "process_id");
+    EXPECT_EQ(form.parts[0].data, "abc-1");
+    EXPECT_EQ(form.parts[1].name, "file");
+    EXPECT_EQ(form.parts[1].filename, "a;b.txt");
+    EXPECT_EQ(form.parts[1].data, "line 1\r\nline 2\r\n--X");
+  }
 }
 
 TEST(Multipart, RejectsBrokenBodies) {
-  EXPECT_FALSE(parse_multipart("no boundary here", "XX").error.empty());
-  EXPECT_FALSE(parse_multipart("--XX\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nunterminated", "XX").error.empty());
-  EXPECT_FALSE(parse_multipart("--XX\r\nX-Other: 1\r\n\r\ndata\r\n--XX--", "XX").error.empty());
-  EXPECT_FALSE(parse_multipart("--XX--", "").error.empty());
+  EXPECT_FALSE(read_form("no boundary here", "XX", 4).error.empty());
+  EXPECT_FALSE(read_form("--XX\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nunterminated", "XX", 4).error.empty());
+  EXPECT_FALSE(read_form("--XX\r\nX-Other: 1\r\n\r\ndata\r\n--XX--", "XX", 4).error.empty());
+  EXPECT_FALSE(read_form("--XX--", "", 4).error.empty());
+  EXPECT_FALSE(read_form("--XXgarbage", "XX", 4).error.empty());
+}
+
+TEST(Multipart, APartHeaderThatNeverEndsIsRefusedAtItsLimit) {
+  const std::string endless = "--XX\r\nContent-Disposition: form-data; name=\"f\"; x=\"" +
+                              std::string(2 * kMaxPartHeaderBytes, 'h');
+  const auto form = read_form(endless, "XX", 1024);
+  EXPECT_NE(form.error.find("part header is over"), std::string::npos) << form.error;
 }
 
 TEST(StaticFiles, ResolvesInsideTheRootOnly) {
@@ -84,6 +133,13 @@ TEST(StaticFiles, ResolvesInsideTheRootOnly) {
   EXPECT_EQ(mime_type("/x/app.WASM"), "application/wasm");
   EXPECT_EQ(mime_type("/x/index.html"), "text/html; charset=utf-8");
   EXPECT_EQ(mime_type("/x.d/noext"), "application/octet-stream");
+}
+
+TEST(UrlQuery, CredentialsAreRedactedForLogs) {
+  EXPECT_EQ(redact_secrets("/ws/publish?api_key=s3cret&x=1"), "/ws/publish?api_key=REDACTED&x=1");
+  EXPECT_EQ(redact_secrets("/sse/progress/a?after_seq=2&token=eyJ.x.y"), "/sse/progress/a?after_seq=2&token=REDACTED");
+  EXPECT_EQ(redact_secrets("/a?access_token=t&api_key"), "/a?access_token=REDACTED&api_key=REDACTED");
+  EXPECT_EQ(redact_secrets("/healthz"), "/healthz");
 }
 
 TEST(ServerSentEvents, FramesGetIdsAndPingsBecomeComments) {

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -110,14 +112,21 @@ exit_status run_program(const std::string& binary, const std::vector<std::string
   return status;
 }
 
-server_process::server_process(std::vector<std::string> extra_args, unsigned max_open_files) {
+server_process::server_process(std::vector<std::string> extra_args, unsigned max_open_files,
+                               bool capture_stderr) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_.path().string(),
                                    "--log-level", "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = spawn(PROGRESS_HUB_BINARY, args, fds[1], -1, max_open_files);
+  int stderr_fd = -1;
+  if (capture_stderr) {
+    stderr_fd = ::open((logs_.path() / "stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (stderr_fd < 0) throw std::runtime_error("cannot create the hub's log file");
+  }
+  pid_ = spawn(PROGRESS_HUB_BINARY, args, fds[1], stderr_fd, max_open_files);
   ::close(fds[1]);
+  if (stderr_fd >= 0) ::close(stderr_fd);
   stdout_fd_ = fds[0];
   const std::string line = read_stdout_line(stdout_fd_, std::chrono::seconds(30));
   const auto colon = line.rfind(':');
@@ -134,6 +143,11 @@ server_process::~server_process() {
     ::waitpid(pid_, &status, 0);
   }
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+std::string server_process::stderr_text() const {
+  std::ifstream file(logs_.path() / "stderr.log", std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
 }
 
 exit_status server_process::terminate(std::chrono::milliseconds guard) {

@@ -37,8 +37,10 @@ exit_status run_program(const std::string& binary, const std::vector<std::string
 class server_process {
  public:
   // Extra flags go after --listen/--data-dir/--log-level. `max_open_files` > 0 lowers the child's
-  // RLIMIT_NOFILE to that many descriptors.
-  explicit server_process(std::vector<std::string> extra_args = {}, unsigned max_open_files = 0);
+  // RLIMIT_NOFILE to that many descriptors. `capture_stderr`: the log goes to a file (stderr_text())
+  // instead of the test's own stderr.
+  explicit server_process(std::vector<std::string> extra_args = {}, unsigned max_open_files = 0,
+                          bool capture_stderr = false);
   ~server_process();
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;
@@ -46,11 +48,14 @@ class server_process {
   unsigned short port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::filesystem::path& data_dir() const { return data_.path(); }
+  // What the hub has logged so far (with capture_stderr).
+  std::string stderr_text() const;
   // Sends SIGTERM and waits for the exit.
   exit_status terminate(std::chrono::milliseconds guard = std::chrono::seconds(20));
 
  private:
   temp_dir data_;
+  temp_dir logs_;  // outside the data dir, which the hub owns
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   unsigned short port_ = 0;
