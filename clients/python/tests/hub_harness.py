@@ -90,7 +90,9 @@ class Proxy:
     """A TCP proxy in front of the hub. ``plan`` says what to do with each accepted connection, in
     order (then ``pass``): ``pass`` forwards both ways; ``refuse`` closes it before forwarding
     anything; ``drop_reply`` forwards the request, then closes both sides instead of passing the
-    hub's first reply bytes back, so the hub has acted on a request whose answer the client loses."""
+    hub's first reply bytes back, so the hub has acted on a request whose answer the client loses;
+    ``unavailable`` answers the first request itself with the hub's 503, as a hub that is shutting
+    down or a load balancer without a healthy upstream does, and closes."""
 
     def __init__(self, upstream_port, plan=()):
         self._upstream = ("127.0.0.1", upstream_port)
@@ -119,10 +121,21 @@ class Proxy:
             if mode == "refuse":
                 client.close()
                 continue
+            if mode == "unavailable":
+                self._start(self._answer_503, client)
+                continue
             upstream = socket.create_connection(self._upstream, timeout=GUARD_S)
             self._sockets += [client, upstream]
             self._start(self._pump, client, upstream, False)
             self._start(self._pump, upstream, client, mode == "drop_reply")
+
+    def _answer_503(self, client):
+        body = b'{"error":{"code":"unavailable","message":"the hub is shutting down"}}'
+        with client:
+            client.settimeout(GUARD_S)
+            client.recv(65536)
+            client.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                           b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
     def _pump(self, source, sink, drop):
         try:

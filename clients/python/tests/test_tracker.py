@@ -149,6 +149,27 @@ class TrackerTest(unittest.TestCase):
         finally:
             proxy.close()
 
+    def test_503_is_retried(self):
+        proxy = Proxy(hub.port, plan=["unavailable", "unavailable"])
+        try:
+            pid = new_process_id()
+            tracker = ProgressTracker(pid, proxy.url)
+            self.assertEqual(tracker.update("analysis", 10), {"process_id": pid, "seq": 1})
+            self.assertEqual(proxy.connections, 3)
+        finally:
+            proxy.close()
+
+    def test_503_past_the_retry_deadline_raises_unavailable(self):
+        proxy = Proxy(hub.port, plan=["unavailable"] * 1000)
+        try:
+            tracker = ProgressTracker(new_process_id(), proxy.url, retry_for=0.5)
+            with self.assertRaises(ProgressHubError) as gave_up:
+                tracker.update("analysis", 10)
+            self.assertEqual((gave_up.exception.code, gave_up.exception.status), ("unavailable", 503))
+            self.assertEqual(gave_up.exception.message, "the hub is shutting down")
+        finally:
+            proxy.close()
+
     def test_an_unreachable_hub_raises_after_the_retry_deadline(self):
         proxy = Proxy(hub.port, plan=["refuse"] * 1000)
         try:
