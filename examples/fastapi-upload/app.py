@@ -124,14 +124,16 @@ async def run_stages(process_id, path, filename, size):
         await asyncio.sleep(STAGE_DELAY_S)
 
         await tracker.update(ProgressStage.TEXT_EXTRACTION, 30, "extracting text")
+        # The work itself runs in threads too: this coroutine shares the event loop with every
+        # request the app serves.
         raw = await asyncio.to_thread(path.read_bytes)
-        text = raw.decode("utf-8", errors="replace")
+        text = await asyncio.to_thread(raw.decode, "utf-8", "replace")
         if raw and text.count("\ufffd") > len(text) // 10:
             raise ValueError(f"no readable text in {filename} (binary file?)")
         await asyncio.sleep(STAGE_DELAY_S)
 
         await tracker.update(ProgressStage.ANALYSIS, 60, "counting lines and words")
-        words = re.findall(r"\w+", text.lower())
+        words = await asyncio.to_thread(re.findall, r"\w+", text.lower())
         if not words:
             raise ValueError(f"{filename} holds no words")
         await asyncio.sleep(STAGE_DELAY_S)
