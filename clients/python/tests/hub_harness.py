@@ -7,7 +7,6 @@ import pathlib
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -35,8 +34,6 @@ class Hub:
     """progress-hub started on 127.0.0.1:0; ``url`` is its base URL."""
 
     def __init__(self, *extra_args):
-        self._dir = tempfile.TemporaryDirectory()
-        self.dir = pathlib.Path(self._dir.name)
         self.process = subprocess.Popen(
             [hub_binary(), "--listen", "127.0.0.1:0", "--log-level", "warn", *extra_args],
             stdout=subprocess.PIPE, text=True)
@@ -51,7 +48,6 @@ class Hub:
         self.process.terminate()
         self.process.wait(timeout=GUARD_S)
         self.process.stdout.close()
-        self._dir.cleanup()
 
     def request(self, method, path, body=None, headers=None):
         """(status, JSON answer) of one request, errors included."""
