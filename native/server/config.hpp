@@ -31,7 +31,7 @@ struct server_config {
   std::chrono::milliseconds body_timeout{120'000};
   std::chrono::milliseconds shutdown_grace{5'000};  // in-flight work gets this long after SIGTERM
   std::size_t max_queued_uploads = 64;              // document jobs waiting -> 503 unavailable
-  // Access (README "Security and limits"); an empty secret turns its check off.
+  // Access (docs/security.md); an empty secret turns its check off.
   std::string api_key;                              // producers' bearer key
   std::string token_secret;                         // HS256 secret of subscription tokens
   std::vector<std::string> allowed_origins;         // scheme://host[:port]; empty: any Origin

@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
   if (!endpoint->address().is_loopback() && cfg.api_key.empty()) {
     std::cerr << "progress-hub: refusing to listen on " << endpoint->address().to_string()
               << " without an API key: set PROGRESS_API_KEY or --api-key-file"
-              << " (README, Security and limits)\n";
+              << " (docs/security.md)\n";
     return 2;
   }
 

@@ -48,7 +48,7 @@ struct HubConfig {
   std::size_t max_queue_bytes = 256 * 1024;              // per connection, unsent bytes
   bool record_changes = false;  // a store is attached and calls take_changes (record_store.hpp)
   std::string server_name = "progress-hub/0.1";
-  // Access and abuse limits (README "Security and limits"). The token check returns why a
+  // Access and abuse limits (docs/security.md). The token check returns why a
   // subscription's token is refused (nullopt: allowed); unset, subscriptions need no token. The
   // server plugs its JWT verifier in here so the core stays free of crypto.
   std::function<std::optional<std::string>(std::string_view process_id, std::string_view token, Millis now)>
