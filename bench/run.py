@@ -38,6 +38,9 @@ SERVERS = {
     # The same binary making one send call per socket write, as before io_uring (send_ring.hpp).
     "hub-send-calls": lambda a: [a.hub, "--listen", "127.0.0.1:0", "--log-level", "error",
                                  "--threads", str(a.hub_threads), "--io-uring", "off"],
+    # Another hub build (--hub-baseline), e.g. the one from before a change, in the same invocation.
+    "hub-baseline": lambda a: [a.hub_baseline, "--listen", "127.0.0.1:0", "--log-level", "error",
+                               "--threads", str(a.hub_threads)],
     "ws": lambda a: ["node", str(PEERS / "ws_peer.mjs"), "--listen", "127.0.0.1:0"] + full_view(a),
     "uws": lambda a: ["node", str(PEERS / "uws_peer.mjs"), "--listen", "127.0.0.1:0"] + full_view(a),
     # Debian's python3 has fastapi/uvicorn; a pyenv shim earlier in PATH would not.
@@ -221,6 +224,8 @@ def main():
     parser.add_argument("--servers", default="hub,ws,uws,fastapi", help="comma list of: " + ",".join(SERVERS))
     parser.add_argument("--scenarios", default="", help="comma list of labels (default: all)")
     parser.add_argument("--hub", default=str(ROOT / "build/native-release/native/server/progress-hub"))
+    parser.add_argument("--hub-baseline", default="",
+                        help="a second hub binary, run as server hub-baseline (a build from before a change)")
     parser.add_argument("--loadgen", default=str(ROOT / "build/native-release/bench/progress-loadgen"))
     parser.add_argument("--hub-threads", type=int, default=1,
                         help="the hub's --threads; above 1 the hub is pinned to CPUs 0..N-1 "
@@ -239,7 +244,11 @@ def main():
         args.taskset = False
         print("note: no taskset or fewer than 2 CPUs; server and generator are not pinned", file=sys.stderr)
     args.hub, args.loadgen = os.path.abspath(args.hub), os.path.abspath(args.loadgen)  # servers run in peers/
-    for path in (args.hub, args.loadgen):
+    if "hub-baseline" in args.servers.split(","):
+        if not args.hub_baseline:
+            sys.exit("server hub-baseline needs --hub-baseline PATH")
+        args.hub_baseline = os.path.abspath(args.hub_baseline)
+    for path in (args.hub, args.loadgen) + ((args.hub_baseline,) if args.hub_baseline else ()):
         if not os.access(path, os.X_OK):
             sys.exit(f"not executable: {path} (build the native-release preset, or pass --hub/--loadgen)")
     fds = raise_fd_limit()
@@ -323,6 +332,19 @@ def main():
                                                                   "median": statistics.median(per_round)}
                 print(f"{label:16} hub/{s:8} " + " ".join(f"{r:.2f}" for r in per_round) +
                       f"  median {statistics.median(per_round):.3f}")
+            # The baseline build against the same peers, so the two builds' ratios can be compared.
+            if "hub-baseline" in servers:
+                for s in servers:
+                    if s.startswith("hub"):
+                        continue
+                    pairs = [(h, p) for h, p in zip(runs_by_label[label]["hub-baseline"], runs_by_label[label][s])
+                             if "skipped" not in h and "skipped" not in p and metric_value(p, metric)]
+                    per_round = [round(metric_value(h, metric) / metric_value(p, metric), 3) for h, p in pairs]
+                    if per_round:
+                        round_ratios.setdefault(label, {})[f"hub-baseline/{s}"] = {
+                            "rounds": per_round, "median": statistics.median(per_round)}
+                        print(f"{label:16} hub-baseline/{s:8} " + " ".join(f"{r:.2f}" for r in per_round) +
+                              f"  median {statistics.median(per_round):.3f}")
     efficiency = [(label, metric) for label, _, _, metric in plan if metric in THROUGHPUT]
     if efficiency:
         print()
