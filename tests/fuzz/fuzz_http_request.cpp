@@ -88,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ps::net::io_context ioc;
   ps::beast::test::stream stream(ioc, input);
   stream.read_size(piece);
+  stream.close_remote();  // once the input is read, the client has gone: reads end with eof
   auto buffer = ps::make_read_buffer(kMaxHeaderBytes, kReadChunk);
   for (int n = 0; n < kMaxRequests; ++n) {
     ps::bounded_request_parser parser(kMaxHeaderBytes, std::max(kMaxBodyBytes, kMaxUploadBytes));

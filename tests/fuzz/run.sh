@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 seconds=${1:-60}
 build_dir=${PROGRESS_FUZZ_BUILD_DIR:-build/fuzz}
-targets=(fuzz_decode fuzz_hub fuzz_client_session fuzz_http_request)
+targets=(fuzz_decode fuzz_hub fuzz_client_session fuzz_http_request fuzz_ws_frames)
 
 cmake --preset fuzz -B "$build_dir" >/dev/null
 cmake --build "$build_dir" -j 2 --target "${targets[@]}"
