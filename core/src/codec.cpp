@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "codec_fast.hpp"
+#include "progress/idempotency.hpp"
 #include "progress/limits.hpp"
 
 namespace progress {
@@ -224,6 +225,7 @@ void read_publish_fields(const Json& o, const char* what, Publish& p) {
     }
     p.lease_ms = v->get<std::int64_t>();
   }
+  p.idempotency_key = opt_string(o, what, "idempotency_key");
 }
 
 // `id` first: every later error answers the publish, so it carries the id once that is known good.
@@ -523,6 +525,7 @@ struct ClientEncoder {
     if (p.result) j["result"] = *p.result;
     if (p.error) j["error"] = *p.error;
     if (p.lease_ms) j["lease_ms"] = *p.lease_ms;
+    if (p.idempotency_key) j["idempotency_key"] = *p.idempotency_key;
     return j;
   }
 };
@@ -610,6 +613,10 @@ std::optional<Error> validate_publish(const Publish& p, bool data_fits) {
   }
   if (p.lease_ms && (*p.lease_ms < 0 || *p.lease_ms > kMaxLeaseMs)) {
     return update_error(p, "`lease_ms` must be between 0 and " + std::to_string(kMaxLeaseMs));
+  }
+  if (p.idempotency_key && !is_valid_idempotency_key(*p.idempotency_key)) {
+    return update_error(p, "`idempotency_key` must be 1 to " + std::to_string(kMaxIdempotencyKeyLength) +
+                               " visible ASCII characters (no spaces)");
   }
   return std::nullopt;
 }

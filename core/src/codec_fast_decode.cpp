@@ -17,12 +17,12 @@ namespace {
 
 enum class Key : std::uint8_t {
   type, id, process_id, state, stage, percent, message, data, result, error, lease_ms, after_seq, epoch,
-  token, ts, count
+  token, ts, idempotency_key, count
 };
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Key::count)> kKeys{
     "type", "id", "process_id", "state", "stage", "percent", "message", "data", "result", "error",
-    "lease_ms", "after_seq", "epoch", "token", "ts"};
+    "lease_ms", "after_seq", "epoch", "token", "ts", "idempotency_key"};
 
 struct Field {
   enum class Kind : std::uint8_t { absent, string, number, json } kind = Kind::absent;
@@ -429,7 +429,8 @@ std::optional<ClientFrame> build_publish(Fields& f, Values&& values) {
     if (!p.state) return std::nullopt;
   }
   if (!read_opt_string(get(f, Key::stage), p.stage) || !read_opt_string(get(f, Key::message), p.message) ||
-      !read_opt_int(get(f, Key::lease_ms), p.lease_ms)) {
+      !read_opt_int(get(f, Key::lease_ms), p.lease_ms) ||
+      !read_opt_string(get(f, Key::idempotency_key), p.idempotency_key)) {
     return std::nullopt;
   }
   if (const Field& percent = get(f, Key::percent); !absent(percent)) {

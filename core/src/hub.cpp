@@ -276,6 +276,10 @@ struct Hub::Impl {
     Ack ack{publish.id.value_or(""), publish.process_id, 0};
     auto fanout = registry.publish(std::move(publish), now);
     if (!fanout) return count(fanout.error());
+    if (fanout.value().repeated) {  // a retry of an applied update: its first answer, no event
+      ack.seq = *fanout.value().repeated;
+      return ack;
+    }
     ++publishes;
     fan_out(fanout.value());
     ack.seq = fanout.value().event->event.seq;

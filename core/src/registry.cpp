@@ -77,13 +77,20 @@ Result<Created> Registry::create(std::optional<std::string> process_id, Millis n
 
 Result<Fanout> Registry::publish(Publish&& publish, Millis now) {
   auto it = entries_.find(publish.process_id);
+  std::optional<std::string> key = publish.idempotency_key;
+  const std::uint64_t fingerprint = key ? idempotency_fingerprint(publish) : 0;
   if (it != entries_.end() && it->second.record) {
     Entry& entry = it->second;
+    if (auto earlier = recall(entry.keys, publish, now)) {
+      if (!earlier->ok()) return earlier->error();
+      return Fanout{nullptr, nullptr, {}, std::nullopt, earlier->value()};
+    }
     auto applied = entry.record->apply(std::move(publish), now);
     if (!applied) return applied.error();
+    if (key) entry.keys.remember(*key, fingerprint, applied.value()->event.seq, now);
     arm_record_timers(*entry.record);
     note_change(it->first, applied.value()->stage_changed || entry.record->finished());
-    return Fanout{std::move(applied.value()), &entry.subscribers, {}, std::nullopt};
+    return Fanout{std::move(applied.value()), &entry.subscribers, {}, std::nullopt, std::nullopt};
   }
   if (records_ >= config_.max_processes) {
     return Error{ErrorCode::unavailable, "process limit reached", publish.process_id, publish.id};
@@ -93,9 +100,10 @@ Result<Fanout> Registry::publish(Publish&& publish, Millis now) {
       std::make_unique<ProcessRecord>(publish.process_id, epochs_.next_epoch(), now, config_.history);
   auto applied = record->apply(std::move(publish), now);
   if (!applied) return applied.error();
-  Fanout fanout{std::move(applied.value()), nullptr, {}, std::nullopt};
+  Fanout fanout{std::move(applied.value()), nullptr, {}, std::nullopt, std::nullopt};
   const std::string& process_id = record->process_id();  // the record outlives the move of its owner
   Entry& entry = install(process_id, std::move(record), fanout.activated);
+  if (key) entry.keys.remember(*key, fingerprint, fanout.event->event.seq, now);
   fanout.subscribers = nullptr;  // every listener was waiting: they get the snapshot instead
   if (!fanout.activated.empty()) fanout.snapshot = entry.record->snapshot();
   arm_record_timers(*entry.record);
@@ -105,7 +113,7 @@ Result<Fanout> Registry::publish(Publish&& publish, Millis now) {
 
 Fanout Registry::mirror(ProcessRecord record, const SharedEvent& event) {
   const std::string process_id = record.process_id();
-  Fanout out{event, nullptr, {}, std::nullopt};
+  Fanout out{event, nullptr, {}, std::nullopt, std::nullopt};
   Entry& entry = entries_[process_id];
   if (entry.record && entry.record->epoch() == record.epoch()) {
     if (record.seq() <= entry.record->seq()) {
@@ -174,12 +182,13 @@ TickResult Registry::tick(Millis now) {
         if (auto event = entry.record->expire_lease(now)) {
           arm_record_timers(*entry.record);
           note_change(key.process_id, true);
-          result.stalled.push_back(Fanout{std::move(event), &entry.subscribers, {}, std::nullopt});
+          result.stalled.push_back(Fanout{std::move(event), &entry.subscribers, {}, std::nullopt, std::nullopt});
         }
         break;
       case TimerKind::retention:
         if (!entry.record || !entry.record->finished()) break;
         entry.record.reset();
+        entry.keys = IdempotencyKeys{};
         --records_;
         pending_ += entry.subscribers.size();
         ++result.forgotten;

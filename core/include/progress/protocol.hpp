@@ -160,6 +160,8 @@ struct Publish {
   std::optional<Json> result;  // any JSON, terminal publishes
   std::optional<Json> error;   // string or object, terminal publishes
   std::optional<std::int64_t> lease_ms;
+  // A retry of the same update carries the same key; the hub applies it once (idempotency.hpp).
+  std::optional<std::string> idempotency_key;
   bool operator==(const Publish&) const = default;
 };
 

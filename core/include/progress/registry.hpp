@@ -22,6 +22,7 @@
 
 #include "progress/deadlines.hpp"
 #include "progress/epoch.hpp"
+#include "progress/idempotency.hpp"
 #include "progress/process_record.hpp"
 #include "progress/protocol.hpp"
 #include "progress/record_store.hpp"
@@ -64,6 +65,7 @@ struct Fanout {
   const std::vector<SubscriberId>* subscribers = nullptr;  // live subscribers: the event
   std::vector<SubscriberId> activated;  // were waiting for the record: `snapshot` instead
   std::optional<Snapshot> snapshot;     // set when `activated` is not empty
+  std::optional<Seq> repeated;  // a repeated idempotency key: the first seq, nothing applied or owed
 };
 
 struct Created {
@@ -100,8 +102,10 @@ class Registry {
 
   // A generated id when `process_id` is nullopt. Error: unavailable (process limit reached).
   Result<Created> create(std::optional<std::string> process_id, Millis now);
-  // Creates the record on first publish. Errors: those of ProcessRecord::apply, unavailable. Like
-  // apply, it takes the update's payload and leaves its ids.
+  // Creates the record on first publish. Errors: those of ProcessRecord::apply, unavailable, and
+  // invalid_update for an idempotency key reused for another update; a key repeated with the same
+  // update answers `repeated` (idempotency.hpp). Like apply, it takes the update's payload and
+  // leaves its ids.
   Result<Fanout> publish(Publish&& publish, Millis now);
 
   // External records (the mirror of a shared store). `record` is the store's current one, `event`
@@ -154,6 +158,7 @@ class Registry {
     std::unique_ptr<ProcessRecord> record;
     std::vector<SubscriberId> subscribers;                   // fan-out order
     std::unordered_map<SubscriberId, std::size_t> position;  // index into `subscribers`
+    IdempotencyKeys keys;  // of the record's accepted publishes; forgotten with the record
   };
 
   Entry& install(const std::string& process_id, std::unique_ptr<ProcessRecord> record,
