@@ -2,10 +2,13 @@
 // and compare-and-set by the script) and reads of one record; the URL it is given.
 #include "redis_engine.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <utility>
 
 #include "progress/codec.hpp"
+#include "progress/idempotency.hpp"
+#include "progress/limits.hpp"
 #include "progress/shared_record.hpp"
 #include "parse_int.hpp"
 #include "redis_replies.hpp"
@@ -82,6 +85,12 @@ void redis_engine::step(const std::string& process_id) {
   if (!up_) {
     finish(process_id, unavailable(process_id, job.publish, "the record store (Redis) is unreachable; retry later"),
            false);
+    return;
+  }
+  if (job.publish && job.publish->idempotency_key && !job.key_checked) {
+    // Before the record: a retry of an update that finished the process must get its first
+    // answer, not process_finished.
+    check_idempotency_key(process_id);
     return;
   }
   const auto cached = cache_.find(process_id);
@@ -169,11 +178,14 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
   writes_[process_id].front().running = true;
   const auto& config = hub_.config();
   const bool finished = next.finished();
-  std::vector<std::string> args{"4",
+  const std::optional<Publish>& publish = writes_[process_id].front().publish;
+  const bool keyed = publish && publish->idempotency_key;
+  std::vector<std::string> args{"5",
                                 record_key(process_id),
                                 events_key(process_id),
                                 "progress:turn:" + process_id,
                                 kLiveRecordsKey,
+                                idempotency_key(process_id, keyed ? *publish->idempotency_key : ""),
                                 base ? std::to_string(base->seq()) : "",
                                 base ? base->epoch() : "",
                                 std::to_string(next.seq()),
@@ -187,7 +199,9 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
                                 node_id_,
                                 std::to_string(kTurnMs),
                                 process_id,
-                                std::to_string(config.max_processes)};
+                                std::to_string(config.max_processes),
+                                keyed ? std::to_string(idempotency_fingerprint(*publish)) : "",
+                                std::to_string(limits::kIdempotencyKeyTtlMs)};
   const bool creating = !base;
   run_script(cas_sha_, kCasScript, std::move(args), [this, process_id, next, creating](redisReply* reply) {
     auto it = writes_.find(process_id);
@@ -203,6 +217,10 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
     if (reply->element[0]->integer == 1) {
       remember(process_id, next);
       finish(process_id, next, creating);
+      return;
+    }
+    if (reply->element[0]->integer == 4 && reply->elements > 1) {
+      finish_repeat(process_id, text_of(reply->element[1]));
       return;
     }
     if (reply->element[0]->integer == 3) {  // the same answer, and words, as the embedded engine's
@@ -248,6 +266,51 @@ void redis_engine::finish(const std::string& process_id, const Result<ProcessRec
     job.on_created(outcome.value().snapshot(), created);
   } else {
     job.on_created(outcome.error(), false);
+  }
+  step(process_id);
+}
+
+void redis_engine::check_idempotency_key(const std::string& process_id) {
+  write_job& front = writes_[process_id].front();
+  front.running = true;
+  command(commands_, {"GET", idempotency_key(process_id, *front.publish->idempotency_key)},
+          [this, process_id](redisReply* reply) {
+            auto it = writes_.find(process_id);
+            if (it == writes_.end() || it->second.empty()) return;
+            write_job& job = it->second.front();
+            job.running = false;
+            if (reply == nullptr || is_error(reply)) {
+              if (reply == nullptr) mark_down("no reply");
+              finish(process_id, unavailable(process_id, job.publish, "the record store (Redis) did not answer"),
+                     false);
+              return;
+            }
+            if (reply->type == REDIS_REPLY_STRING) {
+              finish_repeat(process_id, text_of(reply));
+              return;
+            }
+            job.key_checked = true;
+            step(process_id);
+          });
+}
+
+void redis_engine::finish_repeat(const std::string& process_id, std::string_view stored) {
+  auto it = writes_.find(process_id);
+  if (it == writes_.end() || it->second.empty()) return;
+  write_job job = std::move(it->second.front());
+  it->second.pop_front();
+  const auto space = stored.find(' ');
+  std::uint64_t fingerprint = 0;
+  Seq seq = 0;
+  if (space == std::string_view::npos ||
+      !parse_int<std::uint64_t>(stored.substr(0, space), 0, UINT64_MAX, fingerprint) ||
+      !parse_int<Seq>(stored.substr(space + 1), 0, UINT64_MAX, seq)) {
+    log_.error("redis_bad_idempotency_key", {{"process_id", process_id}});
+    job.on_ack(unavailable(process_id, job.publish, "the stored idempotency key is unreadable"));
+  } else if (fingerprint != idempotency_fingerprint(*job.publish)) {
+    job.on_ack(idempotency_reuse_error(*job.publish));
+  } else {
+    job.on_ack(Ack{job.publish->id.value_or(""), process_id, seq});
   }
   step(process_id);
 }

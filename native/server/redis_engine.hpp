@@ -100,6 +100,7 @@ class redis_engine final : public engine, public record_authority {
     int attempts = 0;
     bool fresh = false;    // the cached record was read for this job
     bool running = false;  // a command for it is in flight
+    bool key_checked = false;  // its idempotency key was looked up and is new
   };
   // SUBSCRIBE/UNSUBSCRIBE one at a time per channel: hiredis forgets a channel's callback when an
   // unsubscribe reply arrives, even when a subscribe was sent after it.
@@ -128,6 +129,9 @@ class redis_engine final : public engine, public record_authority {
   void compare_and_set(const std::string& process_id, const std::optional<ProcessRecord>& base,
                        ProcessRecord next, SharedEvent event);
   void finish(const std::string& process_id, const Result<ProcessRecord>& outcome, bool created);
+  void check_idempotency_key(const std::string& process_id);
+  // The front job's key was found with `stored` ("fingerprint seq"): its first answer or the reuse error.
+  void finish_repeat(const std::string& process_id, std::string_view stored);
   void remember(const std::string& process_id, std::optional<ProcessRecord> record);
   static bool lease_lapsed(const ProcessRecord& record, Millis now);
 
@@ -137,6 +141,10 @@ class redis_engine final : public engine, public record_authority {
 
   std::string record_key(std::string_view id) const { return "progress:record:" + std::string(id); }
   std::string events_key(std::string_view id) const { return "progress:events:" + std::string(id); }
+  // '/' never occurs in a process id, so it ends the id whatever the key holds.
+  std::string idempotency_key(std::string_view id, std::string_view key) const {
+    return "progress:idem:" + std::string(id) + "/" + std::string(key);
+  }
   std::string channel(std::string_view id) const { return channel_prefix_ + std::string(id); }
   void release_sync_waiters();
   // Acks of this node's publishes wait for the change to come back on the channel when this node

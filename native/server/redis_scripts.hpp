@@ -4,11 +4,16 @@
 
 namespace progress::server::redis_detail {
 
-// KEYS: record hash, event stream, turn, live records. ARGV: expected seq, expected epoch ("" =
-// must not exist), new seq, new epoch, new record, event ("" = none: a creation), channel, stream
-// length, TTL ms ("0" = none), change message, node id, turn ms, process id, max records. Returns
-// {1} when written, {0, current record or nil} on a mismatch, {2} when another node has the turn,
-// {3} when creating it would pass max records.
+// KEYS: record hash, event stream, turn, live records, idempotency key. ARGV: expected seq,
+// expected epoch ("" = must not exist), new seq, new epoch, new record, event ("" = none: a
+// creation), channel, stream length, TTL ms ("0" = none), change message, node id, turn ms,
+// process id, max records, the update's idempotency fingerprint ("" = no key), the key's TTL ms.
+// Returns {1} when written, {0, current record or nil} on a mismatch, {2} when another node has the
+// turn, {3} when creating it would pass max records, {4, "fingerprint seq"} when the idempotency key
+// was already used (by another node since this one looked it up).
+//
+// The idempotency key is written with the record, so a retry that reaches any node after the
+// write finds it; it expires on its own (limits::kIdempotencyKeyTtlMs), which bounds the keys.
 //
 // The turn keeps a busy writer from starving the others: a node that lost a race would otherwise
 // always arrive one round trip after the winner's next write. The first loser gets the next write.
@@ -20,6 +25,10 @@ namespace progress::server::redis_detail {
 inline constexpr const char* kCasScript = R"lua(
 local turn = redis.call('GET', KEYS[3])
 if turn and turn ~= ARGV[11] then return {2} end
+if ARGV[15] ~= '' then
+  local first = redis.call('GET', KEYS[5])
+  if first then return {4, first} end
+end
 local cur = redis.call('HMGET', KEYS[1], 'seq', 'epoch', 'record')
 local lost = false
 if ARGV[2] == '' then
@@ -56,6 +65,7 @@ if ARGV[9] ~= '0' then
 else
   redis.call('ZADD', KEYS[4], '+inf', ARGV[13])
 end
+if ARGV[15] ~= '' then redis.call('SET', KEYS[5], ARGV[15] .. ' ' .. ARGV[3], 'PX', ARGV[16]) end
 redis.call('PUBLISH', ARGV[7], ARGV[10])
 return {1}
 )lua";

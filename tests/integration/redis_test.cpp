@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -262,6 +263,31 @@ TEST_F(MultiNode, ALapsedLeaseNobodyFollowedIsFailedOnTheNextRead) {
 // Retention with Redis runs on Redis's clock (the script sets the TTL of a finished record), which
 // the shared vectors cannot script: this checks it in real time. A finished record disappears from
 // every node; a subscriber that stayed gets the record created again, under a new epoch.
+TEST_F(MultiNode, ARetryWithTheSameKeyOnAnotherNodeIsAppliedOnce) {
+  ws_client watcher(port(2), "/ws/progress/job-idem");
+  EXPECT_EQ(next_process_frame(watcher)["type"], "pending");
+  const std::string body = R"({"stage":"upload","percent":40})";
+  const std::map<std::string, std::string> keyed{{"Idempotency-Key", "retry-7"}};
+  const auto first = http_call(port(0), "POST", "/api/processes/job-idem/progress", body, keyed);
+  ASSERT_EQ(first.status, 200u) << first.body;
+  EXPECT_EQ(first.json()["seq"], 1);
+  // The producer lost the answer and its retry went to another node.
+  const auto retry = http_call(port(1), "POST", "/api/processes/job-idem/progress", body, keyed);
+  ASSERT_EQ(retry.status, 200u) << retry.body;
+  EXPECT_EQ(retry.json()["seq"], 1);
+  const auto reused = http_call(port(1), "POST", "/api/processes/job-idem/progress",
+                                R"({"stage":"upload","percent":41})", keyed);
+  EXPECT_EQ(reused.status, 400u) << reused.body;
+  EXPECT_EQ(reused.json()["error"]["code"], "invalid_update");
+  // A marker publish: the watcher sees seq 1 then the marker as seq 2, nothing in between.
+  ASSERT_EQ(http_call(port(1), "POST", "/api/processes/job-idem/progress", R"({"percent":50})").status, 200u);
+  const Json snapshot = next_process_frame(watcher);
+  EXPECT_EQ(snapshot["seq"], 1) << snapshot.dump();
+  const Json marker = next_process_frame(watcher);
+  EXPECT_EQ(marker["seq"], 2) << marker.dump();
+  EXPECT_EQ(marker["percent"], 50);
+}
+
 TEST(RedisRetention, AFinishedRecordExpiresEverywhereAndComesBackUnderANewEpoch) {
   const auto binary = find_redis_server();
   if (!binary) GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";

@@ -1,9 +1,13 @@
 #include "routes/api.hpp"
 
+#include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "progress/codec.hpp"
+#include "progress/idempotency.hpp"
+#include "progress/limits.hpp"
 #include "url_query.hpp"
 
 namespace progress::server {
@@ -16,6 +20,28 @@ bool blank(std::string_view body) {
 }
 
 using respond = std::function<void(string_response)>;
+
+// The `Idempotency-Key` header is the HTTP spelling of the body's `idempotency_key`: either may
+// carry the key, and when both do they must agree (a client that sends two different keys has a
+// bug that picking one would hide).
+std::optional<Error> take_idempotency_header(const request& req, Publish& publish) {
+  const auto headers = req.equal_range("Idempotency-Key");
+  if (headers.first == headers.second) return std::nullopt;
+  auto refuse = [&](std::string message) {
+    return Error{ErrorCode::invalid_update, std::move(message), publish.process_id, publish.id};
+  };
+  if (std::next(headers.first) != headers.second) return refuse("send one Idempotency-Key header");
+  const std::string key(headers.first->value());
+  if (!is_valid_idempotency_key(key)) {
+    return refuse("the Idempotency-Key header must be 1 to " + std::to_string(limits::kMaxIdempotencyKeyLength) +
+                  " visible ASCII characters (no spaces)");
+  }
+  if (publish.idempotency_key && *publish.idempotency_key != key) {
+    return refuse("`idempotency_key` in the body must equal the Idempotency-Key header");
+  }
+  publish.idempotency_key = key;
+  return std::nullopt;
+}
 
 void create_process(server_context& ctx, const std::shared_ptr<const request>& req, const respond& done) {
   std::optional<std::string> id;
@@ -59,6 +85,7 @@ void publish_progress(server_context& ctx, const std::shared_ptr<const request>&
                       const respond& done) {
   auto publish = decode_publish_body(req->body(), id);
   if (!publish) return done(error_response(*req, publish.error()));
+  if (auto refused = take_idempotency_header(*req, publish.value())) return done(error_response(*req, *refused));
   ctx.records.publish(std::move(publish.value()), [req, done](Result<Ack> ack) {
     if (!ack) return done(error_response(*req, ack.error()));
     done(json_response(*req, http::status::ok, Json{{"process_id", ack.value().process_id}, {"seq", ack.value().seq}}));
