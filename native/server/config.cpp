@@ -161,6 +161,13 @@ const std::vector<option>& options() {
          if (list) c.allowed_origins = std::move(*list);
          return list.has_value();
        }},
+      {"--trusted-proxies", "PROGRESS_TRUSTED_PROXIES",
+       "comma-separated CIDRs (10.0.0.0/8, ::1) of reverse proxies: their X-Forwarded-For / Forwarded "
+       "names the client, for the per-address limits and the logs (default none)",
+       [](std::string_view v, server_config& c) {
+         c.proxies_text = std::string(v);
+         return true;
+       }},
       {"--open-uploads", "PROGRESS_OPEN_UPLOADS",
        "true: POST /api/uploads needs no API key, so the demo page can upload (default false)",
        [](std::string_view v, server_config& c) { return parse_bool(v, c.open_uploads); }},
@@ -297,6 +304,15 @@ parse_result parse_config(const std::vector<std::string>& args,
       out.error = "invalid value for " + std::string(arg) + ": " + std::string(value);
       return out;
     }
+  }
+  if (!cfg.proxies_text.empty()) {
+    std::string why;
+    auto networks = parse_cidr_list(cfg.proxies_text, why);
+    if (!networks) {
+      out.error = "invalid --trusted-proxies (PROGRESS_TRUSTED_PROXIES): " + why;
+      return out;
+    }
+    cfg.proxies = trusted_proxies(std::move(*networks));
   }
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
     out.error =

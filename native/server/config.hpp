@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "client_address.hpp"
 #include "log.hpp"
 #include "progress/hub.hpp"
 #include "sqlite_store.hpp"
@@ -38,6 +39,9 @@ struct server_config {
   bool open_uploads = false;                        // POST /api/uploads needs no key (the demo page)
   std::size_t max_connections_per_address = 256;    // 0: no limit
   bool limit_loopback = false;                      // loopback clients count too (default: exempt)
+  // Peers whose X-Forwarded-For / Forwarded name the client (client_address.hpp); empty: none.
+  trusted_proxies proxies;
+  std::string proxies_text;  // the flag as given, parsed into `proxies` once all flags are read
   log_level level = log_level::info;
   // Threads of the server: the hub and everything but WebSocket writes on one, the rest send
   // (send_lane.hpp). 1: all on one thread.

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "access_policy.hpp"
+#include "cors.hpp"
 #include "routes/api.hpp"
 #include "routes/router.hpp"
 #include "routes/uploads.hpp"
@@ -51,11 +54,15 @@ basic_http_session<Stream>::~basic_http_session() {
 template <class Stream>
 void basic_http_session<Stream>::run(const net::ip::address& peer) {
   registry_id_ = registry_.add(this->weak_from_this());
-  if (ctx_.connections != nullptr) {
+  peer_ = peer;
+  client_ = peer.to_string();
+  from_proxy_ = ctx_.config.proxies.trusts(peer);
+  if (ctx_.connections != nullptr && !from_proxy_) {
     auto ticket = ctx_.connections->admit(peer);
     if (!ticket && kTls) {
       // A TLS client cannot read a plain answer, and a handshake costs what the limit is there to save.
-      ctx_.log.info("http_refused", {{"status", "503"}, {"reason", "too many connections (TLS: closed)"}});
+      ctx_.log.info("http_refused",
+                    {{"client", client_}, {"status", "503"}, {"reason", "too many connections (TLS: closed)"}});
       error_code ignored;
       tcp_layer().socket().close(ignored);
       return;
@@ -82,9 +89,29 @@ void basic_http_session<Stream>::run(const net::ip::address& peer) {
 }
 
 template <class Stream>
+bool basic_http_session<Stream>::admit_forwarded(const request& req) {
+  std::vector<std::string_view> forwarded, x_forwarded_for;
+  for (auto [it, end] = req.equal_range(http::field::forwarded); it != end; ++it) forwarded.push_back(it->value());
+  for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) x_forwarded_for.push_back(it->value());
+  const auto client = ctx_.config.proxies.client(peer_, forwarded, x_forwarded_for);
+  client_ = client.to_string();
+  ticket_.reset();  // the previous request's client
+  if (ctx_.connections == nullptr) return true;
+  auto ticket = ctx_.connections->admit(client);
+  if (!ticket) {
+    const std::string limit = std::to_string(ctx_.connections->max_per_address());
+    reply_and_close(error_response(req, ErrorCode::unavailable,
+                                   "too many connections from " + client_ + " (limit " + limit + ")"));
+    return false;
+  }
+  ticket_ = std::move(*ticket);
+  return true;
+}
+
+template <class Stream>
 void basic_http_session<Stream>::on_handshake(error_code ec) {
   if (ec) {
-    ctx_.log.info("tls_handshake_failed", {{"error", ec.message()}});
+    ctx_.log.info("tls_handshake_failed", {{"client", client_}, {"error", ec.message()}});
     error_code ignored;
     tcp_layer().socket().close(ignored);
     return;
@@ -163,8 +190,17 @@ void basic_http_session<Stream>::on_read_failed(error_code ec) {
 template <class Stream>
 void basic_http_session<Stream>::route_header() {
   const request& req = parser_->get();
+  if (from_proxy_ && !admit_forwarded(req)) return;
+  // A preflight carries no credentials: it is answered before access is checked.
+  if (auto preflight = cors::preflight(ctx_.config.allowed_origins, req)) {
+    preflight->keep_alive(preflight->keep_alive() && parser_->is_done());  // never a body left unread
+    respond("OPTIONS", std::string(req.target()), "preflight", make_routed(std::move(*preflight)));
+    return;
+  }
+  const auto cors_fields = cors::response_headers(ctx_.config.allowed_origins, req);
   const request_shape shape(req);
   if (auto refused = check_access(ctx_.config, req, shape, wall_now())) {
+    cors::attach(cors_fields, refused->base());
     reply_and_close(std::move(*refused));
     return;
   }
@@ -177,6 +213,7 @@ void basic_http_session<Stream>::route_header() {
   }
   if (upload) {
     if (auto refused = begin_upload(ctx_, req, upload_)) {
+      cors::attach(cors_fields, refused->base());
       reply_and_close(std::move(*refused));
       return;
     }
@@ -227,14 +264,16 @@ void basic_http_session<Stream>::finish_request() {
   // The sink leaves with this scope: its file is removed unless the job took it.
   const auto upload = std::move(upload_);
   const request& req = parser_->get();
-  respond(std::string(req.method_string()), std::string(req.target()), "uploads",
-          make_routed(finish_upload(ctx_, req, *upload)));
+  auto res = finish_upload(ctx_, req, *upload);
+  cors::attach(cors::response_headers(ctx_.config.allowed_origins, req), res.base());
+  respond(std::string(req.method_string()), std::string(req.target()), "uploads", make_routed(std::move(res)));
 }
 
 template <class Stream>
 void basic_http_session<Stream>::handle(request&& req) {
   // Access was decided on the header (route_header).
   const request_shape shape(req);
+  const auto cors_fields = cors::response_headers(ctx_.config.allowed_origins, req);
   const auto& stream_target = shape.stream;
   const bool upgrade = shape.handshake.wants_websocket();
   if ((upgrade || (stream_target && stream_target->endpoint == Endpoint::sse)) && ctx_.hub.stopping()) {
@@ -251,7 +290,9 @@ void basic_http_session<Stream>::handle(request&& req) {
       return;
     }
     ctx_.metrics.count("ws", 101);
-    if (ctx_.log.enabled(log_level::debug)) ctx_.log.debug("ws_upgrade", {{"target", redact_secrets(req.target())}});
+    if (ctx_.log.enabled(log_level::debug)) {
+      ctx_.log.debug("ws_upgrade", {{"client", client_}, {"target", redact_secrets(req.target())}});
+    }
     start_websocket(shape.handshake, *stream_target);
     return;
   }
@@ -261,9 +302,12 @@ void basic_http_session<Stream>::handle(request&& req) {
       apply_last_event_id(sse_target, last_id);
     }
     ctx_.metrics.count("sse", 200);
+    if (ctx_.log.enabled(log_level::debug)) {
+      ctx_.log.debug("sse_start", {{"client", client_}, {"target", redact_secrets(req.target())}});
+    }
     std::make_shared<basic_sse_session<Stream>>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target),
                                                 std::move(ticket_))
-        ->run();
+        ->run(cors::head_lines(cors_fields));
     return;
   }
   const std::string target(req.target());
@@ -272,7 +316,8 @@ void basic_http_session<Stream>::handle(request&& req) {
   const std::string label = route_label(path);
   if (is_processes_api(path)) {  // the engine may answer later (Redis)
     handle_processes_api(ctx_, std::make_shared<const request>(std::move(req)),
-                         [self = this->shared_from_this(), method, target, label](string_response res) {
+                         [self = this->shared_from_this(), method, target, label, cors_fields](string_response res) {
+                           cors::attach(cors_fields, res.base());
                            self->respond(method, target, label, make_routed(std::move(res)));
                          });
     return;
@@ -307,8 +352,8 @@ template <class Stream>
 void basic_http_session<Stream>::respond(const std::string& method, const std::string& target,
                                          const std::string& label, routed_response routed) {
   ctx_.metrics.count(label, routed.status);
-  ctx_.log.info("http_request",
-                {{"method", method}, {"target", redact_secrets(target)}, {"status", std::to_string(routed.status)}});
+  ctx_.log.info("http_request", {{"client", client_}, {"method", method}, {"target", redact_secrets(target)},
+                                 {"status", std::to_string(routed.status)}});
   const bool keep_alive = routed.keep_alive;
   answering_ = true;
   tcp_layer().expires_after(ctx_.config.body_timeout);
@@ -321,7 +366,7 @@ void basic_http_session<Stream>::reply_and_close(string_response&& res) {
   res.keep_alive(false);
   answering_ = true;
   ctx_.metrics.count("error", res.result_int());
-  ctx_.log.info("http_refused", {{"status", std::to_string(res.result_int())}});
+  ctx_.log.info("http_refused", {{"client", client_}, {"status", std::to_string(res.result_int())}});
   tcp_layer().expires_after(ctx_.config.header_timeout);
   beast::async_write(stream_, http::message_generator(std::move(res)),
                      [self = this->shared_from_this()](error_code ec, std::size_t) {

@@ -75,6 +75,8 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   // is under way) and never reaches the event loop.
   template <class Step>
   void guarded(const char* where, Step&& step);
+  // --trusted-proxies: a proxy's connection is counted per request, for the client its headers name.
+  bool admit_forwarded(const request& req);
   void start_websocket(const handshake_fields& handshake, const Target& target);
   void respond(const std::string& method, const std::string& target, const std::string& label,
                routed_response routed);
@@ -95,6 +97,9 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   bool draining_ = false;
   std::unique_ptr<char[]> drain_buffer_;  // only once draining: most connections never need it
   std::shared_ptr<void> ticket_;  // this connection's slot of its address (access limits)
+  net::ip::address peer_;
+  bool from_proxy_ = false;  // the peer is a trusted proxy: the client is read from each request
+  std::string client_;       // the client's address, for the logs
 };
 
 using http_session = basic_http_session<beast::tcp_stream>;

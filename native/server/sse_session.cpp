@@ -11,8 +11,8 @@ namespace progress::server {
 namespace {
 
 // The header is written by hand: the body is open-ended and ends when the connection does.
+constexpr std::string_view kStatusLine = "HTTP/1.1 200 OK\r\n";
 constexpr std::string_view kResponseHead =
-    "HTTP/1.1 200 OK\r\n"
     "Content-Type: text/event-stream\r\n"
     "Cache-Control: no-cache\r\n"
     "Connection: close\r\n"
@@ -60,10 +60,11 @@ basic_sse_session<Stream>::basic_sse_session(Stream&& stream, hub_service& hub, 
       ticket_(std::move(ticket)) {}
 
 template <class Stream>
-void basic_sse_session<Stream>::run() {
+void basic_sse_session<Stream>::run(std::string extra_head) {
   beast::get_lowest_layer(stream_).expires_never();
   writing_ = true;
-  net::async_write(stream_, net::buffer(kResponseHead.data(), kResponseHead.size()),
+  head_ = std::string(kStatusLine) + extra_head + std::string(kResponseHead);
+  net::async_write(stream_, net::buffer(head_),
                    beast::bind_front_handler(&basic_sse_session::on_header, this->shared_from_this()));
 }
 

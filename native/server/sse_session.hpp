@@ -30,7 +30,7 @@ class basic_sse_session : public stream_sink, public std::enable_shared_from_thi
   basic_sse_session(Stream&& stream, hub_service& hub, const logger& log, Target target,
               std::shared_ptr<void> ticket = {});
 
-  void run();
+  void run(std::string extra_head = {});  // header lines (`Name: value\r\n`) added to the answer
   void kick() override;
 
  private:
@@ -41,6 +41,7 @@ class basic_sse_session : public stream_sink, public std::enable_shared_from_thi
   void end();
 
   Stream stream_;
+  std::string head_;  // the response head, alive until written
   hub_service& hub_;
   const logger& log_;
   Target target_;
