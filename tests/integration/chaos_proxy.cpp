@@ -19,6 +19,7 @@ struct plan {
   std::size_t stall_after_bytes = SIZE_MAX;  // in the stalled direction
   milliseconds stall_for{0};
   std::uint64_t delay_seed = 0;
+  bool drop_reply = false;  // cut at the first byte towards the client
 };
 
 // Half the links are cut after 32..1500 bytes, half delay every chunk, a quarter stall one
@@ -66,6 +67,7 @@ struct chaos_proxy::link : std::enable_shared_from_this<chaos_proxy::link> {
         delays(p.delays),
         stall_for(p.stall_for),
         delay_rng(p.delay_seed),
+        drop_reply(p.drop_reply),
         to_upstream(ioc, client, upstream),
         to_client(ioc, upstream, client) {
     (p.stall_to_client ? to_client : to_upstream).stall_after = p.stall_after_bytes;
@@ -80,6 +82,7 @@ struct chaos_proxy::link : std::enable_shared_from_this<chaos_proxy::link> {
     auto self = shared_from_this();
     d.from.async_read_some(net::buffer(d.buffer), [self, &d](error_code ec, std::size_t n) {
       if (ec) return self->close();
+      if (self->drop_reply && &d == &self->to_client) return self->close();
       if (n >= self->budget && self->proxy.cuts_ < kMaxCuts) {
         ++self->proxy.cuts_;
         return self->close();
@@ -133,6 +136,7 @@ struct chaos_proxy::link : std::enable_shared_from_this<chaos_proxy::link> {
   bool delays;
   milliseconds stall_for;
   std::mt19937_64 delay_rng;
+  bool drop_reply;
   direction to_upstream;
   direction to_client;
 };
@@ -153,9 +157,18 @@ chaos_counts chaos_proxy::counts() const {
 }
 
 void chaos_proxy::accept() {
-  auto next = std::make_shared<link>(ioc_, *this, draw_plan(rng_));
-  acceptor_.async_accept(next->client, [this, next](error_code ec) {
+  // The plan is drawn once the connection is in, so drop_replies applies to connections opened
+  // after the call.
+  acceptor_.async_accept([this](error_code ec, tcp::socket client) {
     if (ec) return;
+    plan p;
+    if (std::size_t left = drop_replies_.load(); left > 0 && drop_replies_.compare_exchange_strong(left, left - 1)) {
+      p.drop_reply = true;
+    } else {
+      p = draw_plan(rng_);
+    }
+    auto next = std::make_shared<link>(ioc_, *this, p);
+    next->client = std::move(client);
     ++connections_;
     // Connections to a hub that is down are closed at once, as a refused connect would be.
     error_code connect_ec;

@@ -41,6 +41,10 @@ class chaos_proxy {
 
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
   chaos_counts counts() const;
+  // The next `connections` accepted carry the request whole and are cut at the first byte of the
+  // answer: the hub did the work, the client never hears it (a lost reply, for retry tests). These
+  // connections draw no plan, so the seeded sequence of the others is unchanged.
+  void drop_replies(std::size_t connections) { drop_replies_ = connections; }
 
  private:
   struct link;
@@ -57,6 +61,7 @@ class chaos_proxy {
   std::atomic<std::size_t> cuts_{0};
   std::atomic<std::size_t> delayed_chunks_{0};
   std::atomic<std::size_t> stalls_{0};
+  std::atomic<std::size_t> drop_replies_{0};
 };
 
 }  // namespace progress::test
