@@ -155,7 +155,8 @@ const std::vector<option>& options() {
        "file holding the HS256 secret; when set, every subscription needs a JWT {sub: process id, exp}",
        [](std::string_view v, server_config& c) { return read_secret_file(v, c.token_secret); }},
       {"--allowed-origins", "PROGRESS_ALLOWED_ORIGINS",
-       "comma-separated scheme://host[:port] list; WebSocket/SSE requests from another Origin get 403",
+       "comma-separated scheme://host[:port] list; WebSocket/SSE requests from another Origin get 403, and "
+       "the HTTP API, uploads and SSE answer CORS to listed origins only",
        [](std::string_view v, server_config& c) {
          auto list = parse_origin_list(v);
          if (list) c.allowed_origins = std::move(*list);
