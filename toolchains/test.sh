@@ -93,11 +93,11 @@ stage_fuzz() { bash tests/fuzz/run.sh 30; }
 
 stage_native_tsan() {
   local suites='server_integration|server_units|server_access_units|python_client|durability|chaos'
-  suites+='|redis_integration|tls_integration'
+  suites+='|redis_integration|tls_integration|ws_conformance'
   cmake --preset native-tsan &&
     cmake --build --preset native-tsan -j "$jobs" \
       --target progress-hub progress-watch server_integration_tests server_unit_tests server_access_units \
-      durability_tests chaos_tests redis_integration_tests tls_integration_tests &&
+      durability_tests chaos_tests redis_integration_tests tls_integration_tests ws_conformance_tests &&
     rm -f build/native-tsan/tsan-report.* &&
     ctest --preset native-tsan \
       -R "^(${suites})\$" &&
