@@ -13,10 +13,12 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/engine_param.hpp"
 #include "support/raw_connection.hpp"
 #include "support/server_process.hpp"
 
@@ -241,13 +243,16 @@ std::string upgrade_request(const std::string& target) {
          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
 }
 
-class Rfc6455 : public ::testing::TestWithParam<test_case> {};
+// Parameter: the case and the write path (io_uring rounds, send calls, send lanes): pongs and close
+// frames queued while a batch is being written must keep their order on each.
+class Rfc6455 : public ::testing::TestWithParam<std::tuple<test_case, const char*>> {};
 
 TEST_P(Rfc6455, Case) {
-  const Json& c = GetParam().data;
+  const Json& c = std::get<0>(GetParam()).data;
   SCOPED_TRACE(c["id"].get<std::string>() + ": " + c["what"].get<std::string>());
   if (c.contains("known_failure")) GTEST_SKIP() << "known failure: " << c["known_failure"].get<std::string>();
-  const auto flags = c.value("flags", std::vector<std::string>{});
+  auto flags = c.value("flags", std::vector<std::string>{});
+  for (auto& arg : write_path_args(std::get<1>(GetParam()))) flags.push_back(std::move(arg));
   raw_connection conn(server_for(flags));
   reader in(conn);
   conn.send(upgrade_request(c.value("target", std::string("/ws/test"))));
@@ -290,15 +295,15 @@ TEST_P(Rfc6455, Case) {
   }
 }
 
-std::string case_name(const ::testing::TestParamInfo<test_case>& info) {
-  std::string name = info.param.id;
+std::string case_name(const ::testing::TestParamInfo<std::tuple<test_case, const char*>>& info) {
+  std::string name = std::get<0>(info.param).id + "_" + std::get<1>(info.param);
   for (char& ch : name) {
     if (std::isalnum(static_cast<unsigned char>(ch)) == 0) ch = '_';
   }
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Table, Rfc6455, ::testing::ValuesIn(load_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Table, Rfc6455, ::testing::Combine(::testing::ValuesIn(load_cases()), write_paths), case_name);
 
 // The table itself: every Autobahn category has five cases that run (known failures aside), and ids
 // are unique.
