@@ -264,8 +264,8 @@ TEST_P(Rfc6455, Case) {
     const std::string bytes = client_bytes(spec);
     sent_close = sent_close || (!spec.contains("raw") && opcode_of(spec["opcode"]) == 0x8);
     // "split": the frame goes out in pieces of this many bytes (TCP_NODELAY: one send, one segment).
-    const std::size_t piece = spec.value("split", bytes.size());
-    for (std::size_t at = 0; at < bytes.size(); at += std::max<std::size_t>(piece, 1)) {
+    const std::size_t piece = std::max<std::size_t>(spec.value("split", bytes.size()), 1);
+    for (std::size_t at = 0; at < bytes.size(); at += piece) {
       conn.send(bytes.substr(at, piece));
     }
   }
@@ -278,8 +278,7 @@ TEST_P(Rfc6455, Case) {
     // A client answers the server's close with its own (RFC 6455 5.5.1), so the server may end
     // the stream at once instead of waiting out its close timeout.
     if (got->opcode() == 0x8 && !sent_close) {
-      std::string answer = got->payload.substr(0, 2);
-      conn.send(client_bytes(Json{{"opcode", "close"}, {"hex", to_hex(answer)}}));
+      conn.send(client_bytes(Json{{"opcode", "close"}, {"hex", to_hex(got->payload.substr(0, 2))}}));
       sent_close = true;
     }
   }
