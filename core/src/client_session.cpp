@@ -339,9 +339,8 @@ void ClientSession::start(Millis now) {
 void ClientSession::subscribe(std::string_view process_id, Millis now) {
   Impl& s = *impl_;
   if (!is_valid_process_id(process_id)) {
-    const std::string shown(process_id.substr(0, limits::kMaxProcessIdLength));
-    Error error{ErrorCode::invalid_process_id,
-                "process id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -", shown, std::nullopt};
+    Error error = invalid_process_id_error(process_id);
+    const std::string shown = error.process_id.value_or(std::string());
     s.events.push_back(ErrorEvent{error});
     client::Watch* watch = s.find(shown);
     // A long invalid id cut to 128 characters may equal a valid watched one: leave that alone.

@@ -4,7 +4,9 @@
 // and returns a Result, so nothing escapes the API.
 #include "progress/codec.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -80,7 +82,51 @@ int nesting_depth(std::string_view text) noexcept {
   return max_depth;
 }
 
-Json parse_object(std::string_view text) {
+// After a parse failure: the NaN, Infinity or -Infinity that Python's json module writes for a
+// float that is not finite, with the key it stands after when there is one.
+struct NonFinite {
+  std::string_view token;
+  std::string_view key;
+};
+
+std::optional<NonFinite> non_finite_number(std::string_view text) noexcept {
+  std::string_view last_string;
+  std::size_t string_start = 0;
+  bool in_string = false;
+  bool escaped = false;
+  char last_token = 0;  // the last character outside strings that is not whitespace
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+        last_string = text.substr(string_start, i - string_start);
+        last_token = '"';
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      string_start = i + 1;
+      continue;
+    }
+    for (std::string_view token : {"NaN", "Infinity", "-Infinity"}) {
+      if (text.substr(i, token.size()) == token) {
+        return NonFinite{token, last_token == ':' ? last_string : std::string_view{}};
+      }
+    }
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') last_token = c;
+  }
+  return std::nullopt;
+}
+
+// `publish_rules`: a client frame or publish body, where a non-finite number is an invalid update
+// rather than a syntax error, so the producer learns what to change.
+Json parse_object(std::string_view text, bool publish_rules = false) {
   if (nesting_depth(text) > kMaxNestingDepth) {
     fail(ErrorCode::bad_frame, "frame nests deeper than " + std::to_string(kMaxNestingDepth) + " levels");
   }
@@ -88,6 +134,14 @@ Json parse_object(std::string_view text) {
   try {
     j = Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
+    if (publish_rules) {
+      if (auto bad = non_finite_number(text)) {
+        const std::string what = bad->key.empty() ? std::string("a number") : "`" + std::string(bad->key) + "`";
+        fail(ErrorCode::invalid_update, what + " is " + std::string(bad->token) +
+                                            ": numbers must be finite (JSON has no NaN or Infinity; leave the field "
+                                            "out or send null)");
+      }
+    }
     fail(ErrorCode::bad_frame,
          "frame is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")");
   } catch (const Json::out_of_range&) {
@@ -102,6 +156,12 @@ Json parse_object(std::string_view text) {
 const Json* find(const Json& o, const char* key) {
   auto it = o.find(key);
   return it == o.end() ? nullptr : &*it;
+}
+
+// An optional publish field: JSON null means absent (Python's None, JavaScript's null).
+const Json* find_set(const Json& o, const char* key) {
+  const Json* v = find(o, key);
+  return v == nullptr || v->is_null() ? nullptr : v;
 }
 
 [[noreturn]] void wrong_type(const char* what, const char* key, const char* expected) {
@@ -167,11 +227,7 @@ std::optional<Json> opt_any(const Json& o, const char* key) {
   return *v;
 }
 
-Error invalid_id_error(std::string_view id) {
-  return Error{ErrorCode::invalid_process_id,
-               "process_id must be 1 to 128 characters from A-Z a-z 0-9 . _ : -",
-               truncate_chars(id, limits::kMaxProcessIdLength), std::nullopt};
-}
+Error invalid_id_error(std::string_view id) { return invalid_process_id_error(id); }
 
 std::string read_process_id(const Json& o, const char* what) {
   std::string id = as_string(require(o, what, "process_id", "a string"), what, "process_id");
@@ -200,23 +256,51 @@ Subscribe decode_subscribe(const Json& o) {
 
 Unsubscribe decode_unsubscribe(const Json& o) { return Unsubscribe{read_process_id(o, "unsubscribe")}; }
 
+// Publishes are strict: a field the protocol does not define is refused rather than ignored, since
+// a misspelt one (`progress`) would otherwise answer 200 and change nothing.
+constexpr std::string_view kPublishFields[] = {"type",  "id",     "process_id", "state",   "stage",
+                                               "percent", "message", "data", "result", "error",
+                                               "lease_ms", "idempotency_key"};
+constexpr const char* kAcceptedPublishFields =
+    "accepted fields: id, process_id, state, stage, percent, message, data, result, error, lease_ms, "
+    "idempotency_key";
+
+// The field a near-miss name meant, or empty.
+std::string_view meant_field(std::string_view key) {
+  if (key == "progress" || key == "percentage") return "percent";
+  if (key == "status") return "state";
+  return {};
+}
+
+void refuse_unknown_fields(const Json& o, const char* what) {
+  for (const auto& item : o.items()) {
+    const std::string& key = item.key();
+    if (std::find(std::begin(kPublishFields), std::end(kPublishFields), key) != std::end(kPublishFields)) continue;
+    std::string message = "unknown field `" + truncate_chars(key, kMaxEchoedTypeLength) + "` in " + what;
+    if (const auto meant = meant_field(key); !meant.empty()) message += ": use `" + std::string(meant) + "`";
+    fail(ErrorCode::invalid_update, message + "; " + kAcceptedPublishFields);
+  }
+}
+
 // Fields of a publish frame / HTTP body. `what` names it in messages. The caller has already
 // read `id` and `process_id`, and attaches them to any error thrown from here.
 void read_publish_fields(const Json& o, const char* what, Publish& p) {
-  if (const Json* v = find(o, "state")) {
+  refuse_unknown_fields(o, what);
+  if (const Json* v = find_set(o, "state")) {
     if (!v->is_string()) wrong_type(what, "state", "a string");
     auto state = state_from_string(v->get<std::string>());
     if (!state)
       fail(ErrorCode::invalid_update, "`state` must be one of running, completed, failed, cancelled");
     p.state = *state;
   }
-  p.stage = opt_string(o, what, "stage");
-  if (const Json* v = find(o, "percent")) p.percent = as_number(*v, what, "percent");
-  p.message = opt_string(o, what, "message");
-  p.data = opt_any(o, "data");
-  p.result = opt_any(o, "result");
-  p.error = opt_any(o, "error");
-  if (const Json* v = find(o, "lease_ms")) {
+  if (const Json* v = find_set(o, "stage")) p.stage = as_string(*v, what, "stage");
+  if (const Json* v = find_set(o, "percent")) p.percent = as_number(*v, what, "percent");
+  if (const Json* v = find_set(o, "message")) p.message = as_string(*v, what, "message");
+  if (const Json* v = find_set(o, "data")) p.data = *v;
+  if (const Json* v = find_set(o, "result")) p.result = *v;
+  if (const Json* v = find_set(o, "error")) p.error = *v;
+  if (const Json* v = find_set(o, "idempotency_key")) p.idempotency_key = as_string(*v, what, "idempotency_key");
+  if (const Json* v = find_set(o, "lease_ms")) {
     if (!v->is_number_integer()) wrong_type(what, "lease_ms", "an integer");
     if (v->is_number_unsigned() &&
         v->get<std::uint64_t>() > static_cast<std::uint64_t>(limits::kMaxLeaseMs)) {
@@ -225,13 +309,12 @@ void read_publish_fields(const Json& o, const char* what, Publish& p) {
     }
     p.lease_ms = v->get<std::int64_t>();
   }
-  p.idempotency_key = opt_string(o, what, "idempotency_key");
 }
 
 // `id` first: every later error answers the publish, so it carries the id once that is known good.
 Publish decode_publish(const Json& o, const char* what, std::optional<std::string_view> path_id) {
   Publish p;
-  if (const Json* v = find(o, "id")) {
+  if (const Json* v = find_set(o, "id")) {
     std::string id = as_string(*v, what, "id");
     if (char_count(id) > limits::kMaxPublishIdLength) {
       fail(ErrorCode::invalid_update, "`id` must be at most 128 characters");
@@ -242,7 +325,7 @@ Publish decode_publish(const Json& o, const char* what, std::optional<std::strin
     if (path_id) {
       if (!is_valid_process_id(*path_id)) throw FrameError{invalid_id_error(*path_id)};
       p.process_id = std::string(*path_id);
-      if (const Json* v = find(o, "process_id")) {
+      if (const Json* v = find_set(o, "process_id")) {
         if (as_string(*v, what, "process_id") != *path_id) {
           Error e = invalid_id_error(v->get<std::string>());
           e.message = "`process_id` in the body must equal the process id in the path";
@@ -530,6 +613,16 @@ struct ClientEncoder {
   }
 };
 
+// A stage spelt like a terminal state (ASCII case aside) means the producer wanted that state.
+std::optional<State> final_state_named_by(std::string_view stage) {
+  std::string lower(stage.size() <= 16 ? stage : std::string_view{});
+  for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (lower == "completed" || lower == "complete" || lower == "done") return State::completed;
+  if (lower == "failed" || lower == "error") return State::failed;
+  if (lower == "cancelled") return State::cancelled;
+  return std::nullopt;
+}
+
 Error update_error(const Publish& p, std::string message) {
   return Error{ErrorCode::invalid_update, std::move(message), p.process_id, p.id};
 }
@@ -545,7 +638,7 @@ Result<ClientFrame> decode_client_frame(std::string_view text) {
 }
 
 Result<ClientFrame> codec_fast::decode_client_frame_full(std::string_view text) {
-  return guarded<ClientFrame>([&] { return decode_client(parse_object(text)); });
+  return guarded<ClientFrame>([&] { return decode_client(parse_object(text, true)); });
 }
 
 Result<ServerFrame> decode_server_frame(std::string_view text) {
@@ -554,8 +647,8 @@ Result<ServerFrame> decode_server_frame(std::string_view text) {
 
 Result<Publish> decode_publish_body(std::string_view text, std::string_view path_id) {
   return guarded<Publish>([&] {
-    Json o = parse_object(text);
-    if (const Json* type = find(o, "type"); type != nullptr && *type != "publish") {
+    Json o = parse_object(text, true);
+    if (const Json* type = find_set(o, "type"); type != nullptr && *type != "publish") {
       fail(ErrorCode::bad_frame, "a progress body is a publish frame: `type` may only be \"publish\"");
     }
     return decode_publish(o, "publish body", path_id);
@@ -588,6 +681,14 @@ std::optional<Error> validate_publish(const Publish& p, bool data_fits) {
   }
   if (p.stage && (p.stage->empty() || char_count(*p.stage) > kMaxStageLength)) {
     return update_error(p, "`stage` must be 1 to " + std::to_string(kMaxStageLength) + " characters");
+  }
+  if (!p.state && p.stage) {
+    if (auto final_state = final_state_named_by(*p.stage)) {
+      return update_error(p, "stage `" + *p.stage + "` is named like a final state: send `\"state\": \"" +
+                                 std::string(to_string(*final_state)) +
+                                 "\"` to end the process (a stage only names a step, and the process would "
+                                 "stay running)");
+    }
   }
   if (p.message && char_count(*p.message) > kMaxMessageLength) {
     return update_error(p, "`message` must be at most " + std::to_string(kMaxMessageLength) + " characters");

@@ -16,13 +16,13 @@ namespace progress::codec_fast {
 namespace {
 
 enum class Key : std::uint8_t {
-  type, id, process_id, state, stage, percent, message, data, result, error, lease_ms, after_seq, epoch,
-  token, ts, idempotency_key, count
+  type, id, process_id, state, stage, percent, message, data, result, error, lease_ms, idempotency_key,
+  after_seq, epoch, token, ts, count
 };
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Key::count)> kKeys{
     "type", "id", "process_id", "state", "stage", "percent", "message", "data", "result", "error",
-    "lease_ms", "after_seq", "epoch", "token", "ts", "idempotency_key"};
+    "lease_ms", "idempotency_key", "after_seq", "epoch", "token", "ts"};
 
 struct Field {
   enum class Kind : std::uint8_t { absent, string, number, json } kind = Kind::absent;
@@ -418,9 +418,20 @@ struct Values {
   bool flat_data = false;
 };
 
+// A JSON null, which in a publish means absent: left to the full decoder, which says so.
+bool is_null(const Field& f) { return f.kind == Field::Kind::json && f.raw == "null"; }
+
 std::optional<ClientFrame> build_publish(Fields& f, Values&& values) {
+  // Fields of other frames are unknown to a publish, which refuses them; nulls are the full way too.
+  for (Key other : {Key::after_seq, Key::epoch, Key::token, Key::ts}) {
+    if (!absent(get(f, other))) return std::nullopt;
+  }
+  for (Key user_json : {Key::data, Key::result, Key::error}) {
+    if (is_null(get(f, user_json))) return std::nullopt;
+  }
   Publish p;
-  if (!read_opt_string(get(f, Key::id), p.id) || !read_process_id(get(f, Key::process_id), p.process_id, true)) {
+  if (!read_opt_string(get(f, Key::id), p.id) || !read_process_id(get(f, Key::process_id), p.process_id, true) ||
+      !read_opt_string(get(f, Key::idempotency_key), p.idempotency_key)) {
     return std::nullopt;
   }
   if (const Field& state = get(f, Key::state); !absent(state)) {
@@ -429,8 +440,7 @@ std::optional<ClientFrame> build_publish(Fields& f, Values&& values) {
     if (!p.state) return std::nullopt;
   }
   if (!read_opt_string(get(f, Key::stage), p.stage) || !read_opt_string(get(f, Key::message), p.message) ||
-      !read_opt_int(get(f, Key::lease_ms), p.lease_ms) ||
-      !read_opt_string(get(f, Key::idempotency_key), p.idempotency_key)) {
+      !read_opt_int(get(f, Key::lease_ms), p.lease_ms)) {
     return std::nullopt;
   }
   if (const Field& percent = get(f, Key::percent); !absent(percent)) {

@@ -367,9 +367,7 @@ ConnId Hub::open(const Target& target, Millis now) {
   if (target.endpoint == Endpoint::health) session.send(impl_->health(now));
   if (target.endpoint == Endpoint::progress || target.endpoint == Endpoint::sse) {
     if (!is_valid_process_id(target.process_id)) {
-      session.send_error(Error{ErrorCode::invalid_process_id,
-                               "process id must match ^[A-Za-z0-9._:-]{1,128}$",
-                               target.process_id.substr(0, limits::kMaxProcessIdLength), std::nullopt});
+      session.send_error(invalid_process_id_error(target.process_id));
       session.close(1008, "invalid process id");
     } else if (auto refused = session.authorize(target.process_id, target.token, now)) {
       // The connection exists only for this process: nothing else can follow the refusal.
@@ -455,8 +453,7 @@ void Hub::close_all(Millis) {
 Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Millis now) {
   if (impl_->external()) return impl_->count(external_only("creating a process"));
   if (process_id && !is_valid_process_id(*process_id)) {
-    return impl_->count(Error{ErrorCode::invalid_process_id, "process id must match ^[A-Za-z0-9._:-]{1,128}$",
-                              process_id->substr(0, limits::kMaxProcessIdLength), std::nullopt});
+    return impl_->count(invalid_process_id_error(*process_id));
   }
   if (impl_->unavailable) {
     return impl_->count(Error{ErrorCode::unavailable, *impl_->unavailable, process_id, std::nullopt});

@@ -1,6 +1,7 @@
 #include "progress/protocol.hpp"
 
 #include <array>
+#include <string>
 #include <utility>
 
 #include "progress/limits.hpp"
@@ -48,6 +49,21 @@ constexpr std::array<bool, 256> kIdChars = [] {
 
 constexpr bool is_id_char(char c) noexcept { return kIdChars[static_cast<unsigned char>(c)]; }
 
+// Checked before the grammar: `[object Object]` is outside it, yet deserves the clearer message.
+constexpr std::array<std::string_view, 6> kUnsetValueIds{"", "undefined", "null", "NaN", "None", "[object Object]"};
+
+// The first `max_chars` code points of `text`, never splitting a UTF-8 sequence.
+std::string first_chars(std::string_view text, std::size_t max_chars) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == max_chars) return std::string(text.substr(0, i));
+      ++chars;
+    }
+  }
+  return std::string(text);
+}
+
 }  // namespace
 
 std::string_view to_string(ErrorCode code) noexcept {
@@ -85,12 +101,30 @@ std::optional<State> state_from_string(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+bool is_unset_value_id(std::string_view id) noexcept {
+  for (std::string_view unset : kUnsetValueIds) {
+    if (id == unset) return true;
+  }
+  return false;
+}
+
 bool is_valid_process_id(std::string_view id) noexcept {
   if (id.empty() || id.size() > limits::kMaxProcessIdLength) return false;
   for (char c : id) {
     if (!is_id_char(c)) return false;
   }
-  return true;
+  return !is_unset_value_id(id);
+}
+
+Error invalid_process_id_error(std::string_view id) {
+  std::string shown = first_chars(id, limits::kMaxProcessIdLength);
+  std::string message =
+      is_unset_value_id(id)
+          ? "process id \"" + shown +
+                "\" is not an id: the client passed an unset value (undefined, null, NaN, None, [object Object] "
+                "or an empty string)"
+          : std::string("process id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
+  return Error{ErrorCode::invalid_process_id, std::move(message), std::move(shown), std::nullopt};
 }
 
 }  // namespace progress

@@ -48,9 +48,7 @@ std::optional<redis_url> parse_redis_url(std::string_view text) {
 
 void redis_engine::create_process(std::optional<std::string> process_id, created_handler done) {
   if (process_id && !is_valid_process_id(*process_id)) {
-    done(Error{ErrorCode::invalid_process_id, "process id must match ^[A-Za-z0-9._:-]{1,128}$", process_id,
-               std::nullopt},
-         false);
+    done(invalid_process_id_error(*process_id), false);
     return;
   }
   const std::string id = process_id ? std::move(*process_id) : epochs_.next_process_id();

@@ -81,6 +81,7 @@ TEST(CodecFastDecode, PlainFramesOfEveryTypeTakeTheFastPath) {
                 "error":"boom", "lease_ms":0 } )",
            R"({"type":"publish","process_id":"j","message":"日本語 ✓ 😀"})",
            R"({"type":"publish","process_id":"j","percent":1e2,"data":{"n":-0,"f":1.5e-3}})",
+           R"({"type":"publish","process_id":"j","percent":5,"idempotency_key":"k-1"})",
        }) {
     EXPECT_TRUE(same_decode(text)) << text;
   }
@@ -160,6 +161,29 @@ TEST(CodecFastDecode, TrickyInputsDecodeAlikeWhicheverPathAnswers) {
       R"({"type":"publish","process_id":"j","state":"pending"})",
       R"({"type":"publish","process_id":"j","state":"done"})",
       R"({"type":"publish","process_id":"j","stage":""})",
+      // strict publishes: other frames' fields, nulls, terminal stage names, the idempotency key
+      R"({"type":"publish","process_id":"j","ts":1})",
+      R"({"type":"publish","process_id":"j","after_seq":1})",
+      R"({"type":"publish","process_id":"j","epoch":"e"})",
+      R"({"type":"publish","process_id":"j","token":"t"})",
+      R"({"type":"publish","process_id":"j","progress":5})",
+      R"({"type":"publish","process_id":"j","id":null,"stage":null,"percent":null,"lease_ms":null})",
+      R"({"type":"publish","process_id":"j","result":null})",
+      R"({"type":"publish","process_id":"j","error":null,"state":"failed"})",
+      R"({"type":"publish","process_id":"j","data":null,"message":"m"})",
+      R"({"type":"publish","process_id":"j","stage":"done"})",
+      R"({"type":"publish","process_id":"j","stage":"Completed"})",
+      R"({"type":"publish","process_id":"j","stage":"done","state":"completed"})",
+      R"({"type":"publish","process_id":"j","idempotency_key":"k"})",
+      R"({"type":"publish","process_id":"j","idempotency_key":""})",
+      R"({"type":"publish","process_id":"j","idempotency_key":5})",
+      R"({"type":"publish","process_id":"j","idempotency_key":null})",
+      R"({"type":"publish","process_id":"j","idempotency_key":")" + std::string(129, 'k') + R"("})",
+      R"({"type":"publish","process_id":"j","percent":NaN})",
+      R"({"type":"publish","process_id":"j","data":{"x":Infinity}})",
+      R"({"type":"subscribe","process_id":"j","idempotency_key":"k","progress":1})",
+      R"({"type":"subscribe","process_id":"undefined"})",
+      R"({"type":"publish","process_id":"None"})",
       // frame shape
       R"({})", R"([])", R"("x")", R"({"type":"ping"} x)", R"({"type":"ping",})", R"({"type":"ping"})" "\n",
       R"({"type":"ping")", R"({"type" "ping"})", "", "   ",

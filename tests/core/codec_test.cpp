@@ -53,6 +53,7 @@ Publish full_publish() {
   p.data = Json{{"k", "v"}};
   p.error = Json{{"code", "ocr"}, {"message", "engine crashed"}};
   p.lease_ms = 0;
+  p.idempotency_key = "k-1";
   return p;
 }
 
@@ -100,7 +101,7 @@ TEST(CodecRoundTrip, EveryClientFrameDecodesToTheSameStruct) {
   Publish with_result;
   with_result.process_id = "job-1";
   with_result.state = State::completed;
-  with_result.result = Json(nullptr);
+  with_result.result = Json::array();  // any JSON but null, which on the wire means absent
   const ClientFrame frames[] = {
       Subscribe{"job-1", std::nullopt, std::nullopt, std::nullopt},
       Subscribe{"job-1", 0, "a1b2c3d4", "tok"},

@@ -46,8 +46,13 @@ constexpr bool is_terminal(State s) noexcept {
   return s == State::completed || s == State::failed || s == State::cancelled;
 }
 
-// ^[A-Za-z0-9._:-]{1,128}$ without std::regex (kept out of the wasm build for size).
+// ^[A-Za-z0-9._:-]{1,128}$ without std::regex (kept out of the wasm build for size), and not an
+// unset value (is_unset_value_id).
 bool is_valid_process_id(std::string_view id) noexcept;
+
+// What a client sends when it built the id from a variable that was never set: `undefined`,
+// `null`, `NaN`, `None`, `[object Object]` (exact, case-sensitive) and the empty string.
+bool is_unset_value_id(std::string_view id) noexcept;
 
 struct StageSpan {
   std::string name;
@@ -109,6 +114,10 @@ struct Error {
   std::optional<std::string> id;  // the publish `id` this error answers
   bool operator==(const Error&) const = default;
 };
+
+// The one `invalid_process_id` error for an id that failed is_valid_process_id: the message names
+// an unset value when it is one, else the grammar; the id is echoed cut to 128 characters.
+Error invalid_process_id_error(std::string_view id);
 
 struct Ping {
   std::optional<std::int64_t> ts;

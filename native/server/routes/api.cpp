@@ -8,6 +8,7 @@
 #include "progress/codec.hpp"
 #include "progress/idempotency.hpp"
 #include "progress/limits.hpp"
+#include "progress/target.hpp"
 #include "url_query.hpp"
 
 namespace progress::server {
@@ -54,10 +55,7 @@ void create_process(server_context& ctx, const std::shared_ptr<const request>& r
     if (const auto it = body.find("process_id"); it != body.end() && !it->is_null()) {
       if (!it->is_string()) return done(error_response(*req, ErrorCode::bad_frame, "process_id must be a string"));
       id = it->get<std::string>();
-      if (!is_valid_process_id(*id)) {
-        return done(error_response(*req, ErrorCode::invalid_process_id,
-                                   "process_id must match ^[A-Za-z0-9._:-]{1,128}$"));
-      }
+      if (!is_valid_process_id(*id)) return done(error_response(*req, invalid_process_id_error(*id)));
     }
   }
   ctx.records.create_process(std::move(id), [req, done](Result<Snapshot> created, bool is_new) {
@@ -120,7 +118,9 @@ void handle_processes_api(server_context& ctx, std::shared_ptr<const request> re
     return done(not_found(*req));
   }
   if (!is_valid_process_id(id)) {
-    return done(error_response(*req, ErrorCode::invalid_process_id, "process id must match ^[A-Za-z0-9._:-]{1,128}$"));
+    // `[object Object]` arrives percent-encoded; decoded, it gets the unset-value message.
+    const std::string decoded = percent_decode(id).value_or(std::string(id));
+    return done(error_response(*req, invalid_process_id_error(is_unset_value_id(decoded) ? decoded : id)));
   }
   if (tail.empty()) return get_process(ctx, req, id, done);
   publish_progress(ctx, req, id, done);

@@ -11,7 +11,7 @@ namespace {
 // An id the request chose that cannot take an upload: malformed, or its process already has a job.
 std::optional<string_response> refuse_chosen_id(server_context& ctx, const request& req, const std::string& id) {
   if (!is_valid_process_id(id)) {
-    return error_response(req, ErrorCode::invalid_process_id, "process_id must match ^[A-Za-z0-9._:-]{1,128}$");
+    return error_response(req, invalid_process_id_error(id));
   }
   // A page may create the id first (POST /api/processes) and then upload; anything further along
   // already has a job.
