@@ -403,6 +403,19 @@ void Hub::on_oversize(ConnId conn, Millis now) {
   }
 }
 
+void Hub::on_control(ConnId conn, Millis now) {
+  if (ServerSession* session = impl_->find(conn)) {
+    session->on_control(now);
+    // Only the stale deadline moves: nothing to write, so the connection is not marked dirty.
+    if (auto at = session->next_deadline()) impl_->session_deadlines.set(conn, *at);
+  }
+}
+
+bool Hub::take_control_ping(ConnId conn) {
+  ServerSession* session = impl_->find(conn);
+  return session != nullptr && session->take_control_ping();
+}
+
 void Hub::on_closed(ConnId conn) {
   impl_->forget_connection(conn);
   impl_->session_deadlines.clear(conn);

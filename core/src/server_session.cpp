@@ -69,7 +69,8 @@ std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis 
     return std::nullopt;
   }
   if (!admit_frame(now)) return std::nullopt;
-  if (endpoint_ == Endpoint::test_echo) {
+  // The one text frame that is not JSON: legacy clients send `ping` on a timer and expect `pong`.
+  if (text == "ping" || endpoint_ == Endpoint::test_echo) {
     push(OutFrame{shared(text == "ping" ? std::string("pong") : std::string(text)), FrameKind::control,
                   nullptr, 0});
     return std::nullopt;
@@ -130,6 +131,9 @@ bool ServerSession::on_timer(Millis now) {
   }
   if (has_heartbeat() && now >= next_ping_) {
     send(Ping{now});
+    // The control ping goes with the JSON one, so a socket costs one of each per heartbeat. A client
+    // need not answer the JSON ping: its browser's automatic pong is the sign of life.
+    if (sends_control_pings()) control_ping_due_ = true;
     next_ping_ = now + config_.heartbeat_ms;  // missed beats are not caught up: one ping is enough
   }
   if (next_health_ && now >= *next_health_) {

@@ -46,6 +46,13 @@ void hub_service::on_oversize(ConnId conn) {
   after_call();
 }
 
+void hub_service::on_control(ConnId conn) {
+  // Every socket answers a control ping per heartbeat: this moves a deadline and writes nothing, so
+  // it skips the store, the authority and the kick pass.
+  hub_.on_control(conn, now());
+  arm_timer();
+}
+
 void hub_service::on_closed(ConnId conn) {
   const auto it = sinks_.find(conn);
   if (it == sinks_.end() || it->second.closed) return;

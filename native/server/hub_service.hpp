@@ -56,6 +56,7 @@ class hub_service {
   void on_text(ConnId conn, std::string_view text);
   void on_binary(ConnId conn);
   void on_oversize(ConnId conn);
+  void on_control(ConnId conn);  // a control ping or pong: a sign of life
   void on_closed(ConnId conn);
 
   Result<Snapshot> create_process(std::optional<std::string> process_id);
@@ -67,6 +68,7 @@ class hub_service {
   std::size_t pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
                            std::size_t max_bytes);
   std::optional<CloseRequest> poll_close(ConnId conn);
+  bool take_control_ping(ConnId conn) { return hub_.take_control_ping(conn); }
 
   // Graceful shutdown: close 1001 to everyone, stop the timer once the last session is gone and
   // then call `drained` (once).

@@ -25,6 +25,12 @@ constexpr int kReadRounds = 4;
 // answers our close frame.
 constexpr std::chrono::seconds kCloseTimeout{5};
 
+// Every heartbeat pings every socket: one frame shared by all of them, not an allocation each.
+const SharedText& control_ping_frame() {
+  static const SharedText frame = std::make_shared<const std::string>(ws::control_frame(ws::opcode::ping, {}));
+  return frame;
+}
+
 std::span<char> thread_read_buffer() {
   thread_local std::array<char, kReadBufferBytes> buffer;
   return buffer;
@@ -112,8 +118,11 @@ void websocket_session::consume(std::span<char> input) {
           queue_whole(ws::control_frame(ws::opcode::pong, e.payload));
           flush();
         }
+        if (registered_) hub_.on_control(conn_);
         break;
       case ws::event_kind::pong:
+        // Most often a browser's automatic answer to our control ping: the sign of life the hub wants.
+        if (registered_) hub_.on_control(conn_);
         break;
       case ws::event_kind::close:
         on_peer_close(e.code);
@@ -163,6 +172,12 @@ void websocket_session::queue_whole(std::string bytes) {
   pending_.push_back(ws_outgoing{std::make_shared<const std::string>(std::move(bytes)), true});
 }
 
+void websocket_session::queue_control_ping() {
+  if (registered_ && !close_queued_ && hub_.take_control_ping(conn_)) {
+    pending_.push_back(ws_outgoing{control_ping_frame(), true});
+  }
+}
+
 void websocket_session::queue_close(std::uint16_t code, std::string_view reason) {
   close_queued_ = true;
   if (log_.enabled(log_level::debug)) {
@@ -191,6 +206,7 @@ void websocket_session::flush() {
   std::vector<ws_outgoing>& batch = lane_ ? in_lane_ : scratch;
   bool hub_drained = false;  // the last pop left the hub's queue empty: skip asking again
   for (;;) {
+    queue_control_ping();
     // What the socket did not take last time goes first, then as much as the hub has queued.
     batch.clear();
     for (auto& entry : pending_) batch.push_back(std::move(entry));

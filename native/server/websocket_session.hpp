@@ -53,6 +53,7 @@ class websocket_session : public stream_sink,
   bool wrote(std::vector<ws_outgoing>& batch, send_outcome outcome);
   void close_socket();
   void queue_whole(std::string bytes);
+  void queue_control_ping();  // when the hub asks for one (once per heartbeat)
   void queue_close(std::uint16_t code, std::string_view reason);
   void on_peer_close(std::uint16_t code);
   void shut();

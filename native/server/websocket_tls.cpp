@@ -46,6 +46,7 @@ void websocket_session::flush_tls() {
   if (waiting_write_ || shut_) return;
   std::string& out = tls_->out;
   out.clear();
+  queue_control_ping();
   // Control frames and the 101 queued whole; pending_offset_ stays 0 as async_write sends everything.
   for (const auto& entry : pending_) out += *entry.bytes;
   pending_.clear();

@@ -90,6 +90,10 @@ class RedisTarget final : public vectors::HubTarget {
     now_ = now;
     service_.on_oversize(conn);
   }
+  void on_control(ConnId conn, Millis now) override {
+    now_ = now;
+    service_.on_control(conn);
+  }
   void on_closed(ConnId conn) override {
     service_.on_closed(conn);
     sinks_.erase(conn);
@@ -138,6 +142,7 @@ class RedisTarget final : public vectors::HubTarget {
   }
   std::optional<SharedText> pop_outgoing(ConnId conn) override { return service_.pop_outgoing(conn); }
   std::optional<CloseRequest> poll_close(ConnId conn) override { return service_.poll_close(conn); }
+  bool take_control_ping(ConnId conn) override { return service_.take_control_ping(conn); }
   std::size_t queued_bytes(ConnId conn) const override { return service_.core().queued_bytes(conn); }
   std::optional<Millis> poll_timeout() const override { return service_.core().poll_timeout(); }
 

@@ -21,6 +21,7 @@ class HubTarget {
   virtual void on_text(ConnId conn, std::string_view text, Millis now) = 0;
   virtual void on_binary(ConnId conn, Millis now) = 0;
   virtual void on_oversize(ConnId conn, Millis now) = 0;
+  virtual void on_control(ConnId conn, Millis now) = 0;  // a control ping or pong arrived
   virtual void on_closed(ConnId conn) = 0;
   virtual void tick(Millis now) = 0;
   virtual Result<Snapshot> create_process(std::optional<std::string> process_id, Millis now) = 0;
@@ -31,6 +32,7 @@ class HubTarget {
   virtual std::vector<ConnId> take_dirty() = 0;
   virtual std::optional<SharedText> pop_outgoing(ConnId conn) = 0;
   virtual std::optional<CloseRequest> poll_close(ConnId conn) = 0;
+  virtual bool take_control_ping(ConnId conn) = 0;
   virtual std::size_t queued_bytes(ConnId conn) const = 0;
   virtual std::optional<Millis> poll_timeout() const = 0;
 };

@@ -123,6 +123,9 @@ class Hub {
   void on_text(ConnId conn, std::string_view text, Millis now);
   void on_binary(ConnId conn, Millis now);    // -> error bad_frame, close 1003
   void on_oversize(ConnId conn, Millis now);  // -> error too_large, close 1009
+  // A WebSocket control ping or pong arrived. It carries nothing for the protocol, but it is a sign
+  // of life: a browser answers the driver's control pings without any application code.
+  void on_control(ConnId conn, Millis now);
   void on_closed(ConnId conn);                // the socket is gone; forget it
   void handle_timeout(Millis now);            // heartbeats, stale sockets, pending/lease/TTL expiry
   std::optional<Millis> poll_timeout() const;
@@ -161,6 +164,9 @@ class Hub {
   std::size_t pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
                            std::size_t max_bytes);
   std::optional<CloseRequest> poll_close(ConnId conn);  // only once its queue is empty
+  // True once per heartbeat of a WebSocket connection: the driver sends an RFC 6455 ping control
+  // frame (empty payload), which every browser and client library answers with a pong by itself.
+  bool take_control_ping(ConnId conn);
   std::size_t queued_bytes(ConnId conn) const;
 
   HubStats stats() const;

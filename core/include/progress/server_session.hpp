@@ -1,6 +1,7 @@
 #pragma once
-// One connection's protocol on the server, without the registry: greeting, heartbeat pings,
-// stale detection, decoding what the client sends (answering ping and malformed input itself),
+// One connection's protocol on the server, without the registry: greeting, heartbeat pings (a JSON
+// `ping` for clients that watch the server, and a request to the driver for an RFC 6455 control
+// ping, which browsers answer by themselves), stale detection, decoding what the client sends (answering ping and malformed input itself),
 // the outgoing queue with its byte bound and conflation, and the close handshake. Frames that
 // need the registry (subscribe, unsubscribe, publish) are handed back to the Hub.
 #include <cstddef>
@@ -49,6 +50,12 @@ class ServerSession {
   std::optional<ClientFrame> on_text(std::string_view text, Millis now);
   void on_binary(Millis now);
   void on_oversize(Millis now);
+  // A control ping or pong from the peer: only a sign of life.
+  void on_control(Millis now) noexcept {
+    if (!closing()) heard(now);
+  }
+  // True once after each heartbeat of a WebSocket: the driver sends a control ping.
+  bool take_control_ping() noexcept { return std::exchange(control_ping_due_, false); }
   // The subscription token check of HubConfig: an `unauthorized` error naming the process and
   // the reason, or nullopt when the subscription may go ahead (also when no check is configured).
   std::optional<Error> authorize(const std::string& process_id, const std::optional<std::string>& token,
@@ -85,6 +92,8 @@ class ServerSession {
   bool detects_stale() const noexcept {
     return endpoint_ != Endpoint::test_echo && endpoint_ != Endpoint::sse;
   }
+  // WebSockets with a heartbeat: SSE has no control frames.
+  bool sends_control_pings() const noexcept { return detects_stale(); }
 
   Endpoint endpoint_;
   const HubConfig& config_;
@@ -103,6 +112,7 @@ class ServerSession {
   std::optional<CloseRequest> close_;
   bool close_taken_ = false;
   bool listed_dirty_ = false;
+  bool control_ping_due_ = false;
 };
 
 }  // namespace progress
