@@ -148,6 +148,8 @@ void websocket_session::on_peer_close(std::uint16_t code) {
     if (code == ws::kCloseNoStatus) {
       close_queued_ = true;
       queue_whole(ws::control_frame(ws::opcode::close, {}));
+      // Bounded like any close: a client that keeps its TCP side open must not hold the socket.
+      arm_close_timer();
     } else {
       queue_close(code, {});
     }
@@ -185,12 +187,15 @@ void websocket_session::queue_close(std::uint16_t code, std::string_view reason)
                             {"reason", std::string(reason)}});
   }
   queue_whole(ws::close_frame(code, reason));
-  if (!close_timer_) {
-    close_timer_ = std::make_unique<net::steady_timer>(socket_.get_executor(), kCloseTimeout);
-    close_timer_->async_wait([self = shared_from_this()](error_code ec) {
-      if (!ec) self->shut();
-    });
-  }
+  arm_close_timer();
+}
+
+void websocket_session::arm_close_timer() {
+  if (close_timer_) return;
+  close_timer_ = std::make_unique<net::steady_timer>(socket_.get_executor(), kCloseTimeout);
+  close_timer_->async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec) self->shut();
+  });
 }
 
 void websocket_session::flush() {

@@ -56,6 +56,7 @@ class websocket_session : public stream_sink,
   void queue_control_ping();  // when the hub asks for one (once per heartbeat)
   void queue_close(std::uint16_t code, std::string_view reason);
   void on_peer_close(std::uint16_t code);
+  void arm_close_timer();  // shut() after kCloseTimeout, whatever the peer does
   void shut();
   void forget();
   // The TLS transport (websocket_tls.cpp).
