@@ -328,6 +328,12 @@ void websocket_session::close_socket() {
 
 void websocket_session::forget() {
   if (!registered_) return;
+  // What the hub queued for this socket before it closed (the echo or ack of a frame that arrived in
+  // the same read as the close or the faulty frame) still goes out, ahead of our close frame.
+  std::vector<SharedText> queued;
+  while (hub_.pop_outgoing(conn_, queued, kBatchFrames, kBatchBytes) > 0) {
+  }
+  for (auto& frame : queued) pending_.push_back(ws_outgoing{std::move(frame), false});
   registered_ = false;
   hub_.on_closed(conn_);
 }
