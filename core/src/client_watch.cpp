@@ -27,8 +27,8 @@ void take_current(ProcessView& view, const Frame& frame) {
   view.state = frame.state;
   view.stage = frame.stage;
   view.percent = frame.percent;
-  view.message = frame.message;
-  view.data = frame.data;
+  view.message = plain(frame.message);
+  view.data = plain(frame.data);
 }
 
 }  // namespace

@@ -498,8 +498,8 @@ void write_view(Json& j, const Frame& f) {
   j["state"] = to_string(f.state);
   j["stage"] = f.stage;
   j["percent"] = number(f.percent);
-  j["message"] = f.message;
-  j["data"] = f.data;
+  j["message"] = plain(f.message);
+  j["data"] = plain(f.data);
 }
 
 void write_terminal(Json& j, const std::optional<Json>& result, const std::optional<Json>& error) {

@@ -202,7 +202,7 @@ bool append_json(Out& out, const Json& j) {
 template <class Out>
 bool write_progress(Out& out, const ProgressEvent& p) {
   out += R"({"data":)";
-  if (!append_json(out, p.data)) return false;
+  if (!append_json(out, plain(p.data))) return false;
   out += R"(,"epoch":)";
   if (!append_string(out, p.epoch)) return false;
   if (p.error) {
@@ -210,7 +210,7 @@ bool write_progress(Out& out, const ProgressEvent& p) {
     if (!append_json(out, *p.error)) return false;
   }
   out += R"(,"message":)";
-  if (!append_string(out, p.message)) return false;
+  if (!append_string(out, plain(p.message))) return false;
   out += R"(,"percent":)";
   append_number(out, p.percent);
   out += R"(,"process_id":)";

@@ -27,11 +27,19 @@ constexpr std::size_t kSnapshotCacheEntries = 4096;
 constexpr std::size_t kSnapshotCacheBytes = 4 * 1024 * 1024;
 
 RegistryConfig registry_config(const HubConfig& config) {
-  RegistryConfig registry{
-      config.pending_timeout_ms, config.retention_ms,      config.history,
-      config.max_processes,      config.max_subscriptions, config.max_subscriptions_per_connection};
+  RegistryConfig registry;
+  registry.pending_timeout_ms = config.pending_timeout_ms;
+  registry.retention_ms = config.retention_ms;
+  registry.history = config.history;
+  registry.max_processes = config.max_processes;
+  registry.max_subscriptions = config.max_subscriptions;
+  registry.max_subscriptions_per_connection = config.max_subscriptions_per_connection;
   registry.record_changes = config.record_changes;
   registry.report_leases = config.records_are_external;
+  registry.history_bytes = config.history_bytes;
+  registry.history_budget_bytes = config.history_budget_bytes;
+  registry.idle_timeout_ms = config.idle_timeout_ms;
+  registry.process_ids = config.process_ids;
   return registry;
 }
 
@@ -583,6 +591,7 @@ HubStats Hub::stats() const {
   stats.publishes = impl_->publishes;
   stats.conflated = impl_->counters.conflated;
   stats.slow_disconnects = impl_->counters.slow_disconnects;
+  stats.history_bytes = impl_->registry.history_bytes();
   stats.errors_by_code = impl_->counters.errors;
   return stats;
 }

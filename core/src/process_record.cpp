@@ -18,7 +18,61 @@ Error update_error(ErrorCode code, std::string message, const Publish& publish) 
   return Error{code, std::move(message), publish.process_id, publish.id};
 }
 
+// What a string holds beyond its own object (short strings live inside it).
+std::size_t heap_bytes(const std::string& text) noexcept {
+  constexpr std::size_t kInline = 15;
+  return text.capacity() > kInline ? text.capacity() + 1 : 0;
+}
+
+// nlohmann::json's node is one pointer-sized union plus its type; objects are std::map nodes.
+std::size_t heap_bytes(const Json& json) noexcept {
+  constexpr std::size_t kMapNode = 32;  // a red-black tree node's links and colour
+  std::size_t bytes = 0;
+  switch (json.type()) {
+    case Json::value_t::object:
+      bytes += sizeof(Json::object_t);
+      for (const auto& [key, value] : json.get_ref<const Json::object_t&>()) {
+        bytes += kMapNode + sizeof(std::string) + sizeof(Json) + heap_bytes(key) + heap_bytes(value);
+      }
+      break;
+    case Json::value_t::array: {
+      const auto& array = json.get_ref<const Json::array_t&>();
+      bytes += sizeof(Json::array_t) + (array.capacity() - array.size()) * sizeof(Json);
+      for (const auto& value : array) bytes += sizeof(Json) + heap_bytes(value);
+      break;
+    }
+    case Json::value_t::string:
+      bytes += sizeof(std::string) + heap_bytes(json.get_ref<const std::string&>());
+      break;
+    case Json::value_t::binary:
+      bytes += sizeof(Json::binary_t) + json.get_binary().capacity();
+      break;
+    default:
+      break;
+  }
+  return bytes;
+}
+
+std::size_t optional_bytes(const std::optional<Json>& json) noexcept { return json ? heap_bytes(*json) : 0; }
+
 }  // namespace
+
+std::size_t event_bytes(const RecordedEvent& recorded, const RecordedEvent* previous) noexcept {
+  // The shared_ptr's block (count, object) and the history's slot for it.
+  constexpr std::size_t kControlBlock = 16;
+  constexpr std::size_t kSharedValue = 16 + kControlBlock;  // a SharedValue's block beside its value
+  const ProgressEvent& event = recorded.event;
+  std::size_t bytes = kControlBlock + sizeof(RecordedEvent) + sizeof(SharedEvent) + heap_bytes(event.process_id) +
+                      heap_bytes(event.epoch) + heap_bytes(event.stage) + optional_bytes(event.result) +
+                      optional_bytes(event.error);
+  if (previous == nullptr || !event.message.shares(previous->event.message)) {
+    bytes += kSharedValue + sizeof(std::string) + heap_bytes(event.message.get());
+  }
+  if (previous == nullptr || !event.data.shares(previous->event.data)) {
+    bytes += kSharedValue + sizeof(Json) + heap_bytes(event.data.get());
+  }
+  return bytes;
+}
 
 ProcessRecord::ProcessRecord(std::string process_id, std::string epoch, Millis now, std::size_t history)
     : process_id_(std::move(process_id)),
@@ -72,14 +126,9 @@ Result<SharedEvent> ProcessRecord::apply(Publish&& publish, Millis now) {
   if (new_stage) enter_stage(*publish.stage, now);  // R5
   state_ = next_state;
   percent_ = next_percent;
-  if (publish.message) message_ = std::move(*publish.message);  // R4
+  if (publish.message) message_ = SharedString(std::move(*publish.message));  // R4
   // The update's `data` goes into the event and nowhere else: the record reads it from there.
-  Json data;
-  if (publish.data) {
-    data = std::move(*publish.data);
-  } else {
-    data = this->data();
-  }
+  SharedJson data = publish.data ? SharedJson(std::move(*publish.data)) : shared_data();
   if (publish.result) result_ = std::move(*publish.result);
   if (publish.error) error_ = std::move(*publish.error);
   if (publish.lease_ms) lease_ms_ = *publish.lease_ms > 0 ? publish.lease_ms : std::nullopt;  // R7
@@ -94,7 +143,56 @@ SharedEvent ProcessRecord::expire_lease(Millis now) {
   error_ = Json{{"code", "stalled"},
                 {"message", "no update within the lease of " + std::to_string(*lease_ms_) + " ms"}};
   finish(now);
-  return record_event(false, now, data());
+  return record_event(false, now, shared_data());
+}
+
+std::optional<Millis> ProcessRecord::idle_deadline(std::int64_t idle_ms) const noexcept {
+  if (idle_ms <= 0 || finished() || lease_deadline_) return std::nullopt;
+  return updated_at_ + idle_ms;
+}
+
+SharedEvent ProcessRecord::expire_idle(Millis now, std::int64_t idle_ms) {
+  const auto due = idle_deadline(idle_ms);
+  if (!due || *due > now) return nullptr;
+  state_ = State::failed;
+  error_ = Json{{"code", "stalled"}, {"message", "no update for " + std::to_string(idle_ms) + " ms"}};
+  finish(now);
+  return record_event(false, now, shared_data());
+}
+
+void ProcessRecord::bound_history_bytes(std::size_t bytes) {
+  history_bytes_limit_ = bytes;
+  while (history_bytes_ > history_bytes_limit_) trim_oldest();
+}
+
+std::optional<Seq> ProcessRecord::oldest_seq() const noexcept {
+  if (history_.empty()) return std::nullopt;
+  return history_.front()->event.seq;
+}
+
+std::size_t ProcessRecord::trim_oldest() {
+  if (history_.empty()) return 0;
+  const std::size_t before = history_bytes_;
+  const SharedEvent oldest = std::move(history_.front());
+  history_.pop_front();
+  history_bytes_ -= event_bytes(*oldest, nullptr);
+  if (!history_.empty()) {  // the new oldest now holds alone what it shared with the one forgotten
+    history_bytes_ -= event_bytes(*history_.front(), oldest.get());
+    history_bytes_ += event_bytes(*history_.front(), nullptr);
+  }
+  return before - history_bytes_;
+}
+
+void ProcessRecord::recount_history() {
+  history_bytes_ = 0;
+  const RecordedEvent* previous = nullptr;
+  for (const auto& recorded : history_) {
+    history_bytes_ += event_bytes(*recorded, previous);
+    previous = recorded.get();
+  }
+  while (!history_.empty() && (history_.size() > history_limit_ || history_bytes_ > history_bytes_limit_)) {
+    trim_oldest();
+  }
 }
 
 Snapshot ProcessRecord::snapshot() const {
@@ -122,7 +220,7 @@ std::optional<std::vector<SharedEvent>> ProcessRecord::events_after(Seq after_se
   return events;
 }
 
-SharedEvent ProcessRecord::record_event(bool stage_changed, Millis now, Json data) {  // R6
+SharedEvent ProcessRecord::record_event(bool stage_changed, Millis now, SharedJson data) {  // R6
   ++seq_;
   updated_at_ = now;
   auto recorded = std::make_shared<RecordedEvent>(
@@ -140,12 +238,17 @@ SharedEvent ProcessRecord::record_event(bool stage_changed, Millis now, Json dat
 
 void ProcessRecord::remember(SharedEvent recorded) {
   if (history_limit_ == 0) return;  // R8
+  history_bytes_ += event_bytes(*recorded, history_.empty() ? nullptr : history_.back().get());
   history_.push_back(std::move(recorded));
-  while (history_.size() > history_limit_) history_.pop_front();
+  while (!history_.empty() && (history_.size() > history_limit_ || history_bytes_ > history_bytes_limit_)) {
+    trim_oldest();
+  }
 }
 
 void ProcessRecord::continue_history(ProcessRecord&& previous, SharedEvent event) {
   history_ = std::move(previous.history_);
+  history_bytes_ = previous.history_bytes_;
+  previous.history_bytes_ = 0;
   remember(std::move(event));
 }
 
@@ -159,11 +262,12 @@ void ProcessRecord::absorb_history(const ProcessRecord& other) {
   if (merged.empty() || merged.back()->event.seq + 1 != first) return;  // would leave a hole
   merged.insert(merged.end(), history_.begin(), history_.end());
   history_ = std::move(merged);
-  while (history_.size() > history_limit_) history_.pop_front();
+  recount_history();
 }
 
 void ProcessRecord::start_history(const std::vector<SharedEvent>& events) {
   history_.clear();
+  history_bytes_ = 0;
   for (const auto& recorded : events) {
     if (recorded && recorded->event.seq <= seq_ && recorded->event.epoch == epoch_) remember(recorded);
   }
@@ -172,6 +276,7 @@ void ProcessRecord::start_history(const std::vector<SharedEvent>& events) {
     if (history_[i]->event.seq != history_[i - 1]->event.seq + 1) history_.clear();
   }
   if (!history_.empty() && history_.back()->event.seq != seq_) history_.clear();
+  recount_history();
 }
 
 void ProcessRecord::enter_stage(const std::string& stage, Millis now) {

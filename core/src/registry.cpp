@@ -60,8 +60,16 @@ void Registry::remove_subscriber(SubscriberId subscriber) {
   }
 }
 
+std::string Registry::generate_id() {
+  return config_.process_ids ? config_.process_ids() : epochs_.next_process_id();
+}
+
 Result<Created> Registry::create(std::optional<std::string> process_id, Millis now) {
-  std::string id = process_id ? std::move(*process_id) : epochs_.next_process_id();
+  std::string id = process_id ? std::move(*process_id) : generate_id();
+  if (!process_id && !is_valid_process_id(id)) {
+    return Error{ErrorCode::unavailable, "no process id could be generated; retry later", std::nullopt,
+                 std::nullopt};
+  }
   auto it = entries_.find(id);
   if (it != entries_.end() && it->second.record) return Created{it->second.record->snapshot(), false, {}};
   if (records_ >= config_.max_processes) {
@@ -70,6 +78,7 @@ Result<Created> Registry::create(std::optional<std::string> process_id, Millis n
   Created created{Snapshot{}, true, {}};
   Entry& entry = install(id, std::make_unique<ProcessRecord>(id, epochs_.next_epoch(), now, config_.history),
                          created.activated);
+  arm_record_timers(*entry.record);
   created.snapshot = entry.record->snapshot();
   note_change(id, true);
   return created;
@@ -85,8 +94,10 @@ Result<Fanout> Registry::publish(Publish&& publish, Millis now) {
       if (!earlier->ok()) return earlier->error();
       return Fanout{nullptr, nullptr, {}, std::nullopt, earlier->value()};
     }
+    const HistorySize before = history_of(entry);
     auto applied = entry.record->apply(std::move(publish), now);
     if (!applied) return applied.error();
+    account(entry, before, true);
     if (key) entry.keys.remember(*key, fingerprint, applied.value()->event.seq, now);
     arm_record_timers(*entry.record);
     note_change(it->first, applied.value()->stage_changed || entry.record->finished());
@@ -103,6 +114,7 @@ Result<Fanout> Registry::publish(Publish&& publish, Millis now) {
   Fanout fanout{std::move(applied.value()), nullptr, {}, std::nullopt, std::nullopt};
   const std::string& process_id = record->process_id();  // the record outlives the move of its owner
   Entry& entry = install(process_id, std::move(record), fanout.activated);
+  account(entry, HistorySize{}, true);
   if (key) entry.keys.remember(*key, fingerprint, fanout.event->event.seq, now);
   fanout.subscribers = nullptr;  // every listener was waiting: they get the snapshot instead
   if (!fanout.activated.empty()) fanout.snapshot = entry.record->snapshot();
@@ -115,15 +127,19 @@ Fanout Registry::mirror(ProcessRecord record, const SharedEvent& event) {
   const std::string process_id = record.process_id();
   Fanout out{event, nullptr, {}, std::nullopt, std::nullopt};
   Entry& entry = entries_[process_id];
+  record.bound_history_bytes(config_.history_bytes);
+  const HistorySize before = history_of(entry);
   if (entry.record && entry.record->epoch() == record.epoch()) {
     if (record.seq() <= entry.record->seq()) {
       // A load that raced the channel: the mirror is as new, the load may reach further back.
       entry.record->absorb_history(record);
+      account(entry, before, false);
       return out;
     }
     if (event && event->event.seq == entry.record->seq() + 1) {
       record.continue_history(std::move(*entry.record), event);
       *entry.record = std::move(record);
+      account(entry, before, true);
       arm_record_timers(*entry.record);
       out.subscribers = &entry.subscribers;
       return out;
@@ -136,6 +152,7 @@ Fanout Registry::mirror(ProcessRecord record, const SharedEvent& event) {
   } else {
     install(process_id, std::make_unique<ProcessRecord>(std::move(record)), out.activated);
   }
+  account(entry, before, event != nullptr);
   if (!out.activated.empty()) out.snapshot = entry.record->snapshot();
   arm_record_timers(*entry.record);
   return out;
@@ -145,6 +162,7 @@ void Registry::forget(const std::string& process_id) {
   auto it = entries_.find(process_id);
   if (it == entries_.end() || !it->second.subscribers.empty()) return;
   if (it->second.record) --records_;
+  drop_history(it->second);
   entries_.erase(it);
 }
 
@@ -172,14 +190,15 @@ TickResult Registry::tick(Millis now) {
         unsubscribe(key.subscriber, key.process_id);
         break;
       case TimerKind::lease:
+      case TimerKind::idle:
         if (!entry.record) break;
         if (config_.report_leases) {
-          if (const auto at = entry.record->lease_deadline(); at && *at <= now && !entry.record->finished()) {
-            result.lapsed_leases.push_back(key.process_id);
-          }
+          const auto at = key.kind == TimerKind::lease ? entry.record->lease_deadline()
+                                                       : entry.record->idle_deadline(config_.idle_timeout_ms);
+          if (at && *at <= now && !entry.record->finished()) result.lapsed_leases.push_back(key.process_id);
           break;
         }
-        if (auto event = entry.record->expire_lease(now)) {
+        if (auto event = expire(entry, key.kind, now)) {
           arm_record_timers(*entry.record);
           note_change(key.process_id, true);
           result.stalled.push_back(Fanout{std::move(event), &entry.subscribers, {}, std::nullopt, std::nullopt});
@@ -187,6 +206,7 @@ TickResult Registry::tick(Millis now) {
         break;
       case TimerKind::retention:
         if (!entry.record || !entry.record->finished()) break;
+        drop_history(entry);
         entry.record.reset();
         entry.keys = IdempotencyKeys{};
         --records_;
@@ -198,6 +218,14 @@ TickResult Registry::tick(Millis now) {
     }
   }
   return result;
+}
+
+SharedEvent Registry::expire(Entry& entry, TimerKind kind, Millis now) {
+  const HistorySize before = history_of(entry);
+  SharedEvent event = kind == TimerKind::lease ? entry.record->expire_lease(now)
+                                               : entry.record->expire_idle(now, config_.idle_timeout_ms);
+  if (event) account(entry, before, true);
+  return event;
 }
 
 void Registry::take_changes(std::vector<RecordChange>& out) {
@@ -248,6 +276,8 @@ Registry::Entry& Registry::install(const std::string& process_id, std::unique_pt
                                    std::vector<SubscriberId>& activated) {
   Entry& entry = entries_[process_id];
   entry.record = std::move(record);
+  entry.record->bound_history_bytes(config_.history_bytes);
+  entry.key = std::make_shared<const std::string>(process_id);
   ++records_;
   pending_ -= entry.subscribers.size();
   activated = entry.subscribers;
@@ -292,12 +322,67 @@ void Registry::note_change(const std::string& process_id, bool durable) {
   if (!inserted) it->second = it->second || durable;
 }
 
+Registry::HistorySize Registry::history_of(const Entry& entry) {
+  if (!entry.record) return {};
+  return HistorySize{entry.record->history_bytes(), entry.record->history_size()};
+}
+
+void Registry::account(Entry& entry, HistorySize before, bool added) {
+  const HistorySize after = history_of(entry);
+  history_bytes_ = history_bytes_ - before.bytes + after.bytes;
+  history_events_ = history_events_ - before.events + after.events;
+  if (added && entry.record && entry.record->history_size() > 0) {
+    marks_.push_back(HistoryMark{entry.key, entry.record->seq()});
+  }
+  enforce_budget();
+  // Marks of events a record forgot itself (R8) stay until they reach the front: sweep them out
+  // once they outnumber the events kept, so the marks stay within twice the events.
+  if (marks_.size() > 2 * history_events_ + 64) {
+    std::deque<HistoryMark> live;
+    for (auto& mark : marks_) {
+      const auto it = entries_.find(*mark.key);
+      if (it == entries_.end() || it->second.key != mark.key || !it->second.record) continue;
+      const auto oldest = it->second.record->oldest_seq();
+      if (oldest && *oldest <= mark.seq) live.push_back(std::move(mark));
+    }
+    marks_ = std::move(live);
+  }
+}
+
+void Registry::drop_history(const Entry& entry) {
+  const HistorySize size = history_of(entry);
+  history_bytes_ -= size.bytes;
+  history_events_ -= size.events;
+}
+
+// The budget trims the oldest events of all histories first (whichever record they belong to),
+// so a busy record cannot keep a quiet one's few events from being resumed.
+void Registry::enforce_budget() {
+  while (history_bytes_ > config_.history_budget_bytes && !marks_.empty()) {
+    const HistoryMark mark = std::move(marks_.front());
+    marks_.pop_front();
+    const auto it = entries_.find(*mark.key);
+    if (it == entries_.end() || it->second.key != mark.key || !it->second.record) continue;
+    ProcessRecord& record = *it->second.record;
+    while (history_bytes_ > config_.history_budget_bytes && record.oldest_seq() && *record.oldest_seq() <= mark.seq) {
+      history_bytes_ -= record.trim_oldest();
+      --history_events_;
+    }
+  }
+}
+
 void Registry::arm_record_timers(const ProcessRecord& record) {
   const TimerKey lease{TimerKind::lease, record.process_id(), 0};
   if (auto at = record.lease_deadline()) {
     deadlines_.set(lease, *at);
   } else {
     deadlines_.clear(lease);
+  }
+  const TimerKey idle{TimerKind::idle, record.process_id(), 0};
+  if (auto at = record.idle_deadline(config_.idle_timeout_ms)) {
+    deadlines_.set(idle, *at);
+  } else {
+    deadlines_.clear(idle);
   }
   if (auto finished = record.finished_at()) {
     deadlines_.set(TimerKey{TimerKind::retention, record.process_id(), 0}, *finished + config_.retention_ms);

@@ -121,6 +121,18 @@ const std::vector<option>& options() {
        hub_setter<std::int64_t>(&HubConfig::retention_ms, 1, 30 * day_ms)},
       {"--history", "PROGRESS_HISTORY", "events kept per process for resume (default 256)",
        hub_setter<std::size_t>(&HubConfig::history, 1, 1'000'000)},
+      {"--history-bytes", "PROGRESS_HISTORY_BYTES",
+       "memory the resume history of one process may hold; older events are forgotten and a resume "
+       "from before them gets a snapshot (default 262144)",
+       hub_setter<std::size_t>(&HubConfig::history_bytes, 1024, max_size)},
+      {"--history-budget-bytes", "PROGRESS_HISTORY_BUDGET_BYTES",
+       "memory the resume histories of all processes may hold together; past it the oldest events of "
+       "any process are forgotten first (default 268435456)",
+       hub_setter<std::size_t>(&HubConfig::history_budget_bytes, 1024, max_size)},
+      {"--idle-timeout-ms", "PROGRESS_IDLE_TIMEOUT_MS",
+       "a process that is not finished, has no lease and gets no update this long ends failed with "
+       "error code stalled; 0 never (default 86400000)",
+       hub_setter<std::int64_t>(&HubConfig::idle_timeout_ms, 0, 365 * day_ms)},
       {"--max-queue-bytes", "PROGRESS_MAX_QUEUE_BYTES", "unsent bytes per connection (default 262144)",
        hub_setter<std::size_t>(&HubConfig::max_queue_bytes, 1024, max_size)},
       {"--max-frame-bytes", "PROGRESS_MAX_FRAME_BYTES", "largest inbound WebSocket frame (default 65536)",

@@ -5,7 +5,17 @@
 #include <utility>
 #include <vector>
 
+#include "process_ids.hpp"
+
 namespace progress::server {
+namespace {
+
+HubConfig with_random_ids(HubConfig config) {
+  if (!config.process_ids) config.process_ids = random_process_id;
+  return config;
+}
+
+}  // namespace
 
 Millis wall_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -15,7 +25,7 @@ Millis wall_now() {
 
 hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log,
                          std::unique_ptr<store_writer> store, std::function<Millis()> scripted_clock)
-    : hub_(std::move(config), scripted_clock ? scripted_clock() : wall_now(), seed),
+    : hub_(with_random_ids(std::move(config)), scripted_clock ? scripted_clock() : wall_now(), seed),
       store_(std::move(store)),
       log_(log), ioc_(ioc), timer_(ioc), scripted_clock_(std::move(scripted_clock)) {
   if (store_) store_->restore(hub_);

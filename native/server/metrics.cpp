@@ -40,6 +40,10 @@ std::string render_metrics(const hub_service& hub, const http_metrics& http) {
     sample(out, "progress_processes", it == stats.processes_by_state.end() ? 0 : it->second,
            "state=\"" + std::string(to_string(s)) + "\"");
   }
+  family(out, "progress_history_bytes", "gauge", "Memory held by the resume histories of all processes.");
+  sample(out, "progress_history_bytes", stats.history_bytes);
+  family(out, "progress_history_budget_bytes", "gauge", "The bound of progress_history_bytes (--history-budget-bytes).");
+  sample(out, "progress_history_budget_bytes", hub.config().history_budget_bytes);
   family(out, "progress_queued_bytes", "gauge", "Unsent bytes over all connection queues.");
   sample(out, "progress_queued_bytes", hub.total_queued_bytes());
   family(out, "progress_frames_in_total", "counter", "Frames received.");

@@ -2,6 +2,7 @@
 // and compare-and-set by the script) and reads of one record; the URL it is given.
 #include "redis_engine.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "progress/limits.hpp"
 #include "progress/shared_record.hpp"
 #include "parse_int.hpp"
+#include "process_ids.hpp"
 #include "redis_replies.hpp"
 #include "redis_scripts.hpp"
 
@@ -51,7 +53,12 @@ void redis_engine::create_process(std::optional<std::string> process_id, created
     done(invalid_process_id_error(*process_id), false);
     return;
   }
-  const std::string id = process_id ? std::move(*process_id) : epochs_.next_process_id();
+  const std::string id = process_id ? std::move(*process_id) : random_process_id();
+  if (!is_valid_process_id(id)) {
+    done(Error{ErrorCode::unavailable, "no process id could be generated; retry later", std::nullopt, std::nullopt},
+         false);
+    return;
+  }
   write_job job;
   job.on_created = std::move(done);
   enqueue(id, std::move(job));
@@ -110,7 +117,7 @@ void redis_engine::step(const std::string& process_id) {
   if (job.expire_lease) {
     SharedEvent failed;
     std::optional<ProcessRecord> next = base;
-    if (next) failed = next->expire_lease(now);
+    if (next) failed = expire(*next, now);
     if (!failed) {
       if (base && !job.fresh) {  // the lapse may come from a stale copy
         fetch(process_id);
@@ -178,6 +185,13 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
   const bool finished = next.finished();
   const std::optional<Publish>& publish = writes_[process_id].front().publish;
   const bool keyed = publish && publish->idempotency_key;
+  // A finished record lives `retention_ms`; an unfinished one as long as its lease or idle timeout
+  // and then that long again, so a record nobody follows or touches (no node's timer sees it) still
+  // leaves Redis. Any node reading or writing it before then writes its `stalled` failure.
+  const Millis now = hub_.now();
+  std::optional<Millis> due = finished ? std::optional<Millis>(now) : next.lease_deadline();
+  if (!due) due = next.idle_deadline(config.idle_timeout_ms);
+  const std::string ttl = due ? std::to_string(std::max<Millis>(*due - now, 0) + config.retention_ms) : "0";
   std::vector<std::string> args{"5",
                                 record_key(process_id),
                                 events_key(process_id),
@@ -192,7 +206,7 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
                                 event ? encode_shared_event(*event) : "",
                                 channel(process_id),
                                 std::to_string(config.history),
-                                finished ? std::to_string(config.retention_ms) : "0",
+                                ttl,
                                 encode_change(next, event.get()),
                                 node_id_,
                                 std::to_string(kTurnMs),
@@ -313,9 +327,15 @@ void redis_engine::finish_repeat(const std::string& process_id, std::string_view
   step(process_id);
 }
 
-bool redis_engine::lease_lapsed(const ProcessRecord& record, Millis now) {
-  const auto deadline = record.lease_deadline();
+bool redis_engine::lease_lapsed(const ProcessRecord& record, Millis now) const {
+  const auto deadline = record.lease_deadline() ? record.lease_deadline()
+                                                : record.idle_deadline(hub_.config().idle_timeout_ms);
   return deadline && *deadline <= now && !record.finished();
+}
+
+SharedEvent redis_engine::expire(ProcessRecord& record, Millis now) const {
+  if (auto failed = record.expire_lease(now)) return failed;
+  return record.expire_idle(now, hub_.config().idle_timeout_ms);
 }
 
 void redis_engine::remember(const std::string& process_id, std::optional<ProcessRecord> record) {
@@ -336,7 +356,7 @@ void redis_engine::get_process(std::string process_id, record_handler done) {
     auto record = parse_record(reply, 0);
     if (record && lease_lapsed(*record, hub_.now())) {
       // Nobody may be following it to notice: answer it failed and write the expiry now.
-      record->expire_lease(hub_.now());
+      expire(*record, hub_.now());
       write_job expiry;
       expiry.expire_lease = true;
       enqueue(process_id, std::move(expiry));

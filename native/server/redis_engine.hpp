@@ -14,7 +14,9 @@
 //           loads the record and its stream (one script); the hub mirrors them and fans out.
 //   leases  a node whose mirror sees a lease run out (or that meets a lapsed one on a read or a
 //           write) writes the `stalled` failure like a publish: the compare-and-set lets it happen
-//           once, and a publish that re-armed the lease first wins.
+//           once, and a publish that re-armed the lease first wins. A record with no lease does the
+//           same after --idle-timeout-ms without a write; one nobody follows or touches expires
+//           from Redis that long plus the retention after its last write (TTL).
 //   down    while Redis is unreachable writes answer `unavailable`; reconnects with backoff, then
 //           follows and reloads every watched process so subscribers behind get a snapshot. A Redis
 //           that stops answering without closing (hung, paused, a dead peer behind a silent network)
@@ -133,7 +135,10 @@ class redis_engine final : public engine, public record_authority {
   // The front job's key was found with `stored` ("fingerprint seq"): its first answer or the reuse error.
   void finish_repeat(const std::string& process_id, std::string_view stored);
   void remember(const std::string& process_id, std::optional<ProcessRecord> record);
-  static bool lease_lapsed(const ProcessRecord& record, Millis now);
+  // Its lease ran out, or it has none and stayed idle past --idle-timeout-ms.
+  bool lease_lapsed(const ProcessRecord& record, Millis now) const;
+  // That failure applied to `record` (null when neither is due).
+  SharedEvent expire(ProcessRecord& record, Millis now) const;
 
   void sync_channel(const std::string& process_id);
   void follow_heartbeat();

@@ -248,7 +248,9 @@ TEST(CodecFastEncode, ProgressEventsMatchTheJsonEncoderByteForByte) {
                    {"nan", std::nan("")}, {"caf\xC3\xA9", "\xF0\x9F\x98\x80"}};
   expect_old_bytes(rich);
   EXPECT_TRUE(codec_fast::encode_progress(rich));
-  rich.data["bad \xC3\x28 key"] = 1;
+  Json bad_key = rich.data;
+  bad_key["bad \xC3\x28 key"] = 1;
+  rich.data = bad_key;
   expect_old_bytes(rich);
   EXPECT_FALSE(codec_fast::encode_progress(rich));
 
@@ -265,7 +267,9 @@ TEST(CodecFastEncode, ProgressEventsMatchTheJsonEncoderByteForByte) {
 // The encoder writes into a 1 KiB stack buffer and starts again on a string when a frame outgrows it.
 TEST(CodecFastEncode, EventsLargerThanTheStackBufferMatchToo) {
   ProgressEvent big = event_with(std::string(700, 'm') + "\n\"");
-  for (int i = 0; i < 60; ++i) big.data["key " + std::to_string(i)] = std::string(40, 'v') + "\t\u00e9";
+  Json data = Json::object();
+  for (int i = 0; i < 60; ++i) data["key " + std::to_string(i)] = std::string(40, 'v') + "\t\u00e9";
+  big.data = data;
   big.result = Json::array({std::string(300, 'r'), 1.25});
   const std::string old = dump(to_json(ServerFrame{big}));
   ASSERT_GT(old.size(), 4000u);

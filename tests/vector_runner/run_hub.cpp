@@ -31,6 +31,9 @@ HubConfig hub_config(const json& overrides) {
   set("retention_ms", c.retention_ms);
   set("health_interval_ms", c.health_interval_ms);
   set("history", c.history);
+  set("history_bytes", c.history_bytes);
+  set("history_budget_bytes", c.history_budget_bytes);
+  set("idle_timeout_ms", c.idle_timeout_ms);
   set("max_processes", c.max_processes);
   set("max_subscriptions", c.max_subscriptions);
   set("max_subscriptions_per_connection", c.max_subscriptions_per_connection);
@@ -42,7 +45,8 @@ HubConfig hub_config(const json& overrides) {
   set("max_publish_frames_per_s", c.max_publish_frames_per_s);
   set("rate_limit_grace", c.rate_limit_grace);
   const json known = json::array({"heartbeat_ms", "stale_grace_ms", "pending_timeout_ms", "retention_ms",
-                                  "health_interval_ms", "history", "max_processes", "max_subscriptions",
+                                  "health_interval_ms", "history", "history_bytes", "history_budget_bytes",
+                                  "idle_timeout_ms", "max_processes", "max_subscriptions",
                                   "max_subscriptions_per_connection", "max_frame_bytes", "max_queue_bytes",
                                   "server_name", "max_frames_per_s", "frame_burst", "max_publish_frames_per_s",
                                   "rate_limit_grace"});

@@ -41,6 +41,12 @@ struct HubConfig {
   std::int64_t retention_ms = 60 * 60 * 1000;            // finished records kept this long
   std::int64_t health_interval_ms = 5000;                // /ws/health frame period
   std::size_t history = limits::kDefaultHistory;
+  std::size_t history_bytes = limits::kDefaultHistoryBytes;            // per process (RegistryConfig)
+  std::size_t history_budget_bytes = limits::kDefaultHistoryBudgetBytes;  // all processes together
+  std::int64_t idle_timeout_ms = limits::kDefaultIdleTimeoutMs;        // no lease, no publish -> stalled
+  // Generated process ids: the server's draws on the OS CSPRNG. Unset, they come from `seed`'s
+  // stream, where one id predicts the next: for tests and vectors only.
+  std::function<std::string()> process_ids;
   std::size_t max_processes = 100'000;
   std::size_t max_subscriptions = 1'000'000;
   std::size_t max_subscriptions_per_connection = 1'000;
@@ -105,6 +111,7 @@ struct HubStats {
   std::uint64_t publishes = 0;
   std::uint64_t conflated = 0;        // frames dropped by conflation
   std::uint64_t slow_disconnects = 0; // connections closed for staying over the queue bound
+  std::uint64_t history_bytes = 0;    // every process's resume history (RegistryConfig::history_budget_bytes)
   std::map<ErrorCode, std::uint64_t> errors_by_code;
 };
 

@@ -13,9 +13,14 @@
 //   R6  every accepted publish is one event: seq + 1, ts = updated_at = now, full view.
 //   R7  `lease_ms > 0` arms a lease of that length, re-armed by every later publish; `0` clears
 //       it; a terminal publish clears it. Expiry -> failed with error {code: stalled}.
-//   R8  the last `history` events are kept for resume; older ones are forgotten.
+//   R8  the last `history` events are kept for resume, and no more than `history_bytes` of them
+//       (event_bytes below); older ones are forgotten. A registry may trim more (its global budget).
+//       An event shares `message` and `data` with the event before when the publish left them as
+//       they were, and is charged for them only when it does not.
 //   R9  at most kMaxStageSpans stages: a publish opening one more is refused (invalid_update), so
 //       a snapshot (which lists every span) stays bounded.
+//   R10 a record that is not terminal and has no lease expires after `idle_ms` without a publish
+//       (counted from updated_at): failed with error {code: stalled}, like an expired lease.
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -40,6 +45,11 @@ struct RecordedEvent {
 // replaying it: a copy would copy `data`, the largest part of it.
 using SharedEvent = std::shared_ptr<const RecordedEvent>;
 
+// Memory an event of a history holds: its own parts, plus `message` and `data` unless it shares
+// them with `previous` (the event before it in the history; null for the oldest). An estimate of
+// the allocator's bytes, not of the wire form.
+std::size_t event_bytes(const RecordedEvent& recorded, const RecordedEvent* previous) noexcept;
+
 class ProcessRecord {
  public:
   // A new record: seq 0, pending, stage "" and no history.
@@ -54,6 +64,19 @@ class ProcessRecord {
   Result<SharedEvent> apply(const Publish& publish, Millis now) { return apply(Publish(publish), now); }
   // The lease ran out (R7): the failing event, or null when no lease is due at `now`.
   SharedEvent expire_lease(Millis now);
+  // R10: when idle expiry falls due for a record with no lease (nullopt: it never does).
+  std::optional<Millis> idle_deadline(std::int64_t idle_ms) const noexcept;
+  // R10: the failing event, or null when the record is not idle past `idle_ms` at `now`.
+  SharedEvent expire_idle(Millis now, std::int64_t idle_ms);
+
+  // R8: the byte bound of the history (none until set), applied at once.
+  void bound_history_bytes(std::size_t bytes);
+  std::size_t history_bytes() const noexcept { return history_bytes_; }
+  std::size_t history_size() const noexcept { return history_.size(); }
+  // The seq of the oldest event kept (nullopt: no history).
+  std::optional<Seq> oldest_seq() const noexcept;
+  // Forgets the oldest event kept; returns the bytes that frees.
+  std::size_t trim_oldest();
 
   Snapshot snapshot() const;
   StoredRecord stored() const;
@@ -79,9 +102,11 @@ class ProcessRecord {
 
  private:
   void remember(SharedEvent recorded);
-  SharedEvent record_event(bool stage_changed, Millis now, Json data);
+  void recount_history();  // after the history was replaced wholesale
+  SharedEvent record_event(bool stage_changed, Millis now, SharedJson data);
   // The current `data`: the last event's, which holds the one copy, or the loaded record's.
-  const Json& data() const noexcept { return last_ ? last_->event.data : data_; }
+  const SharedJson& shared_data() const noexcept { return last_ ? last_->event.data : data_; }
+  const Json& data() const noexcept { return shared_data().get(); }
   void enter_stage(const std::string& stage, Millis now);
   void finish(Millis now);
 
@@ -91,8 +116,8 @@ class ProcessRecord {
   State state_ = State::pending;
   std::string stage_;
   double percent_ = 0;
-  std::string message_;
-  Json data_ = Json::object();  // until the first event: from then on data() reads last_
+  SharedString message_;
+  SharedJson data_ = Json::object();  // until the first event: from then on data() reads last_
   SharedEvent last_;
   Millis updated_at_ = 0;
   std::vector<StageSpan> stages_;
@@ -102,6 +127,8 @@ class ProcessRecord {
   std::optional<Millis> lease_deadline_;
   std::optional<Millis> finished_at_;
   std::size_t history_limit_;
+  std::size_t history_bytes_limit_ = static_cast<std::size_t>(-1);
+  std::size_t history_bytes_ = 0;
   std::deque<SharedEvent> history_;
 };
 

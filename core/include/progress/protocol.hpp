@@ -13,12 +13,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "progress/shared_value.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
 
 using Json = nlohmann::json;
 using Seq = std::uint64_t;
+using SharedString = SharedValue<std::string>;
+using SharedJson = SharedValue<Json>;
 
 enum class ErrorCode {
   invalid_process_id,
@@ -93,8 +96,9 @@ struct ProgressEvent {
   State state = State::running;
   std::string stage;
   double percent = 0;
-  std::string message;
-  Json data = Json::object();
+  // Shared with the event before when the publish left them unchanged.
+  SharedString message;
+  SharedJson data = Json::object();
   Millis ts = 0;
   std::optional<Json> result;
   std::optional<Json> error;

@@ -9,6 +9,8 @@
 // snapshot if the id is created again, under a new epoch).
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +25,7 @@
 #include "progress/deadlines.hpp"
 #include "progress/epoch.hpp"
 #include "progress/idempotency.hpp"
+#include "progress/limits.hpp"
 #include "progress/process_record.hpp"
 #include "progress/protocol.hpp"
 #include "progress/record_store.hpp"
@@ -36,6 +39,13 @@ struct RegistryConfig {
   std::int64_t pending_timeout_ms = 5 * 60 * 1000;
   std::int64_t retention_ms = 60 * 60 * 1000;
   std::size_t history = 256;
+  std::size_t history_bytes = limits::kDefaultHistoryBytes;  // per record (R8)
+  // All records' histories together; past it the oldest events of any record are forgotten first.
+  std::size_t history_budget_bytes = limits::kDefaultHistoryBudgetBytes;
+  std::int64_t idle_timeout_ms = limits::kDefaultIdleTimeoutMs;  // R10; 0 = never
+  // Generated process ids (create with no id). Unset: the seeded stream, which one id predicts, so
+  // only for tests and vectors; the server hands in ids from the OS CSPRNG.
+  std::function<std::string()> process_ids;
   std::size_t max_processes = 100'000;
   std::size_t max_subscriptions = 1'000'000;
   std::size_t max_subscriptions_per_connection = 1'000;
@@ -81,9 +91,10 @@ struct Expired {
 
 struct TickResult {
   std::vector<Expired> not_found;  // pending subscriptions that timed out (now dropped)
-  std::vector<Fanout> stalled;     // lease expiries (failed events)
+  std::vector<Fanout> stalled;     // lease and idle expiries (failed events)
   std::size_t forgotten = 0;       // finished records dropped after retention
-  std::vector<std::string> lapsed_leases;  // report_leases: mirrored records whose lease ran out
+  // report_leases: mirrored records whose lease ran out or that stayed idle past idle_timeout_ms
+  std::vector<std::string> lapsed_leases;
 };
 
 class Registry {
@@ -133,6 +144,7 @@ class Registry {
   std::size_t process_count() const noexcept { return records_; }
   std::size_t subscription_count() const noexcept { return subscriptions_; }
   std::size_t pending_count() const noexcept { return pending_; }
+  std::size_t history_bytes() const noexcept { return history_bytes_; }
   std::size_t subscriptions_of(SubscriberId subscriber) const;
   template <class F>
   void for_each_record(F&& f) const {
@@ -142,7 +154,7 @@ class Registry {
   }
 
  private:
-  enum class TimerKind { pending, lease, retention };
+  enum class TimerKind { pending, lease, retention, idle };
   struct TimerKey {
     TimerKind kind = TimerKind::pending;
     std::string process_id;
@@ -156,6 +168,8 @@ class Registry {
   // Without a record every subscriber is waiting for one (pending, or kept after retention).
   struct Entry {
     std::unique_ptr<ProcessRecord> record;
+    // New for every record installed: marks of a record forgotten since never match a later one.
+    std::shared_ptr<const std::string> key;
     std::vector<SubscriberId> subscribers;                   // fan-out order
     std::unordered_map<SubscriberId, std::size_t> position;  // index into `subscribers`
     IdempotencyKeys keys;  // of the record's accepted publishes; forgotten with the record
@@ -168,6 +182,24 @@ class Registry {
   void forget_if_empty(const std::string& process_id);
   void arm_record_timers(const ProcessRecord& record);
   void note_change(const std::string& process_id, bool durable);
+  std::string generate_id();
+  // After `entry`'s record changed: its history was `before` bytes; the newest event, when one was
+  // added, gets its mark; then the global budget is enforced.
+  struct HistorySize {
+    std::size_t bytes = 0;
+    std::size_t events = 0;
+  };
+  static HistorySize history_of(const Entry& entry);
+  void account(Entry& entry, HistorySize before, bool added);
+  void drop_history(const Entry& entry);
+  void enforce_budget();
+  SharedEvent expire(Entry& entry, TimerKind kind, Millis now);
+
+  // One mark per event added to a history, oldest first: the global budget trims in this order.
+  struct HistoryMark {
+    std::shared_ptr<const std::string> key;
+    Seq seq = 0;
+  };
 
   RegistryConfig config_;
   EpochSource epochs_;
@@ -177,6 +209,9 @@ class Registry {
   std::size_t records_ = 0;
   std::size_t subscriptions_ = 0;
   std::size_t pending_ = 0;
+  std::size_t history_bytes_ = 0;
+  std::size_t history_events_ = 0;
+  std::deque<HistoryMark> marks_;
   std::map<std::string, bool> changed_;  // id -> durable; ordered so stores write in a stable order
 };
 
