@@ -1,27 +1,28 @@
 #pragma once
-// Incremental SHA-256 (FIPS 180-4): the document job hashes uploads chunk by chunk.
-#include <array>
-#include <cstddef>
-#include <cstdint>
+// Incremental SHA-256 through OpenSSL's EVP interface: the document job hashes uploads chunk by chunk.
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;
 
 namespace progress::server {
 
 class sha256 {
  public:
   sha256();
+  ~sha256();
+  sha256(const sha256&) = delete;
+  sha256& operator=(const sha256&) = delete;
   void update(std::string_view bytes);
   // Hex digest; the object is spent afterwards.
   std::string finish_hex();
 
  private:
-  void compress(const std::uint8_t* block);
-
-  std::array<std::uint32_t, 8> state_;
-  std::array<std::uint8_t, 64> buffer_{};
-  std::size_t buffered_ = 0;
-  std::uint64_t total_bytes_ = 0;
+  struct free_context {
+    void operator()(evp_md_ctx_st* context) const noexcept;
+  };
+  std::unique_ptr<evp_md_ctx_st, free_context> context_;
 };
 
 }  // namespace progress::server
