@@ -57,65 +57,74 @@ class reporter {
 
 // Printable text runs of a byte stream, UTF-8 aware: a valid multi-byte sequence is text, a stray
 // or overlong one ends the run. Runs shorter than kMinRunChars are dropped (`strings` semantics).
+// Streams: a run is held back only until it reaches kMinRunChars, then goes out as it grows, so the
+// state stays a few bytes whatever the input.
 class text_extractor {
  public:
-  void feed(std::string_view bytes) {
-    for (const char ch : bytes) byte(static_cast<unsigned char>(ch));
+  // Appends the text found in `bytes` to `out`.
+  void feed(std::string_view bytes, std::string& out) {
+    for (const char ch : bytes) byte(static_cast<unsigned char>(ch), out);
   }
-  std::string finish() {
-    flush_run();
-    return std::move(text_);
-  }
+  void finish(std::string& out) { flush_run(out); }
 
  private:
-  void byte(unsigned char b) {
+  void byte(unsigned char b, std::string& out) {
     if (expect_ > 0) {
       if ((b & 0xC0) == 0x80) {
         seq_ += static_cast<char>(b);
         code_point_ = (code_point_ << 6) | (b & 0x3F);
-        if (--expect_ == 0) end_sequence();
+        if (--expect_ == 0) end_sequence(out);
         return;
       }
       // Truncated sequence: the run ends here and this byte starts afresh.
       expect_ = 0;
       seq_.clear();
-      flush_run();
+      flush_run(out);
     }
     if (b == '\t' || b == '\n' || b == '\r' || (b >= 0x20 && b < 0x7F)) {
-      run_ += static_cast<char>(b);
-      ++run_chars_;
+      append(std::string_view(reinterpret_cast<const char*>(&b), 1), out);
     } else if (b >= 0xC2 && b <= 0xF4) {
       expect_ = b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : 1;
       code_point_ = b & (b >= 0xF0 ? 0x07u : b >= 0xE0 ? 0x0Fu : 0x1Fu);
       min_code_point_ = expect_ == 3 ? 0x10000u : expect_ == 2 ? 0x800u : 0x80u;
       seq_.assign(1, static_cast<char>(b));
     } else {
-      flush_run();
+      flush_run(out);
     }
   }
-  void end_sequence() {
+  void end_sequence(std::string& out) {
     const bool valid = code_point_ >= min_code_point_ && code_point_ <= 0x10FFFF &&
                        !(code_point_ >= 0xD800 && code_point_ <= 0xDFFF);
     if (valid) {
-      run_ += seq_;
-      ++run_chars_;
+      append(seq_, out);
     } else {
-      flush_run();
+      flush_run(out);
     }
     seq_.clear();
   }
-  void flush_run() {
-    if (run_chars_ >= kMinRunChars) {
-      text_ += run_;
-      if (run_.back() != '\n') text_ += '\n';
+  // One character of the current run.
+  void append(std::string_view character, std::string& out) {
+    ++run_chars_;
+    last_ = character.back();
+    if (run_chars_ < kMinRunChars) {
+      held_ += character;
+      return;
     }
-    run_.clear();
+    if (!held_.empty()) {
+      out += held_;
+      held_.clear();
+    }
+    out += character;
+  }
+  void flush_run(std::string& out) {
+    if (run_chars_ >= kMinRunChars && last_ != '\n') out += '\n';
+    held_.clear();
     run_chars_ = 0;
   }
 
-  std::string text_;
-  std::string run_;
+  std::string held_;  // the run's first characters, until it is long enough to be text
   std::size_t run_chars_ = 0;
+  char last_ = '\0';
   std::string seq_;
   int expect_ = 0;
   std::uint32_t code_point_ = 0;
@@ -125,8 +134,9 @@ class text_extractor {
 struct word_counter {
   std::uint64_t lines = 0;
   std::uint64_t words = 0;
-  std::unordered_map<std::string, std::uint64_t> counts;
-  std::string word;
+  std::unordered_map<std::string, std::uint64_t> counts;  // at most kMaxDistinctWords entries
+  bool truncated = false;  // a word was left out of `counts` because it was full
+  std::string word;        // at most kMaxWordBytes + 1 bytes: past that it is only "too long"
   bool line_open = false;
 
   void feed(std::string_view text) {
@@ -141,7 +151,7 @@ struct word_counter {
       if (b != '\r' && b != ' ' && b != '\t') line_open = true;
       // Bytes of multi-byte UTF-8 characters count as letters so accented words stay whole.
       if (std::isalnum(b) != 0 || b >= 0x80) {
-        word += static_cast<char>(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+        if (word.size() <= kMaxWordBytes) word += static_cast<char>(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
       } else {
         end_word();
       }
@@ -154,7 +164,15 @@ struct word_counter {
   void end_word() {
     if (word.empty()) return;
     ++words;
-    if (word.size() <= kMaxWordBytes) ++counts[word];
+    if (word.size() <= kMaxWordBytes) {
+      if (const auto it = counts.find(word); it != counts.end()) {
+        ++it->second;
+      } else if (counts.size() < kMaxDistinctWords) {
+        counts.emplace(word, 1);
+      } else {
+        truncated = true;
+      }
+    }
     word.clear();
   }
   Json top() const {
@@ -211,30 +229,49 @@ job_outcome analyse_document(const std::filesystem::path& file, const std::funct
   if (stop.load()) return {false, Json()};
   const std::string digest = hash.finish_hex();
 
+  // Two passes over the file, each holding one chunk and its text: the first only measures the
+  // text, so a binary file fails before any word is counted; the second counts the words.
   progress.stage(kStageTextExtraction, kExtractFrom, "extracting text");
-  text_extractor extractor;
-  const std::string extract_message = "extracting text";
-  if (!for_each_chunk(file, total, stop, [&](std::string_view bytes, std::uint64_t done) {
-        extractor.feed(bytes);
-        progress.advance(kExtractFrom, kExtractTo, done, total, extract_message);
-      })) {
-    return {false, error_value("io_error", "reading the uploaded file failed during text extraction")};
+  std::uint64_t text_bytes = 0;
+  std::string text;
+  text.reserve(2 * kChunkBytes);
+  {
+    text_extractor extractor;
+    const std::string extract_message = "extracting text";
+    if (!for_each_chunk(file, total, stop, [&](std::string_view bytes, std::uint64_t done) {
+          extractor.feed(bytes, text);
+          text_bytes += text.size();
+          text.clear();
+          progress.advance(kExtractFrom, kExtractTo, done, total, extract_message);
+        })) {
+      return {false, error_value("io_error", "reading the uploaded file failed during text extraction")};
+    }
+    if (stop.load()) return {false, Json()};
+    extractor.finish(text);
+    text_bytes += text.size();
+    text.clear();
   }
-  if (stop.load()) return {false, Json()};
-  const std::string text = extractor.finish();
-  if (text.empty() || static_cast<double>(text.size()) < kMinTextFraction * static_cast<double>(total)) {
-    return {false, error_value("unreadable", "no readable text: " + std::to_string(text.size()) + " of " +
+  if (text_bytes == 0 || static_cast<double>(text_bytes) < kMinTextFraction * static_cast<double>(total)) {
+    return {false, error_value("unreadable", "no readable text: " + std::to_string(text_bytes) + " of " +
                                                  std::to_string(total) + " bytes are text (binary file?)")};
   }
 
   progress.stage(kStageAnalysis, kAnalysisFrom, "counting lines and words");
   word_counter counter;
-  const std::string analysis_message = "counting words";
-  for (std::size_t pos = 0; pos < text.size(); pos += kChunkBytes) {
+  {
+    text_extractor extractor;
+    const std::string analysis_message = "counting words";
+    if (!for_each_chunk(file, total, stop, [&](std::string_view bytes, std::uint64_t done) {
+          extractor.feed(bytes, text);
+          counter.feed(text);
+          text.clear();
+          progress.advance(kAnalysisFrom, kAnalysisTo, done, total, analysis_message);
+        })) {
+      return {false, error_value("io_error", "reading the uploaded file failed during the analysis")};
+    }
     if (stop.load()) return {false, Json()};
-    const auto piece = std::string_view(text).substr(pos, kChunkBytes);
-    counter.feed(piece);
-    progress.advance(kAnalysisFrom, kAnalysisTo, pos + piece.size(), text.size(), analysis_message);
+    extractor.finish(text);
+    counter.feed(text);
   }
   counter.finish();
   if (counter.words == 0) {
@@ -242,10 +279,11 @@ job_outcome analyse_document(const std::filesystem::path& file, const std::funct
   }
   Json result = {{"bytes", total},
                  {"sha256", digest},
-                 {"text_bytes", text.size()},
+                 {"text_bytes", text_bytes},
                  {"lines", counter.lines},
                  {"words", counter.words},
                  {"unique_words", counter.counts.size()},
+                 {"truncated", counter.truncated},
                  {"top_words", counter.top()}};
   return {true, std::move(result)};
 }

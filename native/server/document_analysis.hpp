@@ -1,8 +1,10 @@
 #pragma once
 // The built-in document job: works through an uploaded file in stages (checksum, text
-// extraction, analysis) and reports progress that follows the bytes actually processed.
+// extraction, analysis) and reports progress that follows the bytes actually processed. It reads
+// the file in fixed chunks and never holds more than one chunk of it.
 // Blocking and self-contained, so it runs on the upload worker thread.
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -23,6 +25,10 @@ struct job_outcome {
   bool completed = false;
   Json value;  // `result` when completed, else the `error` object {code, message}
 };
+
+// Distinct words the analysis counts; words first seen after that are counted in `words` but not
+// tallied, and the result says `truncated: true`. Bounds the job's memory whatever the upload.
+inline constexpr std::size_t kMaxDistinctWords = 100'000;
 
 // Stage names as the frontend shows them.
 inline constexpr const char* kStageReceived = "upload_received";

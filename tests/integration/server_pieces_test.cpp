@@ -261,5 +261,40 @@ TEST_F(DocumentAnalysis, InvalidUtf8EndsTextRuns) {
   EXPECT_EQ(outcome.value["words"], 7);
 }
 
+// Past 100,000 distinct words the word table stops growing; the result says so.
+TEST_F(DocumentAnalysis, MoreDistinctWordsThanTheCapCompleteTruncated) {
+  constexpr std::size_t kDistinct = 100'000 + 5'000;
+  std::string text;
+  for (std::size_t i = 0; i < kDistinct; ++i) {
+    std::string word = "w";
+    for (std::size_t n = i; n > 0; n /= 26) word += static_cast<char>('a' + n % 26);
+    text += word;
+    text += i % 12 == 11 ? '\n' : ' ';
+  }
+  text += "\nw w w\n";
+  const auto outcome = run(text);
+  ASSERT_TRUE(outcome.completed) << outcome.value;
+  EXPECT_EQ(outcome.value.value("truncated", false), true) << outcome.value.dump().substr(0, 300);
+  EXPECT_EQ(outcome.value["unique_words"], 100'000);
+  EXPECT_EQ(outcome.value["words"], kDistinct + 3);
+  EXPECT_EQ(outcome.value["top_words"][0], (Json{{"word", "w"}, {"count", 4}}));
+}
+
+TEST_F(DocumentAnalysis, AFileWithinTheCapIsNotTruncated) {
+  const auto outcome = run("few words, few words\n");
+  ASSERT_TRUE(outcome.completed) << outcome.value;
+  ASSERT_TRUE(outcome.value.contains("truncated")) << outcome.value;
+  EXPECT_EQ(outcome.value["truncated"], false);
+}
+
+// One text run as long as the file, and one "word" as long as the file: both stream through.
+TEST_F(DocumentAnalysis, ARunWithoutBreaksAndAnEndlessWordStillCount) {
+  const auto outcome = run(std::string(3'000'000, 'x') + " tail\n");
+  ASSERT_TRUE(outcome.completed) << outcome.value;
+  EXPECT_EQ(outcome.value["words"], 2);
+  EXPECT_EQ(outcome.value["unique_words"], 1);  // the long one is data, not a word to tally
+  EXPECT_EQ(outcome.value["text_bytes"], 3'000'006);
+}
+
 }  // namespace
 }  // namespace progress::server
