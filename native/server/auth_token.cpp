@@ -32,6 +32,21 @@ std::optional<Json> decode_json_part(std::string_view part) {
   return json;
 }
 
+// What the refusal says about a wrong `alg`: a string is quoted up to a bound, anything else is
+// named by its type only. Dumping it would recurse once per nesting level of whatever the token
+// sent, and the message needs none of it.
+std::string describe_alg(const Json& header) {
+  constexpr std::size_t kMaxQuoted = 32;
+  const auto alg = header.find("alg");
+  if (alg == header.end()) return "none";
+  if (alg->is_string()) {
+    const auto& text = alg->get_ref<const std::string&>();
+    Json shown = text.size() <= kMaxQuoted ? text : text.substr(0, kMaxQuoted) + "...";
+    return shown.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  return std::string("a JSON ") + alg->type_name();
+}
+
 }  // namespace
 
 std::optional<std::string> base64url_decode(std::string_view text) {
@@ -73,7 +88,7 @@ std::optional<std::string> token_verifier::refusal(std::string_view process_id, 
   if (!header) return "the token header is not base64url-encoded JSON";
   const auto alg = header->find("alg");
   if (alg == header->end() || !alg->is_string() || alg->get<std::string>() != "HS256") {
-    return "the token alg must be HS256, got " + (alg == header->end() ? std::string("none") : alg->dump());
+    return "the token alg must be HS256, got " + describe_alg(*header);
   }
 
   const auto signature = base64url_decode(signature_part);
@@ -102,6 +117,14 @@ std::optional<std::string> token_verifier::refusal(std::string_view process_id, 
   const double exp_seconds = exp->get<double>();
   if (!std::isfinite(exp_seconds) || exp_seconds * 1000.0 <= static_cast<double>(now)) {
     return "the token has expired";
+  }
+  // RFC 7519 4.1.5: before `nbf` the token must not be accepted. Optional, but if present a number.
+  if (const auto nbf = payload->find("nbf"); nbf != payload->end()) {
+    if (!nbf->is_number()) return "the token's nbf claim is not a number";
+    const double nbf_seconds = nbf->get<double>();
+    if (!std::isfinite(nbf_seconds) || nbf_seconds * 1000.0 > static_cast<double>(now)) {
+      return "the token is not valid yet (nbf is in the future)";
+    }
   }
   return std::nullopt;
 }

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string>
 
 #include "access_policy.hpp"
 #include "auth_secret.hpp"
@@ -51,6 +53,14 @@ constexpr std::string_view kNoExp =
 // payload bytes "{not json", correctly signed
 constexpr std::string_view kBadPayload =
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e25vdCBqc29u.f5uxW7NZ_RAXGEWR4ysOYIkGU4cBYV7LXhZVZaSRAtk";
+// payload {"sub":"job-1","exp":1700000100,"nbf":1700000050}: valid from 50 s after kNow
+constexpr std::string_view kNotYetValid =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJqb2ItMSIsImV4cCI6MTcwMDAwMDEwMCwibmJmIjoxNzAwMDAwMDUwfQ."
+    "ZPLdIQE-eYVRCcNRvsZCO2e3qmSoP2Mlv7mm8VIXRww";
+// payload {"sub":"job-1","exp":1700000100,"nbf":"soon"}
+constexpr std::string_view kTextNbf =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJqb2ItMSIsImV4cCI6MTcwMDAwMDEwMCwibmJmIjoic29vbiJ9."
+    "_rSh8Pg2MPFHQLiYj1OgVOMaHxpMWoVPezA9YbESUvM";
 // header bytes "{not json"
 constexpr std::string_view kBadHeader = "e25vdCBqc29u.eyJzdWIiOiJqb2ItMSIsImV4cCI6MTcwMDAwMDEwMH0.AAAA";
 
@@ -82,6 +92,41 @@ TEST(TokenVerifier, SaysWhichCheckFailed) {
 TEST(TokenVerifier, RefusesEveryAlgorithmButHs256) {
   EXPECT_TRUE(mentions(refusal(kAlgNone), "alg must be HS256")) << refusal(kAlgNone);
   EXPECT_TRUE(mentions(refusal(kHs512), "alg must be HS256")) << refusal(kHs512);
+}
+
+TEST(TokenVerifier, RefusesATokenBeforeItsNbf) {
+  EXPECT_TRUE(mentions(refusal(kNotYetValid), "not valid yet")) << refusal(kNotYetValid);
+  EXPECT_EQ(refusal(kNotYetValid, "job-1", 1'700'000'050'000), "accepted");
+  EXPECT_TRUE(mentions(refusal(kTextNbf), "nbf")) << refusal(kTextNbf);
+}
+
+std::string base64url(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (const char c : bytes) {
+    bits = (bits << 8) | static_cast<unsigned char>(c);
+    held += 8;
+    while (held >= 6) {
+      held -= 6;
+      out += kAlphabet[(bits >> held) & 0x3F];
+    }
+  }
+  if (held > 0) out += kAlphabet[(bits << (6 - held)) & 0x3F];
+  return out;
+}
+
+// The refusal used to quote `alg` with a recursive dump, one stack frame per nesting level.
+TEST(TokenVerifier, ADeeplyNestedAlgIsRefusedWithoutRecursing) {
+  constexpr std::size_t kDepth = 100'000;  // a 267 KB token; dump() overflowed an 8 MiB stack at -O2
+  const std::string header = "{\"alg\":" + std::string(kDepth, '[') + std::string(kDepth, ']') + "}";
+  const std::string token = base64url(header) + ".e30.AAAA";
+  const std::string why = refusal(token);
+  EXPECT_TRUE(mentions(why, "alg must be HS256, got a JSON array")) << why.substr(0, 200);
+  EXPECT_LT(why.size(), 100u);
+  const std::string long_alg = base64url("{\"alg\":\"" + std::string(10'000, 'x') + "\"}") + ".e30.AAAA";
+  EXPECT_LT(refusal(long_alg).size(), 100u);
 }
 
 TEST(TokenVerifier, ATamperedPayloadBreaksTheSignature) {
