@@ -15,6 +15,13 @@ std::string openssl_reason(const error_code& ec) {
   return reason != nullptr ? reason : "unknown OpenSSL error";
 }
 
+// TLS 1.2 suites: ECDHE key exchange only (a recorded session stays sealed when the key leaks later)
+// and AEAD ciphers only (no CBC padding oracles). TLS 1.3's suites are all of that kind already.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 }  // namespace
 
 std::unique_ptr<ssl::context> make_tls_context(const std::filesystem::path& cert, const std::filesystem::path& key,
@@ -24,6 +31,12 @@ std::unique_ptr<ssl::context> make_tls_context(const std::filesystem::path& cert
                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   ERR_clear_error();
+  if (SSL_CTX_set_cipher_list(ctx->native_handle(), kTls12Ciphers) != 1) {
+    error = "this OpenSSL offers none of the TLS 1.2 ECDHE AEAD suites: " + openssl_reason(error_code{});
+    return nullptr;
+  }
+  // The server's order, not the client's: a client listing CBC first still gets GCM.
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   error_code ec;
   ctx->use_certificate_chain_file(cert.string(), ec);
   if (ec) {

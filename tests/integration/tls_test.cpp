@@ -1,8 +1,11 @@
 // TLS (--tls-cert/--tls-key) on the real binary: https:// routes, SSE and wss:// on both WebSocket
 // endpoints through a client that trusts only the certificate made for the test, plus the refusals:
-// plain HTTP on the TLS port, a key that does not match its certificate, one flag without the other.
+// plain HTTP on the TLS port, a key that does not match its certificate, one flag without the other,
+// TLS 1.2 suites without forward secrecy or AEAD.
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <array>
@@ -380,6 +383,45 @@ TEST_F(Tls, CertificateWithoutKeyExitsWith2) {
   ASSERT_TRUE(result.exited);
   EXPECT_EQ(result.code, 2);
   EXPECT_NE(result.output.find("go together"), std::string::npos) << result.output;
+}
+
+// A TLS 1.2 handshake offering only `ciphers` (OpenSSL names); its error, none when it completed.
+error_code tls12_handshake(unsigned short port, const std::filesystem::path& trusted_cert, const char* ciphers) {
+  ssl::context trust(ssl::context::tls_client);
+  trust.load_verify_file(trusted_cert.string());
+  trust.set_verify_mode(ssl::verify_peer);
+  SSL_CTX_set_max_proto_version(trust.native_handle(), TLS1_2_VERSION);
+  if (SSL_CTX_set_cipher_list(trust.native_handle(), ciphers) != 1) {
+    throw std::runtime_error(std::string("this OpenSSL lacks ") + ciphers);
+  }
+  net::io_context ioc;
+  tls_stream stream(ioc, trust);
+  tls_client::expect_ok(
+      step(ioc, "connect", [&](auto h) { beast::get_lowest_layer(stream).async_connect(loopback(port), h); }),
+      "connect");
+  return step(ioc, "tls handshake", [&](auto h) { stream.async_handshake(ssl::stream_base::client, h); });
+}
+
+// TLS 1.2 takes only ECDHE key exchange (forward secrecy) with AEAD ciphers. An RSA certificate, so
+// that the static-RSA and CBC suites are ones the server could otherwise pick.
+TEST_F(Tls, Tls12RefusesSuitesWithoutForwardSecrecyOrAead) {
+  const key_ptr rsa(EVP_RSA_gen(2048));
+  ASSERT_TRUE(rsa);
+  const auto rsa_cert = certs_->path() / "rsa-cert.pem";
+  write_cert(rsa_cert, rsa.get());
+  write_key(certs_->path() / "rsa-key.pem", rsa.get());
+  server_process rsa_server({"--tls-cert", rsa_cert.string(), "--tls-key", (certs_->path() / "rsa-key.pem").string()});
+
+  EXPECT_FALSE(tls12_handshake(rsa_server.port(), rsa_cert, "ECDHE-RSA-AES128-GCM-SHA256"));
+  EXPECT_FALSE(tls12_handshake(rsa_server.port(), rsa_cert, "ECDHE-RSA-CHACHA20-POLY1305"));
+  EXPECT_TRUE(tls12_handshake(rsa_server.port(), rsa_cert, "AES128-GCM-SHA256")) << "static RSA was accepted";
+  EXPECT_TRUE(tls12_handshake(rsa_server.port(), rsa_cert, "AES256-SHA256")) << "static RSA CBC was accepted";
+  EXPECT_TRUE(tls12_handshake(rsa_server.port(), rsa_cert, "DHE-RSA-AES128-GCM-SHA256")) << "DHE was accepted";
+  EXPECT_TRUE(tls12_handshake(rsa_server.port(), rsa_cert, "ECDHE-RSA-AES128-SHA256")) << "ECDHE CBC was accepted";
+  // The suite's own ECDSA server, and the refusal did not take the listener down.
+  EXPECT_FALSE(tls12_handshake(port(), cert(), "ECDHE-ECDSA-AES256-GCM-SHA384"));
+  EXPECT_TRUE(tls12_handshake(port(), cert(), "ECDHE-ECDSA-AES128-SHA"));
+  EXPECT_FALSE(tls12_handshake(rsa_server.port(), rsa_cert, "ECDHE-RSA-AES256-GCM-SHA384"));
 }
 
 }  // namespace
