@@ -140,7 +140,9 @@ const std::vector<option>& options() {
       {"--max-upload-bytes", "PROGRESS_MAX_UPLOAD_BYTES", "largest upload body (default 33554432)",
        int_setter<std::size_t>(&server_config::max_upload_bytes, 1, max_size)},
       {"--redis", "PROGRESS_REDIS_URL",
-       "redis://HOST:PORT/DB: keep records in Redis so several nodes share them (default: in this node)",
+       "redis://[[USER]:PASSWORD@]HOST:PORT/DB: keep records in Redis so several nodes share them "
+       "(default: in this node); with a password each connection sends AUTH first. Prefer the "
+       "environment variable: a command line is visible to every user of the machine",
        [](std::string_view v, server_config& c) {
          c.redis_url = std::string(v);
          return parse_redis_url(v).has_value();
@@ -253,6 +255,14 @@ const std::vector<option>& options() {
   return table;
 }
 
+// A refused value as an error message may quote it, unless it may hold a password.
+std::string shown(const option& opt, std::string_view value) {
+  if (std::string_view(opt.env) == "PROGRESS_REDIS_URL" && value.find('@') != std::string_view::npos) {
+    return "(not shown: it may hold a password) expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]";
+  }
+  return std::string(value);
+}
+
 }  // namespace
 
 std::string usage_text() {
@@ -276,7 +286,7 @@ parse_result parse_config(const std::vector<std::string>& args,
   for (const auto& opt : options()) {
     if (auto value = env(opt.env); value && !value->empty()) {
       if (!opt.apply(*value, cfg)) {
-        out.error = std::string("invalid value for ") + opt.env + ": " + *value;
+        out.error = std::string("invalid value for ") + opt.env + ": " + shown(opt, *value);
         return out;
       }
     }
@@ -314,7 +324,7 @@ parse_result parse_config(const std::vector<std::string>& args,
       value = args[++i];
     }
     if (!match->apply(value, cfg)) {
-      out.error = "invalid value for " + std::string(arg) + ": " + std::string(value);
+      out.error = "invalid value for " + std::string(arg) + ": " + shown(*match, value);
       return out;
     }
   }

@@ -102,7 +102,26 @@ void redis_engine::on_connected(const redisAsyncContext* context, int status) {
     mark_down("cannot connect");
     return;
   }
-  if (context == channels_) {
+  // AUTH goes first on both connections; Redis answers commands in order, so nothing sent after it
+  // runs unauthenticated. A refusal names no password: the log never sees it.
+  if (url_.password) {
+    std::vector<std::string> auth{"AUTH"};
+    if (!url_.username.empty()) auth.push_back(url_.username);
+    auth.push_back(*url_.password);
+    const bool channels = context == channels_;
+    command(channels ? channels_ : commands_, auth, [this, channels](redisReply* reply) {
+      if (reply == nullptr || is_error(reply)) {
+        log_.error("redis_auth_refused", {{"host", url_.host}, {"port", std::to_string(url_.port)},
+                                          {"reply", reply == nullptr ? "none" : std::string(text_of(reply))}});
+        return mark_down("AUTH failed");
+      }
+      if (channels) {
+        channels_ready_ = true;
+        on_ready();
+      }
+    });
+    if (channels) return;
+  } else if (context == channels_) {
     channels_ready_ = true;
     on_ready();
     return;

@@ -30,6 +30,34 @@ constexpr const char* kLiveRecordsKey = "progress:live";
 
 }  // namespace
 
+namespace {
+
+// RFC 3986 percent-decoding of the URL's user information; nullopt on a bad escape.
+std::optional<std::string> percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    unsigned value = 0;
+    if (text.size() - i < 3) return std::nullopt;
+    for (const char c : text.substr(i + 1, 2)) {
+      const int digit = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+      if (digit < 0) return std::nullopt;
+      value = value * 16 + static_cast<unsigned>(digit);
+    }
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::optional<redis_url> parse_redis_url(std::string_view text) {
   constexpr std::string_view scheme = "redis://";
   if (text.substr(0, scheme.size()) != scheme) return std::nullopt;
@@ -38,6 +66,18 @@ std::optional<redis_url> parse_redis_url(std::string_view text) {
   if (const auto slash = text.find('/'); slash != std::string_view::npos) {
     if (!parse_int<int>(text.substr(slash + 1), 0, 1'000'000, url.db)) return std::nullopt;
     text = text.substr(0, slash);
+  }
+  if (const auto at = text.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = text.substr(0, at);
+    text = text.substr(at + 1);
+    // A bare `word@` could be a user or a password: the colon says which.
+    const auto colon = userinfo.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto username = percent_decoded(userinfo.substr(0, colon));
+    auto password = percent_decoded(userinfo.substr(colon + 1));
+    if (!username || !password || password->empty()) return std::nullopt;
+    url.username = std::move(*username);
+    url.password = std::move(*password);
   }
   if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
     if (!parse_int<int>(text.substr(colon + 1), 1, 65535, url.port)) return std::nullopt;

@@ -51,9 +51,13 @@ struct redis_url {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;
+  // Set: each connection sends AUTH [username] password before anything else. Never logged.
+  std::string username;  // empty: the default user (Redis before 6 knows no other)
+  std::optional<std::string> password;
 };
 
-// redis://host[:port][/db]; nullopt when it is not one.
+// redis://[[username]:password@]host[:port][/db], user and password percent-decoded; nullopt when
+// it is not one.
 std::optional<redis_url> parse_redis_url(std::string_view text);
 
 // How long a command may wait for its reply before the connection counts as lost (--redis-timeout-ms).

@@ -24,11 +24,40 @@ TEST(RedisConfig, UrlsNameHostPortAndDatabase) {
   ASSERT_TRUE(bare);
   EXPECT_EQ(bare->port, 6379);
   EXPECT_EQ(bare->db, 0);
+  EXPECT_FALSE(bare->password);
   for (const char* bad : {"http://x:6379/0", "redis://", "redis://x:0/0", "redis://x:70000", "redis://x:6379/-1",
-                          "redis://user:pw@x:6379/0", "redis://x:6379/zero"}) {
+                          "redis://pw@x:6379/0", "redis://:@x:6379/0", "redis://:p%zz@x", "redis://:p%4@x",
+                          "redis://x:6379/zero"}) {
     EXPECT_FALSE(parse_redis_url(bad)) << bad;
     EXPECT_FALSE(parse_config({"--redis", bad}, no_env).error.empty()) << bad;
   }
+}
+
+TEST(RedisConfig, UrlsCarryAPasswordAndAUser) {
+  const auto password = parse_redis_url("redis://:s3cr%40t:x@cache.internal:6380/3");
+  ASSERT_TRUE(password);
+  EXPECT_EQ(password->host, "cache.internal");
+  EXPECT_EQ(password->port, 6380);
+  EXPECT_EQ(password->db, 3);
+  EXPECT_EQ(password->username, "");
+  EXPECT_EQ(password->password, "s3cr@t:x");
+  const auto user = parse_redis_url("redis://hub:pw@10.0.0.7");
+  ASSERT_TRUE(user);
+  EXPECT_EQ(user->username, "hub");
+  EXPECT_EQ(user->password, "pw");
+  EXPECT_EQ(user->host, "10.0.0.7");
+}
+
+TEST(RedisConfig, ARefusedUrlIsNotEchoedWhenItMayHoldAPassword) {
+  const auto refused = parse_config({"--redis", "redis://:hunter2@x:notaport/0"}, no_env);
+  ASSERT_FALSE(refused.error.empty());
+  EXPECT_EQ(refused.error.find("hunter2"), std::string::npos) << refused.error;
+  EXPECT_NE(refused.error.find("--redis"), std::string::npos) << refused.error;
+  const auto from_env = parse_config({}, [](const char* name) -> std::optional<std::string> {
+    if (std::string_view(name) == "PROGRESS_REDIS_URL") return "redis://:hunter2@x:notaport/0";
+    return std::nullopt;
+  });
+  EXPECT_EQ(from_env.error.find("hunter2"), std::string::npos) << from_env.error;
 }
 
 TEST(RedisConfig, CommandTimeoutFromTheFlagOrTheEnvironment) {

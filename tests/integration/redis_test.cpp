@@ -3,7 +3,8 @@
 // gap or duplicate, the records survive a Redis restart (AOF), and concurrent writers on two nodes
 // never share or skip a seq; a finished record expires on every node; a hung (not closed) Redis
 // costs a publish the command timeout, not forever; a node whose channel connection went silent
-// reconnects on its own; the process limit counts the records in Redis.
+// reconnects on its own; the process limit counts the records in Redis; a Redis that requires a
+// password is reached with it (redis://:password@...), and the log never shows it.
 #include <array>
 #include <chrono>
 #include <filesystem>
@@ -465,6 +466,40 @@ TEST(SilentRedisChannel, ANodeWhoseChannelWentSilentReconnectsAndItsSubscriberCa
   frame = next_process_frame(watcher);
   EXPECT_EQ(frame["type"], "progress") << frame.dump();
   EXPECT_EQ(frame["seq"], 3) << frame.dump();
+}
+
+TEST(RedisAuth, APasswordUrlAuthenticatesFirstAndTheLogNeverShowsThePassword) {
+  const auto binary = find_redis_server();
+  if (!binary) GTEST_SKIP() << "redis-server is not installed (toolchains/install-deps.sh installs it)";
+  const std::string password = "pw-9f3c1e7a";
+  temp_dir dir;
+  redis_process redis(*binary, dir.path(), password);
+  const std::string where = "127.0.0.1:" + std::to_string(redis.port()) + "/2";
+  {
+    server_process node({"--redis", "redis://:" + password + "@" + where, "--log-level", "debug"}, 0, true);
+    wait_until_connected(node.port());
+    ASSERT_EQ(http_call(node.port(), "POST", "/api/processes", R"({"process_id":"auth-1"})").status, 201u);
+    ASSERT_EQ(http_call(node.port(), "POST", "/api/processes/auth-1/progress", R"({"percent":40,"stage":"s"})").status,
+              200u);
+    // The same records through the ACL form (Redis 6+: user `default`).
+    server_process other({"--redis", "redis://default:" + password + "@" + where}, 0, true);
+    wait_until_connected(other.port());
+    const auto record = http_call(other.port(), "GET", "/api/processes/auth-1");
+    ASSERT_EQ(record.status, 200u) << record.body;
+    EXPECT_EQ(record.json()["percent"], 40);
+    EXPECT_TRUE(node.terminate().exited);
+    const std::string text = node.stderr_text();
+    EXPECT_NE(text.find("redis_up"), std::string::npos) << text;
+    EXPECT_EQ(text.find(password), std::string::npos) << text;
+  }
+
+  // A wrong password: writes are refused as unavailable, the refusal is logged, the password is not.
+  server_process wrong({"--redis", "redis://:not-" + password + "@" + where}, 0, true);
+  EXPECT_EQ(http_call(wrong.port(), "POST", "/api/processes", R"({"process_id":"auth-2"})").status, 503u);
+  wrong.terminate();
+  const std::string wrong_text = wrong.stderr_text();
+  EXPECT_NE(wrong_text.find("redis_auth_refused"), std::string::npos) << wrong_text;
+  EXPECT_EQ(wrong_text.find(password), std::string::npos) << wrong_text;
 }
 
 }  // namespace

@@ -61,17 +61,18 @@ std::optional<std::string> find_redis_server() {
   return std::nullopt;
 }
 
-redis_process::redis_process(std::string binary, std::filesystem::path dir)
-    : binary_(std::move(binary)), dir_(std::move(dir)), port_(free_port()) {
+redis_process::redis_process(std::string binary, std::filesystem::path dir, std::string password)
+    : binary_(std::move(binary)), dir_(std::move(dir)), password_(std::move(password)), port_(free_port()) {
   start();
 }
 
 redis_process::~redis_process() { stop(); }
 
 void redis_process::start() {
-  const std::vector<std::string> args{binary_,         "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                      "--dir",         dir_.string(), "--appendonly", "yes", "--save", "",
-                                      "--daemonize",   "no", "--loglevel", "warning"};
+  std::vector<std::string> args{binary_,         "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                "--dir",         dir_.string(), "--appendonly", "yes", "--save", "",
+                                "--daemonize",   "no", "--loglevel", "warning"};
+  if (!password_.empty()) args.insert(args.end(), {"--requirepass", password_});
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

@@ -14,7 +14,8 @@ std::optional<std::string> find_redis_server();
 
 class redis_process {
  public:
-  redis_process(std::string binary, std::filesystem::path dir);
+  // `password` set: the server requires it (--requirepass) from every client.
+  redis_process(std::string binary, std::filesystem::path dir, std::string password = {});
   ~redis_process();
   redis_process(const redis_process&) = delete;
   redis_process& operator=(const redis_process&) = delete;
@@ -33,6 +34,7 @@ class redis_process {
 
   std::string binary_;
   std::filesystem::path dir_;
+  std::string password_;
   unsigned short port_ = 0;
   pid_t pid_ = -1;
 };
