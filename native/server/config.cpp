@@ -11,6 +11,7 @@
 #include "parse_int.hpp"
 #include "request_parser.hpp"
 #include "redis_engine.hpp"
+#include "upload_quota.hpp"
 
 namespace progress::server {
 namespace {
@@ -186,6 +187,14 @@ const std::vector<option>& options() {
       {"--open-uploads", "PROGRESS_OPEN_UPLOADS",
        "true: POST /api/uploads needs no API key, so the demo page can upload (default false)",
        [](std::string_view v, server_config& c) { return parse_bool(v, c.open_uploads); }},
+      {"--max-uploads-per-address", "PROGRESS_MAX_UPLOADS_PER_ADDRESS",
+       "document jobs queued or running per client IP address, then 429 (default 4; 0 off; loopback "
+       "exempt unless --limit-loopback)",
+       int_setter<std::size_t>(&server_config::max_uploads_per_address, 0, 1'000'000)},
+      {"--max-uploads", "PROGRESS_MAX_UPLOADS",
+       "upload records the hub holds, running or kept for --retention-ms, then 503 (default: a tenth "
+       "of --max-processes), so uploads never fill the process table producers need",
+       int_setter<std::size_t>(&server_config::max_uploads, 1, max_size)},
       {"--max-frames-per-s", "PROGRESS_MAX_FRAMES_PER_S",
        "inbound frames per second per subscriber connection, then rate_limited (default 50; 0 off)",
        hub_setter<std::size_t>(&HubConfig::max_frames_per_s, 0, 1'000'000)},
@@ -337,6 +346,7 @@ parse_result parse_config(const std::vector<std::string>& args,
     }
     cfg.proxies = trusted_proxies(std::move(*networks));
   }
+  if (cfg.max_uploads == 0) cfg.max_uploads = default_max_uploads(cfg.hub.max_processes);
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
     out.error =
         "--tls-cert and --tls-key (PROGRESS_TLS_CERT, PROGRESS_TLS_KEY) go together: give both or neither";

@@ -32,6 +32,8 @@ struct server_config {
   std::chrono::milliseconds body_timeout{120'000};
   std::chrono::milliseconds shutdown_grace{5'000};  // in-flight work gets this long after SIGTERM
   std::size_t max_queued_uploads = 64;              // document jobs waiting -> 503 unavailable
+  std::size_t max_uploads_per_address = 4;          // queued or running jobs per address -> 429; 0: off
+  std::size_t max_uploads = 0;                      // upload records held -> 503; 0: a tenth of max_processes
   // Access (docs/security.md); an empty secret turns its check off.
   std::string api_key;                              // producers' bearer key
   std::string token_secret;                         // HS256 secret of subscription tokens
