@@ -1,5 +1,7 @@
 // progress-hub: parse options, bind, run the io_context (the hub, HTTP, reads) on this thread until
 // SIGINT/SIGTERM; with --threads N, N-1 send lanes write to WebSocket subscribers beside it.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -27,6 +29,7 @@
 #include "store_writer.hpp"
 #include "tls_context.hpp"
 #include "upload_job.hpp"
+#include "upload_quota.hpp"
 
 namespace ps = progress::server;
 
@@ -53,23 +56,53 @@ int run_event_loop(ps::net::io_context& ioc, const ps::logger& log, ps::http_met
   }
 }
 
-std::optional<std::filesystem::path> prepare_data_dir(const std::filesystem::path& configured, std::string& error) {
+// The data dir holds uploads and every job's result: owner-only (0700), whatever the umask and
+// whatever mode an older hub left it with. Uploads left by a hub that stopped before their jobs
+// ran are deleted: their jobs will never run.
+std::optional<std::filesystem::path> prepare_data_dir(const std::filesystem::path& configured, const ps::logger& log,
+                                                      std::string& error) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  if (!configured.empty()) {
-    std::filesystem::create_directories(configured, ec);
-    if (ec) {
-      error = "cannot create --data-dir " + configured.string() + ": " + ec.message();
+  fs::path dir = configured;
+  if (configured.empty()) {
+    std::string pattern = (fs::temp_directory_path(ec) / "progress-hub-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {  // 0700 already
+      error = "cannot create a temporary data dir";
       return std::nullopt;
     }
-    return configured;
+    return fs::path(pattern);
   }
-  std::string pattern = (std::filesystem::temp_directory_path(ec) / "progress-hub-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    error = "cannot create a temporary data dir";
+  fs::create_directories(dir, ec);
+  if (!ec) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) {
+    error = "cannot create --data-dir " + dir.string() + " as a private (0700) folder: " + ec.message();
     return std::nullopt;
   }
-  return std::filesystem::path(pattern);
+  std::size_t removed = 0;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ps::kUploadFileExtension && entry.is_regular_file(ec)) {
+      removed += fs::remove(entry.path(), ec) ? 1 : 0;
+    }
+  }
+  if (removed > 0) log.info("stale_uploads_removed", {{"count", std::to_string(removed)}});
+  return dir;
 }
+
+// Removes a hub's own temporary data dir when main returns, whichever way it returns.
+class temporary_dir_guard {
+ public:
+  explicit temporary_dir_guard(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  ~temporary_dir_guard() {
+    if (dir_.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  temporary_dir_guard(const temporary_dir_guard&) = delete;
+  temporary_dir_guard& operator=(const temporary_dir_guard&) = delete;
+
+ private:
+  std::filesystem::path dir_;
+};
 
 std::optional<ps::tcp::endpoint> resolve_listen(ps::net::io_context& ioc, const ps::server_config& cfg,
                                                 std::string& error) {
@@ -131,11 +164,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const auto data_dir = prepare_data_dir(cfg.data_dir, error);
+  // Nothing this process creates is for other users (uploads, progress.db and its -wal).
+  ::umask(077);
+  const auto data_dir = prepare_data_dir(cfg.data_dir, log, error);
   if (!data_dir) {
     std::cerr << "progress-hub: " << error << "\n";
     return 2;
   }
+  // Destroyed after everything declared below, the upload worker included.
+  const temporary_dir_guard temporary_dir(cfg.data_dir.empty() ? *data_dir : std::filesystem::path());
 
   ps::net::io_context ioc{1};
   // One thread: subscribers' writes go out in rounds through the hub thread's own ring. With lanes
@@ -198,7 +235,10 @@ int main(int argc, char** argv) {
   ps::http_metrics metrics;
   metrics.started_at = ps::wall_now();
   ps::upload_worker uploads(ioc, hub, metrics, log, cfg.max_queued_uploads);
+  ps::upload_quota upload_limits(cfg.max_uploads_per_address, cfg.max_uploads, cfg.limit_loopback,
+                                 [&hub](std::string_view id) { return hub.snapshot(id).has_value(); });
   ps::server_context ctx{cfg, hub, records, metrics, uploads, log, *data_dir};
+  ctx.upload_limits = &upload_limits;
   ps::address_limiter connections(cfg.max_connections_per_address, cfg.limit_loopback);
   ctx.connections = &connections;
   ctx.tls = tls.get();

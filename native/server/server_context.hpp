@@ -12,6 +12,7 @@
 #include "metrics.hpp"
 #include "send_lane.hpp"
 #include "upload_job.hpp"
+#include "upload_quota.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -29,6 +30,7 @@ struct server_context {
   std::filesystem::path data_dir;
   std::uint64_t uploads_stored = 0;  // makes stored file names unique
   address_limiter* connections = nullptr;  // per-address connection tickets; null: no limit
+  upload_quota* upload_limits = nullptr;   // uploads per address and in total; null: no limit
   boost::asio::ssl::context* tls = nullptr;  // set: every connection speaks TLS (--tls-cert)
   send_lanes* lanes = nullptr;  // --threads above 1: plain WebSocket sessions write on a lane
   send_queue* ring = nullptr;   // --threads 1 with io_uring: their writes go out in rounds on this thread

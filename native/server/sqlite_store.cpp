@@ -1,7 +1,12 @@
 #include "sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace progress::server {
@@ -29,6 +34,27 @@ bool query_int(sqlite3* db, const char* sql, long long& out) {
   return rc == SQLITE_ROW;
 }
 
+// The database holds every job's result: owner-only, whatever the umask. SQLite gives its -wal and
+// -shm files the database file's mode, so creating that one 0600 is enough for new files; files of
+// an older hub (0644) are narrowed here.
+bool make_private(const std::filesystem::path& file, std::string& error) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+  if (fd < 0 || ::fchmod(fd, S_IRUSR | S_IWUSR) != 0) {
+    error = "cannot make " + file.string() + " private (0600): " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const std::string side = file.string() + suffix;
+    if (::chmod(side.c_str(), S_IRUSR | S_IWUSR) != 0 && errno != ENOENT) {
+      error = "cannot make " + side + " private (0600): " + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void sqlite_store::statement_finalizer::operator()(sqlite3_stmt* statement) const {
@@ -37,6 +63,7 @@ void sqlite_store::statement_finalizer::operator()(sqlite3_stmt* statement) cons
 
 std::unique_ptr<sqlite_store> sqlite_store::open(const std::filesystem::path& file, durability_level level,
                                                  std::string& error) {
+  if (!make_private(file, error)) return nullptr;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   std::unique_ptr<sqlite_store> store(new sqlite_store(db));  // closes `db` on every early return

@@ -1,10 +1,28 @@
 #include "upload_job.hpp"
 
+#include <system_error>
 #include <utility>
 
 #include "document_analysis.hpp"
 
 namespace progress::server {
+
+upload_worker::job& upload_worker::job::operator=(job&& other) noexcept {
+  if (this != &other) {
+    delete_file();
+    process_id = std::move(other.process_id);
+    file = std::exchange(other.file, {});
+    quota = std::move(other.quota);
+  }
+  return *this;
+}
+
+void upload_worker::job::delete_file() noexcept {
+  if (file.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove(file, ignored);
+  file.clear();
+}
 
 upload_worker::upload_worker(net::io_context& ioc, hub_service& hub, http_metrics& metrics, const logger& log,
                              std::size_t max_queued)
@@ -12,11 +30,12 @@ upload_worker::upload_worker(net::io_context& ioc, hub_service& hub, http_metric
 
 upload_worker::~upload_worker() { stop(); }
 
-bool upload_worker::submit(std::string process_id, std::filesystem::path file) {
+bool upload_worker::submit(std::string process_id, std::filesystem::path file, upload_quota::ticket quota) {
+  job next(std::move(process_id), std::move(file), std::move(quota));
   {
     std::lock_guard lock(mutex_);
     if (stop_ || queue_.size() >= max_queued_) return false;
-    queue_.push_back(job{std::move(process_id), std::move(file)});
+    queue_.push_back(std::move(next));
   }
   wake_.notify_one();
   return true;
@@ -26,7 +45,7 @@ void upload_worker::stop() {
   {
     std::lock_guard lock(mutex_);
     stop_ = true;
-    queue_.clear();
+    queue_.clear();  // deletes their files
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -43,10 +62,10 @@ void upload_worker::run() {
       queue_.pop_front();
     }
     run_job(next);
-  }
+  }  // `next` ends here: its file is deleted and its quota given back
 }
 
-void upload_worker::run_job(const job& j) {
+void upload_worker::run_job(job& j) {
   log_.info("job_start", {{"process_id", j.process_id}, {"file", j.file.string()}});
   const auto outcome = analyse_document(
       j.file,
@@ -61,6 +80,8 @@ void upload_worker::run_job(const job& j) {
         post_publish(std::move(p));
       },
       stop_);
+  // Gone before the end is announced: whoever sees the job end finds no file left.
+  j.delete_file();
   if (stop_) return;  // shutting down: the hub is closing every stream anyway
   Publish last;
   last.process_id = j.process_id;

@@ -1,6 +1,8 @@
 #include "routes/uploads.hpp"
 
+#include <chrono>
 #include <string>
+#include <variant>
 
 #include "multipart.hpp"
 #include "url_query.hpp"
@@ -26,7 +28,23 @@ std::optional<string_response> refuse_chosen_id(server_context& ctx, const reque
   return std::nullopt;
 }
 
+// Seconds a refused uploader is told to wait: about one short document job.
+constexpr int kQuotaRetryAfterSeconds = 5;
+
 }  // namespace
+
+string_response upload_quota_response(const request& req, const quota_refusal& refusal) {
+  const bool own = refusal.which == quota_refusal::limit::per_address;
+  const ErrorCode code = own ? ErrorCode::rate_limited : ErrorCode::unavailable;
+  const Json body = {{"error",
+                      {{"code", to_string(code)},
+                       {"message", refusal.message},
+                       {"limit", own ? "max_uploads_per_address" : "max_uploads"},
+                       {"max", refusal.max}}}};
+  auto res = json_response(req, own ? http::status::too_many_requests : http::status::service_unavailable, body);
+  res.set(http::field::retry_after, std::to_string(kQuotaRetryAfterSeconds));
+  return res;
+}
 
 std::optional<string_response> begin_upload(server_context& ctx, const request& header,
                                             std::unique_ptr<upload_sink>& sink) {
@@ -42,7 +60,7 @@ std::optional<string_response> begin_upload(server_context& ctx, const request& 
     if (auto refused = refuse_chosen_id(ctx, header, *id)) return refused;
   }
   auto boundary = multipart_boundary(header[http::field::content_type]);
-  const auto file = ctx.data_dir / (std::to_string(++ctx.uploads_stored) + ".upload");
+  const auto file = ctx.data_dir / (std::to_string(++ctx.uploads_stored) + kUploadFileExtension);
   std::string error;
   sink = upload_sink::create(file, std::move(boundary), error);
   if (!sink) {
@@ -52,7 +70,7 @@ std::optional<string_response> begin_upload(server_context& ctx, const request& 
   return std::nullopt;
 }
 
-string_response finish_upload(server_context& ctx, const request& req, upload_sink& sink) {
+string_response finish_upload(server_context& ctx, const request& req, upload_sink& sink, std::string_view peer) {
   std::optional<std::string> process_id;
   const auto query = split_target(req.target()).query;
   if (query_has(query, "process_id")) process_id = query_param(query, "process_id");
@@ -62,10 +80,23 @@ string_response finish_upload(server_context& ctx, const request& req, upload_si
   if (process_id) {
     if (auto refused = refuse_chosen_id(ctx, req, *process_id)) return *refused;
   }
+  // Before the record exists: a refused upload leaves nothing behind (the sink removes the file).
+  upload_quota::ticket quota;
+  if (ctx.upload_limits != nullptr) {
+    auto admitted = ctx.upload_limits->admit(peer, std::chrono::steady_clock::now());
+    if (const auto* refusal = std::get_if<quota_refusal>(&admitted)) {
+      ctx.log.info("upload_refused", {{"limit", refusal->which == quota_refusal::limit::per_address
+                                                     ? "max_uploads_per_address"
+                                                     : "max_uploads"}});
+      return upload_quota_response(req, *refusal);
+    }
+    quota = std::move(std::get<upload_quota::ticket>(admitted));
+  }
   auto created = ctx.hub.create_process(process_id);
   if (!created) return error_response(req, created.error());
   const std::string id = created.value().process_id;
-  if (!ctx.uploads.submit(id, sink.file())) {
+  quota.record(id);
+  if (!ctx.uploads.submit(id, sink.file(), std::move(quota))) {
     return error_response(req, ErrorCode::unavailable, "too many uploads are waiting; retry later");
   }
   sink.keep();

@@ -4,9 +4,11 @@
 // Answers 202 {process_id} before the job runs.
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "responses.hpp"
 #include "server_context.hpp"
+#include "upload_quota.hpp"
 #include "upload_sink.hpp"
 
 namespace progress::server {
@@ -16,6 +18,13 @@ std::optional<string_response> begin_upload(server_context& ctx, const request& 
                                             std::unique_ptr<upload_sink>& sink);
 
 // The body is in `sink`'s file: create the process and queue the job (which then owns the file).
-string_response finish_upload(server_context& ctx, const request& req, upload_sink& sink);
+// `peer`: the client's IP address for the per-address upload quota; empty: unknown (only the total
+// applies).
+string_response finish_upload(server_context& ctx, const request& req, upload_sink& sink,
+                              std::string_view peer = {});
+
+// The answer to an upload over quota: 429 for the client's own limit, 503 when the hub as a whole
+// holds its most uploads; both name the limit and say when to retry.
+string_response upload_quota_response(const request& req, const quota_refusal& refusal);
 
 }  // namespace progress::server
