@@ -264,7 +264,7 @@ void basic_http_session<Stream>::finish_request() {
   // The sink leaves with this scope: its file is removed unless the job took it.
   const auto upload = std::move(upload_);
   const request& req = parser_->get();
-  auto res = finish_upload(ctx_, req, *upload);
+  auto res = finish_upload(ctx_, req, *upload, client_);
   cors::attach(cors::response_headers(ctx_.config.allowed_origins, req), res.base());
   respond(std::string(req.method_string()), std::string(req.target()), "uploads", make_routed(std::move(res)));
 }
