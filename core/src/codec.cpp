@@ -41,17 +41,6 @@ std::size_t char_count(std::string_view text) noexcept {
   return n;
 }
 
-// The first `max_chars` code points of `text`, never splitting a UTF-8 sequence.
-std::string truncate_chars(std::string_view text, std::size_t max_chars) {
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      if (chars == max_chars) return std::string(text.substr(0, i));
-      ++chars;
-    }
-  }
-  return std::string(text);
-}
 
 // Invalid UTF-8 can only come from strings set in C++ (a file name, say); replacing it keeps
 // encoding total instead of throwing from the middle of a send.
@@ -276,7 +265,7 @@ void refuse_unknown_fields(const Json& o, const char* what) {
   for (const auto& item : o.items()) {
     const std::string& key = item.key();
     if (std::find(std::begin(kPublishFields), std::end(kPublishFields), key) != std::end(kPublishFields)) continue;
-    std::string message = "unknown field `" + truncate_chars(key, kMaxEchoedTypeLength) + "` in " + what;
+    std::string message = "unknown field `" + first_chars(key, kMaxEchoedTypeLength) + "` in " + what;
     if (const auto meant = meant_field(key); !meant.empty()) message += ": use `" + std::string(meant) + "`";
     fail(ErrorCode::invalid_update, message + "; " + kAcceptedPublishFields);
   }
@@ -357,7 +346,7 @@ std::string type_of(const Json& o) {
 
 [[noreturn]] void unknown_type(const std::string& type, const char* direction) {
   fail(ErrorCode::unknown_type,
-       "unknown frame type \"" + truncate_chars(type, kMaxEchoedTypeLength) + "\" for " + direction);
+       "unknown frame type \"" + first_chars(type, kMaxEchoedTypeLength) + "\" for " + direction);
 }
 
 ClientFrame decode_client(const Json& o) {

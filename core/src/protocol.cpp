@@ -52,7 +52,9 @@ constexpr bool is_id_char(char c) noexcept { return kIdChars[static_cast<unsigne
 // Checked before the grammar: `[object Object]` is outside it, yet deserves the clearer message.
 constexpr std::array<std::string_view, 6> kUnsetValueIds{"", "undefined", "null", "NaN", "None", "[object Object]"};
 
-// The first `max_chars` code points of `text`, never splitting a UTF-8 sequence.
+
+}  // namespace
+
 std::string first_chars(std::string_view text, std::size_t max_chars) {
   std::size_t chars = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -63,8 +65,6 @@ std::string first_chars(std::string_view text, std::size_t max_chars) {
   }
   return std::string(text);
 }
-
-}  // namespace
 
 std::string_view to_string(ErrorCode code) noexcept {
   for (const auto& info : kErrorCodes) {

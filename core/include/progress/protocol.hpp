@@ -123,6 +123,10 @@ struct Error {
 // an unset value when it is one, else the grammar; the id is echoed cut to 128 characters.
 Error invalid_process_id_error(std::string_view id);
 
+// The first `max_chars` code points of `text`, never splitting a UTF-8 sequence (ids and names
+// echoed in error messages).
+std::string first_chars(std::string_view text, std::size_t max_chars);
+
 struct Ping {
   std::optional<std::int64_t> ts;
   bool operator==(const Ping&) const = default;
