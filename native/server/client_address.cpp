@@ -7,7 +7,7 @@
 namespace progress::server {
 namespace {
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -48,7 +48,7 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   std::vector<std::string_view> out;
   while (true) {
     const auto at = text.find(separator);
-    out.push_back(trim(text.substr(0, at)));
+    out.push_back(trim_ows(text.substr(0, at)));
     if (at == std::string_view::npos) return out;
     text.remove_prefix(at + 1);
   }
@@ -62,7 +62,7 @@ bool cidr::contains(const net::ip::address& address) const {
 }
 
 std::optional<cidr> parse_cidr(std::string_view text, std::string& why) {
-  text = trim(text);
+  text = trim_ows(text);
   const auto slash = text.find('/');
   const auto address = parse_address(text.substr(0, slash));
   if (!address) {
@@ -96,7 +96,7 @@ std::optional<std::vector<cidr>> parse_cidr_list(std::string_view text, std::str
 }
 
 std::optional<net::ip::address> parse_forwarded_address(std::string_view text) {
-  text = trim(text);
+  text = trim_ows(text);
   if (text.size() >= 2 && text.front() == '"' && text.back() == '"') text = text.substr(1, text.size() - 2);
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
@@ -124,7 +124,7 @@ std::vector<std::optional<net::ip::address>> forwarded_for(const std::vector<std
       for (const auto pair : split(element, ';')) {
         const auto eq = pair.find('=');
         if (eq == std::string_view::npos) continue;
-        const auto name = trim(pair.substr(0, eq));
+        const auto name = trim_ows(pair.substr(0, eq));
         if (name.size() == 3 && (name[0] | 0x20) == 'f' && (name[1] | 0x20) == 'o' && (name[2] | 0x20) == 'r') {
           address = parse_forwarded_address(pair.substr(eq + 1));
         }

@@ -7,9 +7,9 @@
 namespace progress::server::cors {
 namespace {
 
-constexpr std::string_view kProcesses = "/api/processes";
+constexpr std::string_view kCorsProcesses = "/api/processes";
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool cors_starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 bool listed(const std::vector<std::string>& allowed, std::string_view origin) {
   return !origin.empty() && std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
@@ -18,10 +18,10 @@ bool listed(const std::vector<std::string>& allowed, std::string_view origin) {
 }  // namespace
 
 std::string_view route_methods(std::string_view path) {
-  if (path == "/api/uploads" || path == kProcesses || path == "/api/processes/") return "POST";
-  if (starts_with(path, "/sse/progress/") && path.size() > 14) return "GET";
-  if (starts_with(path, "/api/processes/")) {
-    const auto rest = path.substr(kProcesses.size() + 1);
+  if (path == "/api/uploads" || path == kCorsProcesses || path == "/api/processes/") return "POST";
+  if (cors_starts_with(path, "/sse/progress/") && path.size() > 14) return "GET";
+  if (cors_starts_with(path, "/api/processes/")) {
+    const auto rest = path.substr(kCorsProcesses.size() + 1);
     const auto slash = rest.find('/');
     if (slash == std::string_view::npos) return "GET, HEAD";
     if (slash > 0 && rest.substr(slash) == "/progress") return "POST";

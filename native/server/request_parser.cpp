@@ -12,7 +12,7 @@ constexpr std::size_t kFieldOverhead = 4;
 // " HTTP/1.1\r\n" and the space after the method.
 constexpr std::size_t kRequestLineOverhead = 11;
 
-bool iequals(std::string_view a, std::string_view b) {
+bool same_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
@@ -24,7 +24,7 @@ bool iequals(std::string_view a, std::string_view b) {
 bool ends_in_chunked(beast::string_view value) {
   std::string_view last;
   for (const auto& coding : http::token_list{value}) last = std::string_view(coding.data(), coding.size());
-  return iequals(last, "chunked");
+  return same_ignoring_case(last, "chunked");
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 namespace progress {
 namespace {
 
-Publish update(const std::string& id, double percent) {
+Publish limits_update(const std::string& id, double percent) {
   Publish p;
   p.process_id = id;
   p.percent = percent;
@@ -26,7 +26,7 @@ Json wide_data(int keys, int salt) {
 }
 
 Publish wide_update(const std::string& id, double percent, int salt) {
-  Publish p = update(id, percent);
+  Publish p = limits_update(id, percent);
   p.message = std::string(1000, 'm') + std::to_string(salt);
   p.data = wide_data(60, salt);
   return p;
@@ -85,7 +85,7 @@ TEST(RecordLimits, UnchangedMessageAndDataAreSharedNotCopied) {
   ProcessRecord record("job", "e1", 0, 256);
   ASSERT_TRUE(record.apply(wide_update("job", 0, 0), 1).ok());
   const std::size_t first = record.history_bytes();
-  for (int i = 2; i <= 256; ++i) ASSERT_TRUE(record.apply(update("job", i / 4.0), i).ok());
+  for (int i = 2; i <= 256; ++i) ASSERT_TRUE(record.apply(limits_update("job", i / 4.0), i).ok());
   const auto events = record.events_after(0);
   ASSERT_TRUE(events.has_value());
   ASSERT_EQ(events->size(), 256u);
@@ -99,7 +99,7 @@ TEST(RecordLimits, UnchangedMessageAndDataAreSharedNotCopied) {
 TEST(RecordLimits, ForgettingTheEventThatHeldSharedDataChargesTheNextOne) {
   ProcessRecord record("job", "e1", 0, 3);
   ASSERT_TRUE(record.apply(wide_update("job", 1, 0), 1).ok());
-  for (int i = 2; i <= 5; ++i) ASSERT_TRUE(record.apply(update("job", i), i).ok());
+  for (int i = 2; i <= 5; ++i) ASSERT_TRUE(record.apply(limits_update("job", i), i).ok());
   const auto events = record.events_after(2);
   ASSERT_TRUE(events.has_value());
   std::size_t expected = 0;
@@ -129,16 +129,16 @@ TEST(RecordLimits, TheGlobalBudgetTrimsTheOldestEventsOfAnyRecordFirst) {
   EXPECT_TRUE(std::holds_alternative<SnapshotReply>(
       registry.subscribe(1, "old", Seq{19}, std::nullopt, 200).value()));
   // Publishing to the record the budget emptied is never refused.
-  ASSERT_TRUE(registry.publish(update("old", 30), 201).ok());
+  ASSERT_TRUE(registry.publish(limits_update("old", 30), 201).ok());
 }
 
 TEST(RecordLimits, AnIdleRunningRecordEndsFailedStalled) {
   RegistryConfig config;
   config.idle_timeout_ms = 100;
   Registry registry(config, 1);
-  ASSERT_TRUE(registry.publish(update("job", 10), 1000).ok());
+  ASSERT_TRUE(registry.publish(limits_update("job", 10), 1000).ok());
   ASSERT_TRUE(registry.subscribe(7, "job", std::nullopt, std::nullopt, 1000).ok());
-  ASSERT_TRUE(registry.publish(update("job", 20), 1050).ok());  // a publish restarts the clock
+  ASSERT_TRUE(registry.publish(limits_update("job", 20), 1050).ok());  // a publish restarts the clock
   EXPECT_EQ(registry.next_deadline(), 1150);
   EXPECT_TRUE(registry.tick(1149).stalled.empty());
   auto tick = registry.tick(1150);
@@ -165,7 +165,7 @@ TEST(RecordLimits, ALeasedRecordFollowsItsLeaseNotTheIdleTimeout) {
   RegistryConfig config;
   config.idle_timeout_ms = 100;
   Registry registry(config, 1);
-  Publish leased = update("job", 10);
+  Publish leased = limits_update("job", 10);
   leased.lease_ms = 500;
   ASSERT_TRUE(registry.publish(std::move(leased), 0).ok());
   EXPECT_TRUE(registry.tick(499).stalled.empty());
@@ -194,7 +194,7 @@ TEST(RecordLimits, IdleTimeoutZeroNeverExpires) {
   RegistryConfig config;
   config.idle_timeout_ms = 0;
   Registry registry(config, 1);
-  ASSERT_TRUE(registry.publish(update("job", 10), 0).ok());
+  ASSERT_TRUE(registry.publish(limits_update("job", 10), 0).ok());
   EXPECT_FALSE(registry.next_deadline().has_value());
 }
 

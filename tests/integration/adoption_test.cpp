@@ -31,14 +31,14 @@ std::string error_field(const http_reply& reply, const char* field) {
   return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
 }
 
-void publish(unsigned short port, const std::string& id, const std::string& body) {
+void adoption_publish(unsigned short port, const std::string& id, const std::string& body) {
   const auto reply = http_call(port, "POST", "/api/processes/" + id + "/progress", body);
   ASSERT_EQ(reply.status, 200u) << reply.body;
 }
 
 // Reads until a text frame that is not JSON or one of the given JSON type; the Beast client answers
 // the server's control pings by itself while it reads, as a browser does.
-ws_message read_until(ws_client& ws, const std::string& type) {
+ws_message adoption_read_until(ws_client& ws, const std::string& type) {
   for (;;) {
     ws_message m = ws.read();
     if (m.closed) return m;
@@ -86,20 +86,20 @@ TEST(Adoption, LegacyClientAndPassiveHealthPageStayThroughALongJob) {
   EXPECT_EQ(page.read_json()["type"], "pending");
   // UploadProgress.js sends the text `ping` on a timer (every 30 s; once here) and never a JSON pong.
   page.send(std::string("ping"));
-  const ws_message pong = read_until(page, "never");
+  const ws_message pong = adoption_read_until(page, "never");
   EXPECT_EQ(pong.text, "pong");
 
   int updates = 0;
   for (int beat = 1; beat <= kJobHeartbeats; ++beat) {
     // One update per heartbeat: the JSON ping is the job's clock.
-    const ws_message ping = read_until(page, "ping");
+    const ws_message ping = adoption_read_until(page, "ping");
     ASSERT_FALSE(ping.closed) << "closed " << ping.close_code << " " << ping.close_reason << " at heartbeat " << beat;
     ASSERT_EQ(Json::parse(ping.text)["type"], "ping") << ping.text;
     const bool last = beat == kJobHeartbeats;
-    publish(port, id,
+    adoption_publish(port, id,
             last ? R"({"state":"completed","result":{"pages":3}})"
                  : R"({"stage":"analysis","percent":)" + std::to_string(beat * 9) + "}");
-    const ws_message update = read_until(page, beat == 1 ? "snapshot" : "progress");
+    const ws_message update = adoption_read_until(page, beat == 1 ? "snapshot" : "progress");
     ASSERT_FALSE(update.closed) << "closed " << update.close_code << " " << update.close_reason;
     Json frame = Json::parse(update.text);
     EXPECT_EQ(frame["seq"], beat) << update.text;
@@ -121,7 +121,7 @@ TEST(Adoption, TextPingIsAnsweredOnEveryEndpoint) {
     ws_client ws(server.port(), target);
     expect_hello(ws);
     ws.send(std::string("ping"));
-    const ws_message m = read_until(ws, "never");
+    const ws_message m = adoption_read_until(ws, "never");
     EXPECT_EQ(m.text, "pong") << target;
   }
 }
@@ -129,7 +129,7 @@ TEST(Adoption, TextPingIsAnsweredOnEveryEndpoint) {
 TEST(Adoption, NearMissPublishesAreRefusedAndChangeNothing) {
   server_process server;
   const unsigned short port = server.port();
-  publish(port, "job-1", R"({"stage":"upload","percent":10})");
+  adoption_publish(port, "job-1", R"({"stage":"upload","percent":10})");
   struct refusal {
     std::string body;
     std::string says;

@@ -23,7 +23,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-constexpr milliseconds kActionGuard{10'000};  // a hang guard, far over any timeout used here
+constexpr milliseconds kHostileGuard{10'000};  // a hang guard, far over any timeout used here
 constexpr char kApiKey[] = "hostile-test-key-0123456789";
 
 std::size_t open_descriptors(pid_t pid) {
@@ -50,7 +50,7 @@ baseline measure(const server_process& server) {
 }
 
 void expect_alive(const server_process& server, const baseline& before, const std::string& name) {
-  const auto deadline = steady_clock::now() + kActionGuard;
+  const auto deadline = steady_clock::now() + kHostileGuard;
   while (open_descriptors(server.pid()) > before.descriptors && steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(20));
   }
@@ -78,7 +78,7 @@ void expect_alive(const server_process& server, const baseline& before, const st
 
 // Reads until the hub closes the connection; what it answered is the result.
 std::string answer_then_close(raw_connection& attacker, const std::string& what) {
-  EXPECT_TRUE(attacker.wait_for_close(kActionGuard)) << what << ": the hub kept the connection open";
+  EXPECT_TRUE(attacker.wait_for_close(kHostileGuard)) << what << ": the hub kept the connection open";
   return attacker.received();
 }
 
@@ -163,7 +163,7 @@ TEST_F(Hostile, AnUnauthorisedBodyIsRefusedAtTheHeaderBeforeItIsSent) {
   raw_connection attacker(port());
   attacker.send("POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
                 "Content-Length: 33554432\r\n\r\n");
-  attacker.wait_for_server(kActionGuard);  // not one byte of the body was sent
+  attacker.wait_for_server(kHostileGuard);  // not one byte of the body was sent
   EXPECT_EQ(status_line(attacker.received()), "HTTP/1.1 401 Unauthorized") << attacker.received();
   EXPECT_EQ(json_body(attacker.received())["error"]["code"], "unauthorized");
   answer_then_close(attacker, "refused upload");
@@ -176,15 +176,15 @@ TEST_F(Hostile, ExpectContinueIsAnsweredOnlyForAnAuthorisedRequest) {
                            "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   raw_connection refused(port());
   refused.send(head + "\r\n");
-  refused.wait_for_server(kActionGuard);
+  refused.wait_for_server(kHostileGuard);
   EXPECT_EQ(status_line(refused.received()), "HTTP/1.1 401 Unauthorized") << refused.received();
 
   raw_connection allowed(port());
   allowed.send(head + "Authorization: Bearer " + kApiKey + "\r\n\r\n");
-  allowed.wait_for_server(kActionGuard);
+  allowed.wait_for_server(kHostileGuard);
   EXPECT_EQ(status_line(allowed.received()), "HTTP/1.1 100 Continue") << allowed.received();
   allowed.send(body);
-  const auto deadline = steady_clock::now() + kActionGuard;
+  const auto deadline = steady_clock::now() + kHostileGuard;
   while (allowed.received().find("\r\n\r\n{") == std::string::npos && !allowed.closed() &&
          steady_clock::now() < deadline) {
     allowed.wait_for_server(milliseconds(100));

@@ -14,7 +14,7 @@
 namespace progress::test {
 namespace {
 
-Json next_process_frame(ws_client& ws) {
+Json lost_reply_next_frame(ws_client& ws) {
   while (true) {
     Json frame = ws.read_json();
     const std::string type = frame.value("type", "");
@@ -26,7 +26,7 @@ TEST(LostReply, ARetryWithTheSameKeyIsAppliedOnce) {
   server_process hub;
   chaos_proxy proxy(hub.port(), 1);
   ws_client watcher(hub.port(), "/ws/progress/lost-reply");
-  ASSERT_EQ(next_process_frame(watcher)["type"], "pending");
+  ASSERT_EQ(lost_reply_next_frame(watcher)["type"], "pending");
 
   const std::string target = "/api/processes/lost-reply/progress";
   const std::string body = R"({"stage":"upload","percent":30})";
@@ -34,7 +34,7 @@ TEST(LostReply, ARetryWithTheSameKeyIsAppliedOnce) {
   proxy.drop_replies(1);
   EXPECT_THROW(http_call(proxy.port(), "POST", target, body, keyed), std::runtime_error);
   // The hub applied it although the producer heard nothing.
-  const Json applied = next_process_frame(watcher);
+  const Json applied = lost_reply_next_frame(watcher);
   ASSERT_EQ(applied["seq"], 1) << applied.dump();
 
   http_reply retry;
@@ -49,7 +49,7 @@ TEST(LostReply, ARetryWithTheSameKeyIsAppliedOnce) {
 
   // A marker straight to the hub: the watcher's next frame is it, so no second event came between.
   ASSERT_EQ(http_call(hub.port(), "POST", target, R"({"percent":60})").status, 200u);
-  const Json marker = next_process_frame(watcher);
+  const Json marker = lost_reply_next_frame(watcher);
   EXPECT_EQ(marker["seq"], 2) << marker.dump();
   EXPECT_EQ(marker["percent"], 60);
   EXPECT_EQ(http_call(hub.port(), "GET", "/api/processes/lost-reply").json()["seq"], 2);

@@ -74,7 +74,7 @@ TEST_P(RecordsLimits, AGeneratedIdDoesNotRevealTheNext) {
   EXPECT_NE(hex2.substr(0, 16), predicted) << "the second id " << id2 << " follows from the first " << id1;
 }
 
-void publish(unsigned short port, const std::string& id, const Json& body) {
+void limits_publish(unsigned short port, const std::string& id, const Json& body) {
   const auto reply = http_call(port, "POST", "/api/processes/" + id + "/progress", body.dump());
   ASSERT_EQ(reply.status, 200u) << reply.body;
 }
@@ -88,7 +88,7 @@ Json large_update(int i) {
 
 TEST_P(RecordsLimits, HistoryStaysUnderItsByteBoundAndAResumePastItGetsASnapshot) {
   auto hub = start_hub(GetParam(), {"--history-bytes", "16384"});
-  for (int i = 1; i <= 40; ++i) publish(hub->port(), "big-events", large_update(i));
+  for (int i = 1; i <= 40; ++i) limits_publish(hub->port(), "big-events", large_update(i));
   ws_client first(hub->port(), "/ws/progress/big-events");
   ASSERT_EQ(first.read_json()["type"], "hello");
   const Json snapshot = first.read_json();
@@ -117,7 +117,7 @@ TEST_P(RecordsLimits, AnIdleRunningRecordEndsFailedStalledForItsSubscriber) {
   auto hub = start_hub(GetParam(), {"--idle-timeout-ms", "300"});
   ws_client ws(hub->port(), "/ws/progress/idle-job");
   ASSERT_EQ(ws.read_json()["type"], "hello");
-  publish(hub->port(), "idle-job", Json{{"stage", "work"}, {"percent", 10}});
+  limits_publish(hub->port(), "idle-job", Json{{"stage", "work"}, {"percent", 10}});
   Json last = ws.read_until_type("progress");
   while (last["state"] != "failed") last = ws.read_until_type("progress");  // the guard ends a hang
   EXPECT_EQ(last["error"]["code"], "stalled") << last;

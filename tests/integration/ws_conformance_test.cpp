@@ -26,7 +26,7 @@ namespace progress::test {
 namespace {
 
 // A hang guard per case, not a timing assertion: a healthy server answers in milliseconds.
-constexpr std::chrono::seconds kGuard{5};
+constexpr std::chrono::seconds kCaseGuard{5};
 const std::string kMaskKey("\x37\xfa\x21\x3d", 4);
 
 struct test_case {
@@ -111,7 +111,7 @@ std::string client_bytes(const Json& spec) {
   return out;
 }
 
-struct server_frame {
+struct conformance_frame {
   std::uint8_t first = 0;
   std::string payload;
   std::uint8_t opcode() const { return first & 0x0F; }
@@ -128,7 +128,7 @@ struct server_frame {
 // Reads the server's side of one connection: the handshake head, then frames, then the end.
 class reader {
  public:
-  explicit reader(raw_connection& conn) : conn_(conn), deadline_(std::chrono::steady_clock::now() + kGuard) {}
+  explicit reader(raw_connection& conn) : conn_(conn), deadline_(std::chrono::steady_clock::now() + kCaseGuard) {}
 
   std::string head() {
     for (;;) {
@@ -141,7 +141,7 @@ class reader {
   }
 
   // The next whole frame, or nothing when the stream ended first.
-  std::optional<server_frame> frame() {
+  std::optional<conformance_frame> frame() {
     for (;;) {
       const std::string& in = conn_.received();
       if (in.size() >= at_ + 2) {
@@ -155,7 +155,7 @@ class reader {
             for (std::size_t i = 2; i < head; ++i) length = (length << 8) | static_cast<std::uint8_t>(in[at_ + i]);
           }
           if (in.size() >= at_ + head + length) {
-            server_frame f{static_cast<std::uint8_t>(in[at_]), in.substr(at_ + head, length)};
+            conformance_frame f{static_cast<std::uint8_t>(in[at_]), in.substr(at_ + head, length)};
             at_ += head + length;
             return f;
           }
@@ -180,7 +180,7 @@ class reader {
     const std::size_t before = conn_.received().size();
     while (!conn_.closed() && conn_.received().size() == before) {
       if (std::chrono::steady_clock::now() >= deadline_) {
-        throw std::runtime_error("hang guard: nothing from the server for " + std::to_string(kGuard.count()) + " s");
+        throw std::runtime_error("hang guard: nothing from the server for " + std::to_string(kCaseGuard.count()) + " s");
       }
       conn_.wait_for_server(std::chrono::milliseconds(100));
     }
@@ -193,7 +193,7 @@ class reader {
 };
 
 // Empty when `got` is what `want` describes, else why not.
-std::string mismatch(const Json& want, const server_frame& got) {
+std::string mismatch(const Json& want, const conformance_frame& got) {
   if ((got.first & 0xF0) != 0x80) return "a server frame without FIN or with RSV bits: " + got.describe();
   if (want.contains("close")) {
     if (got.opcode() != 0x8) return "expected close " + want["close"].dump() + ", got " + got.describe();
@@ -237,7 +237,7 @@ unsigned short server_for(const std::vector<std::string>& flags) {
   return server->port();
 }
 
-std::string upgrade_request(const std::string& target) {
+std::string conformance_upgrade(const std::string& target) {
   return "GET " + target +
          " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
@@ -255,7 +255,7 @@ TEST_P(Rfc6455, Case) {
   for (auto& arg : write_path_args(std::get<1>(GetParam()))) flags.push_back(std::move(arg));
   raw_connection conn(server_for(flags));
   reader in(conn);
-  conn.send(upgrade_request(c.value("target", std::string("/ws/test"))));
+  conn.send(conformance_upgrade(c.value("target", std::string("/ws/test"))));
   const std::string head = in.head();
   ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
 
