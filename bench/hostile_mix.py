@@ -9,7 +9,9 @@ all along. At the end the script checks what "alive" means for the hub:
 - the hub's open descriptors came back to their baseline once the attackers stopped;
 - a fresh subscriber is served;
 - the peak RSS stayed below the bound the limits give:
-      baseline + connections x (header limit + read chunk) + history budget + upload chunks
+      baseline + connections x (header limit + read chunk) + history budget
+               + records x record limit + upload chunks
+  (records: the fat producer's pool of ids, the upload quota, the legit pair)
 
 Prints one line per attack (attempts, answers seen) and the figures; exits non-zero when any
 check failed. Loopback only; every loop is bounded by the deadline.
@@ -33,6 +35,13 @@ import uuid
 READ_CHUNK = 64 * 1024          # request_parser.hpp kReadChunkBytes
 HEADER_LIMIT = 16 * 1024        # --max-header-bytes default
 UPLOAD_CHUNK = 64 * 1024        # an upload is written as it arrives, one read at a time
+# What one record can hold beyond its history: message 2 KiB, data 4 KiB, result and error 16 KiB
+# each (docs/protocol.md limits), stage and bookkeeping. Records are bounded in number, not bytes:
+# the bound counts every record the mix can create (its producer pool, the upload quota, the legit
+# pair).
+RECORD_BYTES = 40 * 1024
+FAT_POOL = 64                   # process ids the fat producer writes to
+MAX_UPLOADS = 500               # --max-uploads for the run: upload records held at once
 API_KEY = "hostile-mix-" + uuid.uuid4().hex
 TOKEN_SECRET = "mix-secret-" + uuid.uuid4().hex
 
@@ -75,7 +84,8 @@ class Hub:
                 f.write(text)
         data_dir = os.path.join(workdir, "data")
         args = [binary, "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--log-level", "error",
-                "--api-key-file", key_file, "--token-secret-file", secret_file, "--open-uploads", "true"] + extra
+                "--api-key-file", key_file, "--token-secret-file", secret_file, "--open-uploads", "true",
+                "--max-uploads", str(MAX_UPLOADS)] + extra
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("listening on "):
@@ -165,7 +175,7 @@ async def fat_publish(port):
     """A producer with a valid key sending the largest events the limits allow, to many processes."""
     body = json.dumps({"state": "running", "stage": "s" * 128, "message": "m" * 2048,
                        "data": {"blob": "d" * 4000}}).encode()
-    pid = f"fat-{uuid.uuid4().hex[:6]}"
+    pid = f"fat-{uuid.uuid4().int % FAT_POOL}"
     request = (f"POST /api/processes/{pid}/progress HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer {API_KEY}\r\n"
                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
     return await exchange(port, request * 32, read_limit=1 << 16, wait=5)
@@ -291,8 +301,9 @@ async def run(args, hub):
     fds_after = open_fds(hub.proc.pid)
     fresh = await fresh_subscriber_served(hub.port)
     connections = args.connections_per_attack * len(ATTACKS) + 2
+    records = FAT_POOL + MAX_UPLOADS + 2
     bound = (baseline_rss + connections * (HEADER_LIMIT + READ_CHUNK) + args.history_budget +
-             args.connections_per_attack * UPLOAD_CHUNK)
+             records * RECORD_BYTES + args.connections_per_attack * UPLOAD_CHUNK)
     peak = max(samples) if samples else 0
     return tally, legit, baseline_rss, peak, bound, baseline_fds, fds_after, fresh, connections
 
