@@ -26,15 +26,6 @@ using std::chrono::steady_clock;
 constexpr milliseconds kHostileGuard{10'000};  // a hang guard, far over any timeout used here
 constexpr char kApiKey[] = "hostile-test-key-0123456789";
 
-std::size_t open_descriptors(pid_t pid) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
-    ++n;
-  }
-  return n;
-}
-
 double open_streams(unsigned short port) {
   return parse_metrics(http_call(port, "GET", "/metrics").body)["progress_connections"];
 }

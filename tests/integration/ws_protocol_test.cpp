@@ -291,34 +291,25 @@ TEST_P(WsProtocol, ClientCloseIsEchoedThenTheServerEndsTheStream) {
   EXPECT_TRUE(s->at_eof());
 }
 
-// The hub's open descriptors (listening socket, log, data dir, connections).
-std::size_t open_fds(pid_t pid) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
-    ++n;
-  }
-  return n;
-}
 
 // Issue 20: a close frame without a status code was answered, but the socket was never reaped
 // while the client kept its side of the TCP connection open.
 TEST(WsReaping, CloseWithoutAStatusCodeIsAnsweredAndTheSocketReaped) {
   server_process server;
-  const std::size_t baseline = open_fds(server.pid());
+  const std::size_t baseline = open_descriptors(server.pid());
   raw_socket s(server.port());
   s.send(upgrade_request("/ws/progress"));
   s.read_head();
-  EXPECT_GT(open_fds(server.pid()), baseline);
+  EXPECT_GT(open_descriptors(server.pid()), baseline);
   s.send(client_frame(kFin | 0x8, ""));
   const auto answer = s.read_close();
   EXPECT_TRUE(answer.payload.empty()) << "a close without a code is answered without one";
   EXPECT_TRUE(s.at_eof()) << "the server ends the TCP stream";
   // Our side stays open, as a careless client's would: the server must still let go of the socket.
-  std::size_t now = open_fds(server.pid());
+  std::size_t now = open_descriptors(server.pid());
   for (int i = 0; i < 150 && now > baseline; ++i) {  // a hang guard of 15 s, not a speed check
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    now = open_fds(server.pid());
+    now = open_descriptors(server.pid());
   }
   EXPECT_EQ(now, baseline) << "the server still holds the socket after the close handshake";
   EXPECT_EQ(parse_metrics(http_call(server.port(), "GET", "/metrics").body)["progress_connections"], 0);

@@ -145,6 +145,15 @@ server_process::~server_process() {
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
 }
 
+std::size_t open_descriptors(pid_t pid) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++n;
+  }
+  return n;
+}
+
 std::string server_process::stderr_text() const {
   std::ifstream file(logs_.path() / "stderr.log", std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -60,6 +61,9 @@ class server_process {
   int stdout_fd_ = -1;
   unsigned short port_ = 0;
 };
+
+// The open descriptors of process `pid` (listening socket, log, data dir, connections), from /proc.
+std::size_t open_descriptors(pid_t pid);
 
 // Waits for `pid` to end within `guard`; SIGKILLs it after.
 exit_status wait_for_exit(pid_t pid, std::chrono::milliseconds guard);
