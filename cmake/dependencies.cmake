@@ -25,10 +25,10 @@ else()
   find_package(Boost 1.81 REQUIRED)
   find_package(Threads REQUIRED)
   find_package(SQLite3 REQUIRED)
-  # The Redis engine (native/server/redis_*): Debian's libhiredis-dev, async API.
+  # The Redis engine (native/server/redis/): Debian's libhiredis-dev, async API.
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(hiredis REQUIRED IMPORTED_TARGET hiredis)
-  # io_uring sends (native/server/send_ring.*): Debian's liburing-dev.
+  # io_uring sends (native/server/send/send_ring.*): Debian's liburing-dev.
   pkg_check_modules(liburing REQUIRED IMPORTED_TARGET liburing>=2.2)
   if(PROGRESS_BUILD_TESTS)
     find_package(GTest REQUIRED)

@@ -15,9 +15,9 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "multipart.hpp"
-#include "request_parser.hpp"
-#include "url_query.hpp"
+#include "http/multipart.hpp"
+#include "http/request_parser.hpp"
+#include "http/url_query.hpp"
 
 namespace ps = progress::server;
 namespace fz = progress::fuzz;

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "check.hpp"
-#include "request_parser.hpp"
-#include "ws_frames.hpp"
-#include "ws_handshake.hpp"
+#include "http/request_parser.hpp"
+#include "wire/ws_frames.hpp"
+#include "wire/ws_handshake.hpp"
 
 namespace ps = progress::server;
 namespace ws = progress::server::ws;

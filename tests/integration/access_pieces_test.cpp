@@ -10,10 +10,10 @@
 #include <map>
 #include <string>
 
-#include "access_policy.hpp"
-#include "auth_secret.hpp"
-#include "auth_token.hpp"
-#include "config.hpp"
+#include "access/access_policy.hpp"
+#include "access/auth_secret.hpp"
+#include "access/auth_token.hpp"
+#include "config/config.hpp"
 
 namespace progress::server {
 namespace {

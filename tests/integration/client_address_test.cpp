@@ -1,8 +1,8 @@
 // Who the client is behind trusted proxies (client_address.hpp), without sockets.
 #include <gtest/gtest.h>
 
-#include "client_address.hpp"
-#include "config.hpp"
+#include "http/client_address.hpp"
+#include "config/config.hpp"
 
 namespace progress::server {
 namespace {

@@ -1,7 +1,7 @@
 // CORS decisions (cors.hpp) without sockets: which routes, which origins, which headers.
 #include <gtest/gtest.h>
 
-#include "cors.hpp"
+#include "http/cors.hpp"
 
 namespace progress::server {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "hub_service.hpp"
+#include "hub/hub_service.hpp"
 
 namespace progress::server {
 namespace {

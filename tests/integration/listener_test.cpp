@@ -1,7 +1,7 @@
 // What every accepted socket gets from the listening socket. The listener no longer sets TCP_NODELAY
 // per connection: Linux copies it from the listening socket, and this test guards that assumption
 // (without it, small progress frames would wait for the peer's delayed ACK).
-#include "listener.hpp"
+#include "conn/listener.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "config.hpp"
-#include "redis_engine.hpp"
+#include "config/config.hpp"
+#include "redis/redis_engine.hpp"
 
 namespace progress::server {
 namespace {

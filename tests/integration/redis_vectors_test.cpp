@@ -18,10 +18,10 @@
 #include <nlohmann/json.hpp>
 
 #include "embedded_vectors.hpp"
-#include "hub_service.hpp"
+#include "hub/hub_service.hpp"
 #include "hub_target.hpp"
-#include "log.hpp"
-#include "redis_engine.hpp"
+#include "base/log.hpp"
+#include "redis/redis_engine.hpp"
 #include "support/redis_process.hpp"
 #include "support/server_process.hpp"
 

@@ -1,7 +1,7 @@
 // The write path of a WebSocket session without the session: a gathered batch over a real socket,
 // how a partial write is settled, and a send lane writing for several clients and answering each
 // on the io_context's thread (where every session lives).
-#include "send_lane.hpp"
+#include "send/send_lane.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // io_uring sends (send_ring) over real sockets: each job's bytes and outcome as send_batch would
 // give them, through more jobs than one system call takes and more bytes than the arena holds; and
 // the hub thread's ring_queue answering every session on that thread, next batches included.
-#include "send_ring.hpp"
+#include "send/send_ring.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "ring_queue.hpp"
+#include "send/ring_queue.hpp"
 #include "support/batch_sockets.hpp"
 
 namespace progress::server {

@@ -9,14 +9,14 @@
 
 #include <gtest/gtest.h>
 
-#include "config.hpp"
-#include "document_analysis.hpp"
-#include "multipart.hpp"
-#include "sha256.hpp"
-#include "sse_session.hpp"
-#include "static_files.hpp"
-#include "url_query.hpp"
-#include "ws_handshake.hpp"
+#include "config/config.hpp"
+#include "jobs/document_analysis.hpp"
+#include "http/multipart.hpp"
+#include "jobs/sha256.hpp"
+#include "sse/sse_session.hpp"
+#include "http/static_files.hpp"
+#include "http/url_query.hpp"
+#include "wire/ws_handshake.hpp"
 
 namespace progress::server {
 namespace {

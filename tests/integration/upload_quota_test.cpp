@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "upload_quota.hpp"
+#include "jobs/upload_quota.hpp"
 
 namespace progress::server {
 namespace {

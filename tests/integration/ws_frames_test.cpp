@@ -1,6 +1,6 @@
 // RFC 6455 framing rules of the server, byte vectors in -> events out. Every vector is also fed one
 // byte at a time and in two arbitrary pieces: a TCP read may cut a frame anywhere.
-#include "ws_frames.hpp"
+#include "wire/ws_frames.hpp"
 
 #include "support/client_frames.hpp"
 

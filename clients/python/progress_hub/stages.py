@@ -1,4 +1,4 @@
-"""Stage names of the demo document job (native/server/document_analysis.hpp)."""
+"""Stage names of the demo document job (native/server/jobs/document_analysis.hpp)."""
 
 import enum
 

@@ -9,7 +9,7 @@
 #include "progress/idempotency.hpp"
 #include "progress/limits.hpp"
 #include "progress/target.hpp"
-#include "url_query.hpp"
+#include "http/url_query.hpp"
 
 namespace progress::server {
 namespace {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string_view>
 
-#include "responses.hpp"
-#include "server_context.hpp"
+#include "http/responses.hpp"
+#include "routes/server_context.hpp"
 
 namespace progress::server {
 

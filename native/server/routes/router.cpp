@@ -3,8 +3,8 @@
 #include <system_error>
 
 #include "routes/api.hpp"
-#include "static_files.hpp"
-#include "url_query.hpp"
+#include "http/static_files.hpp"
+#include "http/url_query.hpp"
 
 namespace progress::server {
 namespace {

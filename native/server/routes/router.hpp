@@ -3,8 +3,8 @@
 #include <string>
 #include <string_view>
 
-#include "responses.hpp"
-#include "server_context.hpp"
+#include "http/responses.hpp"
+#include "routes/server_context.hpp"
 
 namespace progress::server {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <variant>
 
-#include "multipart.hpp"
-#include "url_query.hpp"
+#include "http/multipart.hpp"
+#include "http/url_query.hpp"
 
 namespace progress::server {
 namespace {

@@ -6,10 +6,10 @@
 #include <optional>
 #include <string_view>
 
-#include "responses.hpp"
-#include "server_context.hpp"
-#include "upload_quota.hpp"
-#include "upload_sink.hpp"
+#include "http/responses.hpp"
+#include "routes/server_context.hpp"
+#include "jobs/upload_quota.hpp"
+#include "http/upload_sink.hpp"
 
 namespace progress::server {
 

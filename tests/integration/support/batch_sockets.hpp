@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "ws_batch.hpp"
+#include "send/ws_batch.hpp"
 
 namespace progress::test {
 
