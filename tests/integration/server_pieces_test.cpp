@@ -1,4 +1,4 @@
-// The server's pure pieces, without sockets: hashing, multipart parsing, path resolution, SSE
+// The server's pure pieces, without sockets: multipart parsing, path resolution, SSE
 // formatting, option parsing and the document analysis.
 #include <fstream>
 #include <map>
@@ -12,7 +12,6 @@
 #include "config/config.hpp"
 #include "jobs/document_analysis.hpp"
 #include "http/multipart.hpp"
-#include "jobs/sha256.hpp"
 #include "sse/sse_session.hpp"
 #include "http/static_files.hpp"
 #include "http/url_query.hpp"
@@ -20,23 +19,6 @@
 
 namespace progress::server {
 namespace {
-
-std::string hash(std::string_view text) {
-  sha256 h;
-  h.update(text);
-  return h.finish_hex();
-}
-
-TEST(Sha256, MatchesTheFipsVectors) {
-  EXPECT_EQ(hash(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(hash("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  sha256 pieces;  // fed in uneven pieces across block boundaries
-  const std::string million(1'000'000, 'a');
-  for (std::size_t pos = 0; pos < million.size(); pos += 997) pieces.update(std::string_view(million).substr(pos, 997));
-  EXPECT_EQ(pieces.finish_hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-}
 
 // RFC 6455 1.3's example, computed repeatedly and on a second thread: the SHA-1 context is reused per
 // thread, so a stale state between handshakes would show as a wrong answer here.
@@ -226,6 +208,17 @@ TEST_F(DocumentAnalysis, CountsLinesWordsAndTopWordsWithUtf8) {
   EXPECT_EQ(outcome.value["words"], 9);
   EXPECT_EQ(outcome.value["top_words"][0], (Json{{"word", "bär"}, {"count", 2}}));
   EXPECT_EQ(outcome.value["top_words"][1], (Json{{"word", "the"}, {"count", 2}}));
+}
+
+// FIPS 180-2's vectors through the job's own reading: the million-byte file is read in 64 KiB
+// chunks, so the digest crosses block and chunk boundaries.
+TEST_F(DocumentAnalysis, Sha256IsTheFipsDigestOfTheFile) {
+  const auto small = run("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+  ASSERT_TRUE(small.completed) << small.value;
+  EXPECT_EQ(small.value["sha256"], "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  const auto million = run(std::string(1'000'000, 'a'));
+  ASSERT_TRUE(million.completed) << million.value;
+  EXPECT_EQ(million.value["sha256"], "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST_F(DocumentAnalysis, ProgressFollowsTheBytesInStageOrder) {

@@ -1,6 +1,8 @@
 #include "jobs/document_analysis.hpp"
 
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -9,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "jobs/sha256.hpp"
+#include <openssl/evp.h>
 
 namespace progress::server {
 namespace {
@@ -24,6 +26,32 @@ constexpr std::size_t kMaxWordBytes = 64;      // longer "words" are data, not l
 constexpr double kChecksumFrom = 5, kChecksumTo = 35;
 constexpr double kExtractFrom = 35, kExtractTo = 70;
 constexpr double kAnalysisFrom = 70, kAnalysisTo = 99;
+
+// SHA-256 straight from OpenSSL's EVP interface, fed chunk by chunk as the file is read.
+struct free_digest {
+  void operator()(EVP_MD_CTX* context) const noexcept { EVP_MD_CTX_free(context); }
+};
+using digest_context = std::unique_ptr<EVP_MD_CTX, free_digest>;
+
+digest_context start_sha256() {
+  digest_context context(EVP_MD_CTX_new());
+  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) return nullptr;
+  return context;
+}
+
+std::string finish_hex(EVP_MD_CTX* context) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(context, digest.data(), &size) != 1) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * size);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
+}
 
 Json error_value(std::string code, std::string message) {
   return Json{{"code", std::move(code)}, {"message", std::move(message)}};
@@ -218,16 +246,19 @@ job_outcome analyse_document(const std::filesystem::path& file, const std::funct
   progress.stage(kStageReceived, 0, "received " + std::to_string(total) + " bytes", Json{{"bytes_total", total}});
 
   progress.stage(kStageChecksum, kChecksumFrom, "computing SHA-256");
-  sha256 hash;
+  const digest_context hash = start_sha256();
+  if (!hash) return {false, error_value("internal", "SHA-256 is not available from OpenSSL")};
   const std::string checksum_message = "hashing";
+  bool hashed = true;
   if (!for_each_chunk(file, total, stop, [&](std::string_view bytes, std::uint64_t done) {
-        hash.update(bytes);
+        hashed = hashed && EVP_DigestUpdate(hash.get(), bytes.data(), bytes.size()) == 1;
         progress.advance(kChecksumFrom, kChecksumTo, done, total, checksum_message);
       })) {
     return {false, error_value("io_error", "reading the uploaded file failed during the checksum")};
   }
   if (stop.load()) return {false, Json()};
-  const std::string digest = hash.finish_hex();
+  const std::string digest = hashed ? finish_hex(hash.get()) : std::string();
+  if (digest.empty()) return {false, error_value("internal", "SHA-256 of the uploaded file failed in OpenSSL")};
 
   // Two passes over the file, each holding one chunk and its text: the first only measures the
   // text, so a binary file fails before any word is counted; the second counts the words.
