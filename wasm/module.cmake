@@ -57,8 +57,9 @@ target_link_options(progress_wasm PRIVATE
   -sFILESYSTEM=0
   # The page decides what a failure means; never print to the console or exit the page.
   -sEXIT_RUNTIME=0
-  # The only settings web/src/wasm.js passes; the glue drops its code for the other hooks.
-  "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile]"
+  # The only setting web/src/wasm.js passes (it fetches the .wasm itself, to name a URL that
+  # fails); the glue drops its code for the other hooks.
+  "-sINCOMING_MODULE_JS_API=[wasmBinary]"
   # Nothing calls setjmp or reads errno from JavaScript.
   -sSUPPORT_LONGJMP=0
   -sSUPPORT_ERRNO=0

@@ -144,13 +144,13 @@ export function stopAllClients(): void;
 export function normalizeServerUrl(url?: string): string;
 
 export interface LoadWasmOptions {
-  /** The default export of progress_wasm.js when a bundler imports it. */
-  factory?: (settings: object) => Promise<WasmModule>;
-  /** Where progress_wasm.js is (default: ../dist/progress_wasm.js next to this package's src/). */
+  /** The default export of progress_wasm.js, when the page gets it some other way. */
+  factory?: (settings: { wasmBinary: ArrayBuffer | Uint8Array }) => Promise<WasmModule>;
+  /** Where progress_wasm.js is (default: the package's own dist/, which bundlers follow). */
   moduleUrl?: string | URL;
-  /** The .wasm bytes; required under Node (the module is built for browsers). */
-  wasmBinary?: Uint8Array;
-  /** Emscripten's hook to find progress_wasm.wasm elsewhere (CDN). */
+  /** The .wasm bytes (under Node, where there is nothing to fetch from); nothing is fetched. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Where to fetch progress_wasm.wasm from instead (a CDN); `prefix` is the default folder. */
   locateFile?: (path: string, prefix: string) => string;
 }
 

@@ -1,9 +1,30 @@
-// Loads the progress_wasm module (the C++ core compiled with em++) once per page. The default
-// location is the package's own dist/ folder next to src/, which is also what the server's web
-// root serves; a bundler build or a test passes `factory` (the imported default export of
-// progress_wasm.js) and, under Node, `wasmBinary` (the 3.1.6 web build cannot read files itself).
+// Loads the wasm core (the C++ core built with em++) once per page. Literal relative URLs are what
+// webpack 5, Vite, Rollup and Turbopack follow with no configuration (the glue becomes a chunk and
+// the .wasm an asset); served as is (the hub's web root) they point into dist/. The .wasm is
+// fetched here rather than by the glue so that a failure names its URL.
 
 let loading = null;
+
+function wasmUrl() {
+  const url = new URL('../dist/progress_wasm.wasm', import.meta.url);
+  // Vite's dev server (before Vite 8) runs this file from node_modules/.vite/deps/; the package's
+  // own dist/ is beside that folder.
+  return url.pathname.endsWith('/node_modules/.vite/dist/progress_wasm.wasm')
+    ? new URL(url.pathname.replace('/.vite/', '/progress-hub-client/'), url)
+    : url;
+}
+
+async function fetchWasm(url) {
+  const response = await fetch(url).catch((error) => {
+    throw new Error(`cannot fetch ${url}: ${error.message}`);
+  });
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  // Dev servers answer a path they lack with their index.html.
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== '\0asm')
+    throw new Error(`${url} is not a wasm module (${response.headers.get('content-type')})`);
+  return bytes;
+}
 
 /**
  * @param {import('./index.js').LoadWasmOptions} [options]
@@ -14,17 +35,16 @@ export function loadWasm(options = {}) {
     loading = (async () => {
       const factory =
         options.factory ??
-        (
-          await import(
-            /* @vite-ignore */ String(
-              options.moduleUrl ?? new URL('../dist/progress_wasm.js', import.meta.url),
-            )
-          )
+        (options.moduleUrl
+          ? await import(/* webpackIgnore: true */ /* @vite-ignore */ String(options.moduleUrl))
+          : await import('../dist/progress_wasm.js')
         ).default;
-      const settings = {};
-      if (options.wasmBinary) settings.wasmBinary = options.wasmBinary;
-      if (options.locateFile) settings.locateFile = options.locateFile;
-      return factory(settings);
+      const url = wasmUrl();
+      return factory({
+        wasmBinary:
+          options.wasmBinary ??
+          (await fetchWasm(options.locateFile?.('progress_wasm.wasm', String(new URL('.', url))) ?? url)),
+      });
     })();
     // A failed load (404, CSP) must not poison every later attempt.
     loading.catch(() => {
