@@ -115,6 +115,8 @@ export class ProgressClient {
   readonly state: SessionState;
   /** True while the socket is up and the server's hello arrived. */
   readonly connected: boolean;
+  /** Why the client cannot work at all (the wasm core failed to load; names the URL), or null. */
+  readonly error: ProtocolError | null;
   /** Latest view of a watched process; the same object until it changes. */
   view(processId: string): ProcessView | undefined;
   /** Listen to client events; returns the function that removes the listener. */

@@ -69,6 +69,7 @@ export class ProgressClient {
     this.driving_ = false;
     this.refs_ = 0;
     this.releaseTimer_ = null;
+    this.error_ = null;
     this.onWindowEvent_ = (event) => this.windowEvent_(event);
     this.ready = loadWasm(options.wasm).then(
       (module) => this.attach_(module),
@@ -84,6 +85,11 @@ export class ProgressClient {
   /** True while the socket is up and the server's hello arrived. */
   get connected() {
     return this.state_ === 'live';
+  }
+
+  /** Why the client cannot work at all (the wasm core failed to load), or null. */
+  get error() {
+    return this.error_;
   }
 
   /** The latest view of a watched process (the same object until it changes), or undefined. */
@@ -213,10 +219,11 @@ export class ProgressClient {
   }
 
   fail_(error) {
-    this.emit_('error', {
+    this.error_ = {
       code: 'unavailable',
       message: `progress-hub: cannot load the wasm core: ${error.message}`,
-    });
+    };
+    this.emit_('error', this.error_);
     this.setState_('failed');
   }
 

@@ -50,6 +50,8 @@ export function useUploadProgress(processId, options = {}) {
     if (last && last.view === view && last.connection === connection && last.processId === processId)
       return last.value;
     const value = summarize(view, connection);
+    // A client without its wasm core (the state became `failed`) never hears of the process.
+    if (client?.error) Object.assign(value, { state: 'error', error: client.error.message });
     cache.current = { view, connection, processId, value };
     return value;
   };
