@@ -1,3 +1,4 @@
+'use client';
 // React bindings: useUploadProgress (useSyncExternalStore over the shared ProgressClient) and the
 // drop-in <UploadProgress processId=... /> for the legacy UploadProgress.js component.
 import * as React from 'react';
