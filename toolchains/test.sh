@@ -9,6 +9,9 @@
 #   native-release  the optimised build of what `toolchains/run.sh` starts (server + CLI), so
 #                 warnings only -O3 raises cannot break the README's first command
 #   web           the npm package's tests against the (sanitized) server and the wasm module
+#   apps          toolchains/pack.sh, then the Vite and webpack 5 apps of tests/apps/ install the
+#                 tarball from the hub, type-check, build (webpack with no warning) and reach
+#                 `completed` in Chromium against the hub (the Vite app under `vite` dev too)
 #   bench-smoke   a few seconds of every benchmark scenario against the server, so bench/ never
 #                 rots; it fails on lost, duplicated or refused events, never on speed
 #   fuzz          clang libFuzzer targets (decoder, hub, client session) for 30 s each from the
@@ -81,6 +84,12 @@ stage_web() {
     bash -c 'npm ci --prefix web --no-audit --no-fund && npm test --prefix web'
 }
 
+stage_apps() {
+  bash toolchains/pack.sh &&
+    { [[ -d web/node_modules/playwright-core ]] || npm ci --prefix web --no-audit --no-fund; } &&
+    PROGRESS_HUB_BIN=$native_bin/native/server/progress-hub node tests/apps/run.mjs
+}
+
 stage_bench_smoke() {
   # Both of the hub's write paths, and the generator's recv() reads in a second run.
   python3 bench/run.py --smoke --servers hub,hub-send-calls --hub "$native_bin/native/server/progress-hub" \
@@ -107,7 +116,7 @@ stage_native_tsan() {
 header "dependencies"
 bash toolchains/install-deps.sh
 
-all_stages=(native-asan wasm native-clang native-release web bench-smoke fuzz native-tsan)
+all_stages=(native-asan wasm native-clang native-release web apps bench-smoke fuzz native-tsan)
 read -r -a stages <<<"${PROGRESS_TEST_STAGES:-${all_stages[*]}}"
 for name in "${stages[@]}"; do
   if ! declare -F "stage_${name//-/_}" >/dev/null; then

@@ -26,20 +26,23 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Starts $PROGRESS_HUB_BIN on port 0 serving web/ and resolves once it says where it listens. */
-export async function startServer(extraArgs = []) {
+/**
+ * Starts $PROGRESS_HUB_BIN on port 0 serving `root` (default web/) and resolves once it says
+ * where it listens.
+ */
+export async function startServer(extraArgs = [], root = webRoot) {
   const bin =
     process.env.PROGRESS_HUB_BIN ??
     join(repoRoot, 'build', 'native-debug', 'native', 'server', 'progress-hub');
   if (!existsSync(bin))
     throw new Error(`server binary not found: ${bin} (set PROGRESS_HUB_BIN or build native-debug)`);
-  if (!existsSync(join(webRoot, 'dist', 'progress_wasm.wasm'))) {
+  if (root === webRoot && !existsSync(join(webRoot, 'dist', 'progress_wasm.wasm'))) {
     throw new Error('web/dist has no wasm build: cmake --build --preset wasm --target progress_wasm');
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'progress-e2e-'));
   const child = spawn(
     bin,
-    ['--listen', '127.0.0.1:0', '--web-root', webRoot, '--data-dir', dataDir, ...extraArgs],
+    ['--listen', '127.0.0.1:0', '--web-root', root, '--data-dir', dataDir, ...extraArgs],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
