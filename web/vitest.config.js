@@ -11,6 +11,8 @@ export default defineConfig({
           include: ['test/**/*.test.js'],
           exclude: ['test/e2e/**'],
           environment: 'node',
+          // Not a speed check: a 6 MiB frame through the wasm heap must not fail on a loaded CI box.
+          testTimeout: 30_000,
         },
       },
       {
