@@ -11,9 +11,9 @@
 #include <boost/asio.hpp>
 
 #include "progress/client_session.hpp"
+#include "progress/server_url.hpp"
 #include "progress_display.hpp"
 #include "session_driver.hpp"
-#include "ws_url.hpp"
 
 namespace {
 
@@ -59,15 +59,18 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return kExitError;
   }
-  const auto parsed = pc::parse_ws_url(positional[0]);
-  if (!parsed.url) {
-    std::fprintf(stderr, "progress-watch: bad URL %s: %s\n", positional[0].c_str(), parsed.error.c_str());
+  // The core's reading of the URL, the same as the browser package's.
+  const auto parsed = progress::parse_server_url(positional[0]);
+  if (!parsed.url || parsed.url->tls) {
+    const std::string why =
+        parsed.url ? "TLS (wss://, https://) is not supported by progress-watch; use ws:// or http://" : parsed.error;
+    std::fprintf(stderr, "progress-watch: bad URL %s: %s\n", positional[0].c_str(), why.c_str());
     return kExitError;
   }
   const std::string& process_id = positional[1];
 
   progress::ClientConfig config;
-  config.url = pc::session_base_url(*parsed.url);
+  config.url = parsed.url->base();
   config.seed = static_cast<std::uint64_t>(pc::wall_now()) ^ static_cast<std::uint64_t>(getpid());
   progress::ClientSession session(config);
 

@@ -7,7 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "ws_url.hpp"
+#include "progress/server_url.hpp"
 
 namespace progress::cli {
 
@@ -51,9 +51,9 @@ struct session_driver::connection : std::enable_shared_from_this<connection> {
     driver.on_socket_closed_();
   }
 
-  void start(const ws_url& url) {
+  void start(const ServerUrl& url) {
     host = url.host + ":" + url.port;
-    target = url.path;
+    target = url.endpoint_path();
     resolver.async_resolve(url.host, url.port, [self = shared_from_this()](error_code ec, tcp::resolver::results_type r) {
       if (ec) return self->fail();
       beast::get_lowest_layer(self->ws).async_connect(r, [self](error_code ec2, const tcp::endpoint&) {
@@ -167,7 +167,7 @@ void session_driver::pump() {
 void session_driver::connect(std::string url, Generation generation) {
   if (current_) current_->close(1000, "replaced");
   current_ = std::make_shared<connection>(ioc_, generation, *this);
-  const auto parsed = parse_ws_url(url);
+  const auto parsed = parse_server_url(url);
   if (!parsed.url) {
     // The base URL was checked at start-up, so this cannot happen; report it like a failed socket.
     net::post(ioc_, [c = current_] { c->fail(); });
