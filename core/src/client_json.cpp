@@ -2,12 +2,36 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace progress {
 
 Json error_to_json(const Error& error) {
   Json out = {{"code", to_string(error.code)}, {"message", error.message}};
   if (error.process_id) out["process_id"] = *error.process_id;
+  return out;
+}
+
+// Tables and loops rather than one initializer list: each listed key costs the browser's module
+// code of its own.
+Json display_to_json(const Display& display) {
+  static constexpr std::pair<const char*, const std::string Display::*> kTexts[] = {
+      {"status", &Display::status},         {"status_text", &Display::status_text},
+      {"title", &Display::title},           {"percent_text", &Display::percent_text},
+      {"eta_text", &Display::eta_text},     {"error_code", &Display::error_code},
+      {"error_text", &Display::error_text},
+  };
+  Json out = Json::object();
+  for (const auto& [key, member] : kTexts) out[key] = display.*member;
+  out["terminal"] = display.terminal;
+  out["percent"] = display.percent;
+  if (display.eta_ms) out["eta_ms"] = *display.eta_ms;
+  Json& stages = out["stages"] = Json::array();
+  for (const auto& span : display.stages) {
+    Json& s = stages.emplace_back(Json::object());
+    s["label"] = span.label;
+    s["duration_text"] = span.duration_text;
+  }
   return out;
 }
 
@@ -33,6 +57,7 @@ Json view_to_json(const ProcessView& view) {
   if (view.error) out["error"] = *view.error;
   if (view.failure) out["failure"] = {{"code", to_string(view.failure->code)}, {"message", view.failure->message}};
   if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
+  out["display"] = display_to_json(view.display);
   return out;
 }
 
@@ -49,7 +74,10 @@ struct ActionJson {
 };
 
 struct EventJson {
-  Json operator()(const StateChanged& e) const { return {{"state", to_string(e.state)}}; }
+  Json operator()(const StateChanged& e) const {
+    return {{"state", to_string(e.state)}, {"label", connection_label(e.state)}};
+  }
+  Json operator()(const WatchRemoved& e) const { return {{"removed", e.process_id}}; }
   Json operator()(const ProgressChanged& e) const { return {{"progress", view_to_json(e.view)}}; }
   Json operator()(const ErrorEvent& e) const { return {{"error", error_to_json(e.error)}}; }
 };
@@ -75,6 +103,7 @@ ClientConfig client_config_from_json(const Json& overrides, ClientConfig config)
     else if (key == "probe_timeout_ms") config.probe_timeout_ms = value.get<std::int64_t>();
     else if (key == "min_stable_ms") config.min_stable_ms = value.get<std::int64_t>();
     else if (key == "clock_jump_ms") config.clock_jump_ms = value.get<std::int64_t>();
+    else if (key == "linger_ms") config.linger_ms = value.get<std::int64_t>();
     else throw std::invalid_argument("unknown client option " + key);
   }
   return config;

@@ -24,6 +24,11 @@
 //   - Every watch finished -> Close 1000, `done` (or `failed` when every watch failed). No
 //     watches left after unsubscribe -> Close 1000, `idle`.
 //   - stop(): Close 1000, timer cancelled, `stopped`; only start()/reconnect() revive it.
+//   - watch()/release() count holders: the last release keeps the subscription for linger_ms,
+//     so a remount (React StrictMode, a route change) takes it again without a round trip;
+//     when it runs out the watch is unsubscribed and removed. retain()/release_client() do the
+//     same for the whole session, which then stops.
+//   - A bad server URL never connects: the first attempt reports why and the session fails.
 #include "progress/client_session.hpp"
 
 #include <algorithm>
@@ -69,11 +74,10 @@ namespace {
 constexpr int kCloseNormal = 1000;
 constexpr int kCloseAbandoned = 4000;
 
-constexpr std::string_view kMultiplexedPath = "/ws/progress";
-
-std::string endpoint_of(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url + std::string(kMultiplexedPath);
+std::optional<ServerUrl> parsed_url(const std::string& text, std::string& error) {
+  auto parsed = parse_server_url(text);
+  error = std::move(parsed.error);
+  return std::move(parsed.url);
 }
 
 }  // namespace
@@ -84,11 +88,14 @@ enum class SocketPhase { none, connecting, open, live };
 struct ClientSession::Impl {
   explicit Impl(ClientConfig cfg)
       : config(std::move(cfg)),
-        endpoint(endpoint_of(config.url)),
+        url(parsed_url(config.url, url_error)),
+        endpoint(url ? url->endpoint() : std::string()),
         backoff(config.backoff_min_ms, config.backoff_max_ms, config.seed),
         heartbeat_ms(config.heartbeat_ms) {}
 
   ClientConfig config;
+  std::string url_error;
+  std::optional<ServerUrl> url;
   std::string endpoint;
   Backoff backoff;
   SessionState state = SessionState::idle;
@@ -108,6 +115,8 @@ struct ClientSession::Impl {
   std::optional<Millis> probe_deadline;
   std::optional<Millis> retry_at;
   std::optional<Millis> armed;  // the timer the host currently holds
+  int users = 0;                // retain() minus release_client()
+  std::optional<Millis> stop_at;
 
   // ---- small helpers ------------------------------------------------------------------------
 
@@ -142,8 +151,11 @@ struct ClientSession::Impl {
 
   std::optional<Millis> next_deadline() const {
     std::optional<Millis> next;
-    for (const auto& d : {connect_deadline, stale_deadline, probe_deadline, retry_at}) {
+    for (const auto& d : {connect_deadline, stale_deadline, probe_deadline, retry_at, stop_at}) {
       if (d && (!next || *d < *next)) next = d;
+    }
+    for (const auto& w : watches) {
+      if (w.release_at && (!next || *w.release_at < *next)) next = w.release_at;
     }
     return next;
   }
@@ -165,6 +177,12 @@ struct ClientSession::Impl {
   }
 
   void connect(Millis now) {
+    if (!url) {
+      events.push_back(ErrorEvent{Error{ErrorCode::unavailable, "bad server URL " + config.url + ": " + url_error, std::nullopt, std::nullopt}});
+      retry_at.reset();
+      set_state(SessionState::failed);
+      return;
+    }
     ++generation;
     actions.push_back(Connect{endpoint, generation});
     phase = SocketPhase::connecting;
@@ -178,6 +196,7 @@ struct ClientSession::Impl {
   // Gives up on the current socket (if any): the host is told to close it.
   void abandon(int code, std::string reason) {
     if (phase == SocketPhase::none) return;
+    if (reason.size() > kMaxCloseReason) reason.resize(kMaxCloseReason);
     actions.push_back(Close{generation, code, std::move(reason)});
     phase = SocketPhase::none;
     clear_socket_deadlines();
@@ -246,7 +265,37 @@ struct ClientSession::Impl {
     }
   }
 
+  // Unsubscribes and forgets every released watch whose linger ran out (all of them: `now`
+  // unset), then ends cleanly if nothing is left.
+  void drop_released(std::optional<Millis> now) {
+    bool dropped = false;
+    for (auto it = watches.begin(); it != watches.end();) {
+      if (!it->release_at || (now && *it->release_at > *now)) {
+        ++it;
+        continue;
+      }
+      if (phase == SocketPhase::live && !it->rejected_locally()) send(Unsubscribe{it->view().process_id});
+      events.push_back(WatchRemoved{it->view().process_id});
+      it = watches.erase(it);
+      dropped = true;
+    }
+    if (dropped && now) settle();
+  }
+
+  void stop_now() {
+    drop_released(std::nullopt);
+    abandon(kCloseNormal, "stopped");
+    retry_at.reset();
+    stop_at.reset();
+    set_state(SessionState::stopped);
+  }
+
   void handle_due(Millis now) {
+    if (stop_at && *stop_at <= now) {
+      stop_now();
+      return;
+    }
+    drop_released(now);
     if (probe_deadline && *probe_deadline <= now) {
       abandon(kCloseAbandoned, "probe timeout");
       connect_fresh(now);
@@ -396,10 +445,52 @@ void ClientSession::reconnect(Millis now) {
 }
 
 void ClientSession::stop(Millis) {
+  impl_->stop_now();
+  impl_->sync_timer();
+}
+
+namespace {
+
+// The id a watch of `process_id` is kept under: an invalid one is shown cut short.
+std::string watch_key(std::string_view process_id) {
+  if (is_valid_process_id(process_id)) return std::string(process_id);
+  return invalid_process_id_error(process_id).process_id.value_or(std::string());
+}
+
+}  // namespace
+
+void ClientSession::watch(std::string_view process_id, Millis now) {
   Impl& s = *impl_;
-  s.abandon(kCloseNormal, "stopped");
-  s.retry_at.reset();
-  s.set_state(SessionState::stopped);
+  client::Watch* watch = s.find(watch_key(process_id));
+  if (watch == nullptr || (watch->holders == 0 && !watch->release_at)) {
+    subscribe(process_id, now);
+    watch = s.find(watch_key(process_id));
+    if (watch == nullptr) return;
+  }
+  watch->release_at.reset();
+  ++watch->holders;
+  s.sync_timer();
+}
+
+void ClientSession::release(std::string_view process_id, Millis now) {
+  Impl& s = *impl_;
+  client::Watch* watch = s.find(watch_key(process_id));
+  if (watch == nullptr || watch->holders == 0) return;
+  if (--watch->holders == 0) watch->release_at = now + s.config.linger_ms;
+  s.sync_timer();
+}
+
+void ClientSession::retain(Millis) {
+  Impl& s = *impl_;
+  ++s.users;
+  s.stop_at.reset();
+  s.sync_timer();
+}
+
+void ClientSession::release_client(Millis now) {
+  Impl& s = *impl_;
+  if (s.users == 0) return;
+  if (--s.users == 0 && s.state != SessionState::stopped) s.stop_at = now + s.config.linger_ms;
   s.sync_timer();
 }
 
@@ -446,6 +537,15 @@ void ClientSession::on_error(Generation generation, Millis now) {
   s.sync_timer();
 }
 
+void ClientSession::on_send_failed(Generation generation, Millis now) {
+  Impl& s = *impl_;
+  if (generation != s.generation || s.phase == SocketPhase::none) return;
+  const bool was_live = s.phase == SocketPhase::live;
+  s.abandon(kCloseAbandoned, "send failed");
+  s.lost(now, was_live);
+  s.sync_timer();
+}
+
 void ClientSession::on_timer(Millis now) {
   Impl& s = *impl_;
   const auto fired_for = s.armed;
@@ -481,6 +581,12 @@ void ClientSession::on_visible(Millis now) {
 // when timers are throttled, and a throttled timer that fires late counts as a clock jump.
 void ClientSession::on_hidden(Millis) {}
 
+// Only a page restored from the back/forward cache lost its socket (the cache froze it, the
+// server closed it): start over at once, as the user would with reconnect().
+void ClientSession::on_pageshow(bool persisted, Millis now) {
+  if (persisted) reconnect(now);
+}
+
 std::vector<Action> ClientSession::poll_actions() { return std::exchange(impl_->actions, {}); }
 
 std::vector<ClientEvent> ClientSession::poll_events() { return std::exchange(impl_->events, {}); }
@@ -488,6 +594,8 @@ std::vector<ClientEvent> ClientSession::poll_events() { return std::exchange(imp
 std::optional<Millis> ClientSession::poll_timeout() const { return impl_->next_deadline(); }
 
 SessionState ClientSession::state() const noexcept { return impl_->state; }
+
+const std::optional<ServerUrl>& ClientSession::server_url() const noexcept { return impl_->url; }
 
 const ProcessView* ClientSession::view(std::string_view process_id) const {
   const client::Watch* watch = impl_->find(process_id);

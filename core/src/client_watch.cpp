@@ -4,7 +4,12 @@
 
 namespace progress::client {
 
-Watch::Watch(std::string process_id) { view_.process_id = std::move(process_id); }
+Watch::Watch(std::string process_id) {
+  view_.process_id = std::move(process_id);
+  changed();
+}
+
+void Watch::changed() { view_.display = make_display(view_); }
 
 Subscribe Watch::subscribe_frame() const {
   Subscribe frame;
@@ -50,6 +55,7 @@ Applied Watch::apply(const Snapshot& snapshot) {
   view_.error = snapshot.error;
   view_.failure.reset();
   update_eta(snapshot.updated_at);
+  changed();
   return Applied::changed;
 }
 
@@ -74,12 +80,14 @@ Applied Watch::apply(const ProgressEvent& event) {
   if (event.result) view_.result = event.result;
   if (event.error) view_.error = event.error;
   update_eta(event.ts);
+  changed();
   return Applied::changed;
 }
 
 bool Watch::apply_pending() {
   if (finished() || view_.status == WatchStatus::pending) return false;
   view_.status = WatchStatus::pending;
+  changed();
   return true;
 }
 
@@ -88,6 +96,7 @@ void Watch::fail(Error error, bool locally) {
   view_.failure = std::move(error);
   view_.eta_ms.reset();
   rejected_locally_ = locally;
+  changed();
 }
 
 void Watch::restart() {
@@ -96,6 +105,7 @@ void Watch::restart() {
   view_ = std::move(blank);
   eta_.reset();
   resyncing_ = false;
+  changed();
 }
 
 void Watch::update_eta(Millis at) {

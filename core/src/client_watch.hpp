@@ -48,8 +48,14 @@ class Watch {
   // Back to a blank `waiting` view; the next subscribe asks for a snapshot.
   void restart();
 
+  // Kept by the session for watch()/release(): how many hold this watch, and when the last
+  // release runs out.
+  int holders = 0;
+  std::optional<Millis> release_at;
+
  private:
   void update_eta(Millis at);
+  void changed();
 
   ProcessView view_;
   EtaEstimator eta_;

@@ -12,19 +12,6 @@ namespace {
 constexpr int kBarWidth = 30;
 constexpr std::size_t kMaxMessageShown = 60;
 
-std::string format_duration(std::int64_t ms) {
-  const std::int64_t s = (ms + 999) / 1000;
-  if (s < 60) return std::to_string(s) + "s";
-  if (s < 3600) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
-  return std::to_string(s / 3600) + "h" + std::to_string((s % 3600) / 60) + "m";
-}
-
-std::string format_percent(double percent) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%5.1f%%", percent);
-  return buf;
-}
-
 }  // namespace
 
 std::string render_bar(double percent, int width) {
@@ -40,26 +27,20 @@ std::string render_bar(double percent, int width) {
   return bar;
 }
 
+// Every text is the core's display block (client_display.hpp), as the browser shows it.
 std::string describe(const ProcessView& view) {
-  std::string line;
-  if (view.failure) return "error " + std::string(to_string(view.failure->code)) + ": " + view.failure->message;
-  switch (view.status) {
-    case WatchStatus::waiting: return "connecting...";
-    case WatchStatus::pending: return "waiting for the job to start";
-    default: break;
-  }
-  line = std::string(to_string(view.state));
-  if (!view.stage.empty()) line += "  " + view.stage;
-  line += "  " + format_percent(view.percent);
-  if (view.eta_ms && !is_terminal(view.state)) line += "  ETA " + format_duration(*view.eta_ms);
+  const Display& d = view.display;
+  if (view.failure) return "error: " + d.error_text;
+  if (view.status == WatchStatus::waiting || view.status == WatchStatus::pending) return d.status_text;
+  std::string line = d.status;
+  if (!d.title.empty() && d.title != d.status_text) line += "  " + d.title;
+  line += "  " + d.percent_text;
+  if (!d.eta_text.empty()) line += "  " + d.eta_text;
   if (!view.message.empty()) {
     line += "  " + (view.message.size() > kMaxMessageShown ? view.message.substr(0, kMaxMessageShown) + "..."
                                                              : view.message);
   }
-  if (view.state != State::completed && view.error) {
-    line += "  error: " + (view.error->is_string() ? view.error->get<std::string>()
-                                                   : view.error->value("message", view.error->dump()));
-  }
+  if (!d.error_text.empty()) line += "  error: " + d.error_text;
   return line;
 }
 
@@ -98,7 +79,7 @@ void progress_display::show(const ProcessView& view) {
     std::fflush(out_);
     return;
   }
-  line = render_bar(view.percent, kBarWidth) + " " + line;
+  line = render_bar(view.display.percent, kBarWidth) + " " + line;
   // Pad over the remains of a longer previous line.
   const std::size_t width = line.size();
   if (width < last_line_.size()) line += std::string(last_line_.size() - width, ' ');

@@ -10,7 +10,8 @@ namespace progress::cli {
 
 enum class display_mode { bar, lines, json };
 
-// The one-line text of a view (without bar), e.g. "analysis  72.0%  ETA 3s  counting words".
+// The one-line text of a view (without bar), e.g.
+// "running  Analysis  72%  about 3 s left  counting words".
 std::string describe(const ProcessView& view);
 // A fixed-width bar for `percent`, e.g. "[########------------]".
 std::string render_bar(double percent, int width);

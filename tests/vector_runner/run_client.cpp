@@ -27,7 +27,7 @@ json action_json(const Action& action) {
 }
 
 const std::set<std::string> kStepKeys = {"at",    "do",     "process_id", "generation", "text",  "frame", "code",
-                                         "reason", "actions", "events",    "state",      "timeout", "note"};
+                                         "reason", "actions", "events",    "state",      "timeout", "note", "persisted"};
 
 void run_step(ClientSession& session, const json& step, Millis now) {
   const std::string what = step.at("do").get<std::string>();
@@ -49,6 +49,12 @@ void run_step(ClientSession& session, const json& step, Millis now) {
   else if (what == "hidden") session.on_hidden(now);
   else if (what == "reconnect") session.reconnect(now);
   else if (what == "stop") session.stop(now);
+  else if (what == "watch") session.watch(step.at("process_id").get<std::string>(), now);
+  else if (what == "release") session.release(step.at("process_id").get<std::string>(), now);
+  else if (what == "retain") session.retain(now);
+  else if (what == "release_client") session.release_client(now);
+  else if (what == "send_failed") session.on_send_failed(generation(), now);
+  else if (what == "pageshow") session.on_pageshow(step.at("persisted").get<bool>(), now);
   else throw std::runtime_error("unknown client step " + what);
 }
 

@@ -4,16 +4,23 @@
 // and one timer, feeds every event in and carries out the actions it polls:
 //
 //   inputs   start / subscribe / unsubscribe / reconnect / stop
-//            on_open / on_text / on_close / on_error (tagged with the socket's generation)
-//            on_timer(now) / on_online / on_offline / on_visible / on_hidden
+//            watch / release (counted holders; the last release lingers, then unsubscribes)
+//            retain / release_client (counted users; the last one lingers, then stops)
+//            on_open / on_text / on_close / on_error / on_send_failed (tagged with the
+//            socket's generation)
+//            on_timer(now) / on_online / on_offline / on_visible / on_hidden / on_pageshow
 //   outputs  poll_actions() -> Connect, Send, Close, SetTimer
-//            poll_events()  -> StateChanged, ProgressChanged, ErrorEvent
+//            poll_events()  -> StateChanged, ProgressChanged, ErrorEvent, WatchRemoved
 //
 // Host contract: carry out the actions in order. SetTimer replaces the one timer (nullopt
 // cancels it); once it fires and on_timer(now) is called it is spent, and the session arms
 // whatever remains. Close carries 1000 for a normal end (done, idle, stop, reconnect) and 4000
-// for a socket the session gave up on (stale, connect/probe timeout, error): browsers let
-// scripts close with nothing else. While offline, attempts run only every suspended_retry_ms.
+// for a socket the session gave up on (stale, connect/probe timeout, error), and a reason of
+// at most kMaxCloseReason bytes: browsers let scripts close with nothing else, so a host passes
+// both on unchanged. A Send the host cannot carry out (its socket is no longer open) is
+// reported with on_send_failed, never dropped. While offline, attempts run only every
+// suspended_retry_ms.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,7 +29,9 @@
 #include <variant>
 #include <vector>
 
+#include "progress/client_display.hpp"
 #include "progress/protocol.hpp"
+#include "progress/server_url.hpp"
 #include "progress/time.hpp"
 
 namespace progress {
@@ -42,8 +51,12 @@ struct ClientConfig {
   std::int64_t probe_timeout_ms = 3'000;    // ping deadline after online/visible/clock jump
   std::int64_t min_stable_ms = 5'000;       // connection up this long -> backoff resets
   std::int64_t clock_jump_ms = 30'000;      // timer this late -> assume sleep, probe
+  std::int64_t linger_ms = 3'000;           // a released watch or client lives on this long
   std::uint64_t seed = 0;                   // jitter PRNG seed
 };
+
+// Browsers refuse a close reason over 123 bytes.
+constexpr std::size_t kMaxCloseReason = 123;
 
 // What a UI shows for one process.
 enum class WatchStatus { waiting, pending, active, done, failed };
@@ -65,6 +78,7 @@ struct ProcessView {
   std::optional<Json> error;         // the process's own error (failed jobs)
   std::optional<Error> failure;      // why watching failed (invalid id, unauthorized, not_found)
   std::optional<std::int64_t> eta_ms;  // from the observed rate; absent until it can be estimated
+  Display display;                   // client side only: what a UI shows (client_display.hpp)
 };
 
 using Generation = std::uint32_t;
@@ -78,7 +92,9 @@ using Action = std::variant<Connect, Send, Close, SetTimer>;
 struct StateChanged { SessionState state = SessionState::idle; };
 struct ProgressChanged { ProcessView view; };
 struct ErrorEvent { Error error; };
-using ClientEvent = std::variant<StateChanged, ProgressChanged, ErrorEvent>;
+// A released watch whose linger ran out: the session no longer holds its view.
+struct WatchRemoved { std::string process_id; };
+using ClientEvent = std::variant<StateChanged, ProgressChanged, ErrorEvent, WatchRemoved>;
 
 class ClientSession {
  public:
@@ -92,22 +108,37 @@ class ClientSession {
   void unsubscribe(std::string_view process_id, Millis now);
   void reconnect(Millis now);
   void stop(Millis now);
+  // One more holder of a process's watch (subscribes on the first); release() drops one, and
+  // the last release unsubscribes after linger_ms unless watch() takes it again meanwhile.
+  // (Where a token would be asked of the host before a subscribe goes out.)
+  void watch(std::string_view process_id, Millis now);
+  void release(std::string_view process_id, Millis now);
+  // One more user of the whole session; the last release_client() stops it after linger_ms
+  // unless retain() comes first.
+  void retain(Millis now);
+  void release_client(Millis now);
 
   void on_open(Generation generation, Millis now);
   void on_text(Generation generation, std::string_view text, Millis now);
   void on_close(Generation generation, int code, std::string_view reason, Millis now);
   void on_error(Generation generation, Millis now);
+  // The host could not carry out a Send of this generation (its socket is closing or closed).
+  void on_send_failed(Generation generation, Millis now);
   void on_timer(Millis now);
   void on_online(Millis now);
   void on_offline(Millis now);
   void on_visible(Millis now);
   void on_hidden(Millis now);
+  // The page was shown; `persisted`: restored from the back/forward cache, its socket dead.
+  void on_pageshow(bool persisted, Millis now);
 
   std::vector<Action> poll_actions();
   std::vector<ClientEvent> poll_events();
   std::optional<Millis> poll_timeout() const;
 
   SessionState state() const noexcept;
+  // The server base URL the session connects to, or why the configured one was refused.
+  const std::optional<ServerUrl>& server_url() const noexcept;
   const ProcessView* view(std::string_view process_id) const;
   std::vector<std::string> process_ids() const;
 
