@@ -14,8 +14,9 @@
 // gets plain objects. Times cross as doubles (what Date.now() gives).
 //
 // No exception may reach JavaScript (it would surface as an opaque trap and leave the session
-// half-updated), so every entry point runs under `guarded`, which returns a failure as a message
-// the wrapper turns into a thrown Error; a null result means success.
+// half-updated), so every entry point runs under `guarded`. A failing input is reported by the
+// next pw_poll as an `internal` error event, decided here rather than by the page; the other
+// calls return the failure as a message the wrapper turns into a thrown Error.
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +27,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <emscripten/emscripten.h>
 #include <malloc.h>
@@ -91,6 +93,7 @@ char* failure_text(char* failure) {
 struct Session {
   std::optional<progress::ClientSession> session;
   std::string config_error;
+  std::vector<std::string> failures;  // reported by the next pw_poll
 };
 
 }  // namespace
@@ -118,39 +121,73 @@ EMSCRIPTEN_KEEPALIVE char* pw_session_config_error(const Session* s) {
 
 EMSCRIPTEN_KEEPALIVE void pw_session_delete(Session* s) { delete s; }
 
-// The inputs that carry only a time, by number (one export instead of eight; the order is the
-// wrapper's TIME_INPUTS in web/src/session.js).
+}  // extern "C"
 
-EMSCRIPTEN_KEEPALIVE char* pw_input(Session* s, int input, double now) {
-  using Input = void (progress::ClientSession::*)(Millis);
-  static constexpr Input inputs[] = {
-      &progress::ClientSession::start,     &progress::ClientSession::reconnect,
-      &progress::ClientSession::stop,      &progress::ClientSession::on_timer,
-      &progress::ClientSession::on_online, &progress::ClientSession::on_offline,
-      &progress::ClientSession::on_visible, &progress::ClientSession::on_hidden,
-  };
-  if (input < 0 || input >= static_cast<int>(std::size(inputs))) return give("progress_wasm: unknown input");
-  return guarded([&] { ((*s->session).*inputs[input])(to_millis(now)); });
+namespace {
+
+// Every input, by number: one export and one table. JavaScript learns the numbering from
+// pw_input_names (the same table), so nothing on its side copies it. Each input reads the
+// arguments it needs: `text` (a process id, a frame, a close reason), `a` (a generation, or
+// pageshow's `persisted`) and `b` (a close code).
+struct Input {
+  const char* name;
+  const char* args;  // what the wrapper passes before `now`, in order: a, b, t(ext)
+  void (*call)(progress::ClientSession&, std::string_view text, double a, double b, Millis now);
+};
+
+progress::Generation gen_of(double a) { return static_cast<progress::Generation>(a); }
+
+using CS = progress::ClientSession;
+constexpr Input kInputs[] = {
+    {"start", "", [](CS& s, std::string_view, double, double, Millis now) { s.start(now); }},
+    {"reconnect", "", [](CS& s, std::string_view, double, double, Millis now) { s.reconnect(now); }},
+    {"stop", "", [](CS& s, std::string_view, double, double, Millis now) { s.stop(now); }},
+    {"subscribe", "t", [](CS& s, std::string_view t, double, double, Millis now) { s.subscribe(t, now); }},
+    {"unsubscribe", "t", [](CS& s, std::string_view t, double, double, Millis now) { s.unsubscribe(t, now); }},
+    {"watch", "t", [](CS& s, std::string_view t, double, double, Millis now) { s.watch(t, now); }},
+    {"release", "t", [](CS& s, std::string_view t, double, double, Millis now) { s.release(t, now); }},
+    {"retain", "", [](CS& s, std::string_view, double, double, Millis now) { s.retain(now); }},
+    {"release_client", "", [](CS& s, std::string_view, double, double, Millis now) { s.release_client(now); }},
+    {"on_open", "a", [](CS& s, std::string_view, double a, double, Millis now) { s.on_open(gen_of(a), now); }},
+    {"on_text", "at", [](CS& s, std::string_view t, double a, double, Millis now) { s.on_text(gen_of(a), t, now); }},
+    {"on_close", "abt",
+     [](CS& s, std::string_view t, double a, double b, Millis now) { s.on_close(gen_of(a), static_cast<int>(b), t, now); }},
+    {"on_error", "a", [](CS& s, std::string_view, double a, double, Millis now) { s.on_error(gen_of(a), now); }},
+    {"on_send_failed", "a", [](CS& s, std::string_view, double a, double, Millis now) { s.on_send_failed(gen_of(a), now); }},
+    {"on_timer", "", [](CS& s, std::string_view, double, double, Millis now) { s.on_timer(now); }},
+    {"on_online", "", [](CS& s, std::string_view, double, double, Millis now) { s.on_online(now); }},
+    {"on_offline", "", [](CS& s, std::string_view, double, double, Millis now) { s.on_offline(now); }},
+    {"on_visible", "", [](CS& s, std::string_view, double, double, Millis now) { s.on_visible(now); }},
+    {"on_hidden", "", [](CS& s, std::string_view, double, double, Millis now) { s.on_hidden(now); }},
+    {"on_pageshow", "a", [](CS& s, std::string_view, double a, double, Millis now) { s.on_pageshow(a != 0, now); }},
+};
+
+}  // namespace
+
+extern "C" {
+
+// The input table in order, comma-separated: each name with its arguments after a colon
+// ("on_close:abt").
+EMSCRIPTEN_KEEPALIVE char* pw_input_names() {
+  std::string names;
+  for (const auto& input : kInputs) {
+    if (!names.empty()) names += ',';
+    names += std::string(input.name) + ':' + input.args;
+  }
+  return give(names);
 }
-EMSCRIPTEN_KEEPALIVE char* pw_subscribe(Session* s, const char* id, std::size_t size, double now) {
-  return guarded([&] { s->session->subscribe(text_of(id, size), to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_unsubscribe(Session* s, const char* id, std::size_t size, double now) {
-  return guarded([&] { s->session->unsubscribe(text_of(id, size), to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_on_open(Session* s, progress::Generation gen, double now) {
-  return guarded([&] { s->session->on_open(gen, to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_on_text(Session* s, progress::Generation gen, const char* text,
-                                      std::size_t size, double now) {
-  return guarded([&] { s->session->on_text(gen, text_of(text, size), to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_on_close(Session* s, progress::Generation gen, int code, const char* reason,
-                                       std::size_t size, double now) {
-  return guarded([&] { s->session->on_close(gen, code, text_of(reason, size), to_millis(now)); });
-}
-EMSCRIPTEN_KEEPALIVE char* pw_on_error(Session* s, progress::Generation gen, double now) {
-  return guarded([&] { s->session->on_error(gen, to_millis(now)); });
+
+// A C++ failure inside an input is kept and reported by the next pw_poll as an `internal` error
+// event, like every other error the page sees; an unknown input number is the wrapper's bug.
+EMSCRIPTEN_KEEPALIVE char* pw_input(Session* s, int input, const char* text, std::size_t size, double a, double b,
+                                    double now) {
+  if (input < 0 || input >= static_cast<int>(std::size(kInputs))) return give("progress_wasm: unknown input");
+  char* failure = guarded([&] { kInputs[input].call(*s->session, text_of(text, size), a, b, to_millis(now)); });
+  if (failure) {
+    s->failures.emplace_back(failure);
+    std::free(failure);
+  }
+  return nullptr;
 }
 
 // Actions and events drained together in one crossing: {"actions":[...],"events":[...]} (or a
@@ -162,6 +199,11 @@ EMSCRIPTEN_KEEPALIVE char* pw_poll(Session* s) {
     for (const auto& a : s->session->poll_actions()) actions.push_back(progress::action_to_json(a));
     Json events = Json::array();
     for (const auto& e : s->session->poll_events()) events.push_back(progress::event_to_json(e));
+    for (auto& message : std::exchange(s->failures, {})) {
+      Json& error = events.emplace_back(Json::object())["error"];
+      error["code"] = "internal";
+      error["message"] = std::move(message);
+    }
     out = Json{{"actions", std::move(actions)}, {"events", std::move(events)}}.dump();
   });
   return failure ? failure_text(failure) : give(out);

@@ -30,7 +30,7 @@ target_compile_options(progress_wasm PRIVATE -Oz -flto -fwasm-exceptions -fno-rt
 set(_progress_wasm_exports
   _malloc _free _heapInUse
   _pw_session_new _pw_session_config_error _pw_session_delete
-  _pw_input _pw_subscribe _pw_unsubscribe _pw_on_open _pw_on_text _pw_on_close _pw_on_error
+  _pw_input _pw_input_names
   _pw_poll _pw_timeout _pw_state _pw_view _pw_process_ids
   _pw_decode_server_frame _pw_is_valid_process_id)
 list(JOIN _progress_wasm_exports "," _progress_wasm_exports)

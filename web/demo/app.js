@@ -3,13 +3,7 @@
 //
 // Query parameters: ?process=<id> follows that process at once; ?server=<url> talks to another
 // hub than the page's origin.
-import {
-  CONNECTION_TEXT as SESSION_CONNECTION_TEXT,
-  acquireClient,
-  formatDuration,
-  stageLabel,
-  summarize,
-} from '../src/index.js';
+import { acquireClient, summarize } from '../src/index.js';
 
 const params = new URLSearchParams(location.search);
 const serverUrl = params.get('server') ?? location.origin;
@@ -17,17 +11,6 @@ const httpBase = serverUrl.replace(/^ws(s?):/, 'http$1:').replace(/\/+$/, '');
 const client = acquireClient({ url: serverUrl });
 
 const $ = (id) => document.getElementById(id);
-// The page shows one job at a time, so a finished session reads as idle.
-const CONNECTION_TEXT = { ...SESSION_CONNECTION_TEXT, done: 'Idle (job finished)' };
-const STATE_TEXT = {
-  waiting: 'waiting for the server',
-  pending: 'waiting for the job to start',
-  running: 'running',
-  completed: 'completed',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  error: 'cannot follow',
-};
 
 // Every view the page received, kept for inspection (the end-to-end tests read it to check that
 // percent never went backwards and no stage was skipped).
@@ -86,17 +69,19 @@ async function upload(file) {
   }
 }
 
-function renderStages(stages, now) {
+// Everything shown comes from the core's display block (the same one the React component and
+// progress-watch render).
+function renderStages(stages, shown) {
   const list = $('stages');
   list.replaceChildren(
-    ...stages.map((span) => {
+    ...stages.map((span, i) => {
       const item = document.createElement('li');
       item.dataset.stage = span.name;
       item.dataset.open = span.ended_at === undefined ? 'true' : 'false';
-      item.textContent = stageLabel(span.name);
+      item.textContent = shown[i].label;
       const duration = document.createElement('span');
       duration.className = 'duration';
-      duration.textContent = formatDuration((span.ended_at ?? now) - span.started_at);
+      duration.textContent = shown[i].duration_text;
       item.append(duration);
       return item;
     }),
@@ -106,22 +91,19 @@ function renderStages(stages, now) {
 function render() {
   const connection = client.state;
   $('connection').dataset.connection = connection;
-  $('connection').textContent = CONNECTION_TEXT[connection] ?? connection;
+  $('connection').textContent = client.connectionLabel;
   if (!current) return;
-  const view = client.view(current.processId);
-  const p = summarize(view, connection);
-  const terminal = ['completed', 'failed', 'cancelled', 'error'].includes(p.state);
-  $('job').dataset.state = p.state;
-  $('job-state').textContent = STATE_TEXT[p.state] ?? p.state;
-  const percent = Math.round(p.percent * 10) / 10;
-  $('bar').setAttribute('aria-valuenow', String(percent));
-  $('fill').style.width = `${percent}%`;
-  $('percent').textContent = `${percent}%`;
-  $('message').textContent = p.message || stageLabel(p.stage);
-  $('eta').textContent = p.eta !== null && !terminal ? `about ${formatDuration(p.eta)} left` : '';
-  // Open stages are timed against the server's clock as far as it is known (last update).
-  const serverNow = Math.max(view?.updated_at ?? 0, Date.now());
-  renderStages(p.stages, serverNow);
+  const p = summarize(client.view(current.processId), connection, client.connectionLabel);
+  const d = p.display;
+  $('job').dataset.state = d.status;
+  $('job-state').textContent = d.status;
+  $('job-state').title = d.status_text;
+  $('bar').setAttribute('aria-valuenow', String(d.percent));
+  $('fill').style.width = d.percent_text;
+  $('percent').textContent = d.percent_text;
+  $('message').textContent = p.message || d.title;
+  $('eta').textContent = d.eta_text;
+  renderStages(p.stages, d.stages);
   $('job-error').hidden = !p.error;
   $('job-error').textContent = p.error ? `Error: ${p.error}` : '';
   $('result').hidden = p.result === null;
@@ -143,8 +125,6 @@ client.on('progress', (view) => {
 });
 client.on('state', render);
 client.on('error', (error) => console.warn('progress-hub:', error));
-// Open stage durations keep counting while nothing arrives.
-setInterval(render, 1000);
 
 const drop = $('drop');
 drop.addEventListener('dragover', (event) => {

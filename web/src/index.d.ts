@@ -59,9 +59,31 @@ export interface ProcessView {
   failure?: { code: ErrorCode; message: string; process_id?: string };
   /** Estimated milliseconds to completion, once the observed rate allows an estimate. */
   eta_ms?: number;
+  /** What a UI shows, decided by the core (never sent on the wire). */
+  display: ProgressDisplay;
 }
 
 /** Options of a ProgressClient; every timing has the protocol's default. */
+/** A view's display block: English texts beside codes and numbers, so an app can localise. */
+export interface ProgressDisplay {
+  status: ProcessState | 'waiting' | 'error';
+  status_text: string;
+  /** The stage's label, else status_text. */
+  title: string;
+  /** The watch is over (done or failed): the one terminal rule. */
+  terminal: boolean;
+  /** 0..100 rounded to 0.1, and as text ("42.5%"). */
+  percent: number;
+  percent_text: string;
+  eta_ms?: number;
+  /** "about 16 s left" (whole seconds rounded up), or empty. */
+  eta_text: string;
+  error_code: string;
+  error_text: string;
+  /** One per entry of the view's `stages`. */
+  stages: { label: string; duration_text: string }[];
+}
+
 export interface ProgressClientOptions {
   /** Hub base URL: ws://, wss://, http:// or https:// (http maps to ws). Default: the page's origin. */
   url?: string;
@@ -113,6 +135,8 @@ export class ProgressClient {
   /** Resolves once the wasm core is loaded and the session started. */
   readonly ready: Promise<void>;
   readonly state: SessionState;
+  /** What a connection indicator says for the state ("Live", "Reconnecting…"), from the core. */
+  readonly connectionLabel: string;
   /** True while the socket is up and the server's hello arrived. */
   readonly connected: boolean;
   /** Why the client cannot work at all (the wasm core failed to load; names the URL), or null. */
@@ -181,13 +205,25 @@ export type SessionAction =
   | { close: { code: number; reason: string; generation: number } }
   | { set_timer: number | null };
 
-export type SessionEvent = { state: SessionState } | { progress: ProcessView } | { error: ProtocolError };
+export type SessionEvent =
+  | { state: SessionState; label: string }
+  | { progress: ProcessView }
+  | { error: ProtocolError }
+  | { removed: string };
 
 /** The session itself, one call per input; for hosts other than ProgressClient (and tests). */
 export class WasmSession {
   /** `config` uses the C++ ClientConfig names: url, backoff_min_ms, heartbeat_ms, seed, ... */
   constructor(module: WasmModule, config: Record<string, string | number>);
   start(now: number): void;
+  /** Any input of the core's table by its name (wasm/bindings.cpp), `now` last. */
+  input(name: string, ...args: (string | number | boolean)[]): void;
+  watch(processId: string, now: number): void;
+  release(processId: string, now: number): void;
+  retain(now: number): void;
+  releaseClient(now: number): void;
+  onSendFailed(generation: number, now: number): void;
+  onPageshow(persisted: boolean, now: number): void;
   subscribe(processId: string, now: number): void;
   unsubscribe(processId: string, now: number): void;
   reconnect(now: number): void;
@@ -232,16 +268,15 @@ export interface ProgressSummary {
   error: string | null;
   connected: boolean;
   connection: SessionState;
+  connectionLabel: string;
   stages: StageSpan[];
+  display: ProgressDisplay;
   result: unknown;
   view: ProcessView | null;
 }
 
-export function summarize(view: ProcessView | undefined, connection: SessionState): ProgressSummary;
-/** "text_extraction" -> "Text extraction" */
-export function stageLabel(stage: string): string;
-/** Milliseconds as "0.4 s", "12 s", "1 min 5 s". */
-export function formatDuration(ms: number | null | undefined): string;
-
-/** What a connection indicator says for each session state (`live` -> 'Live', ...). */
-export const CONNECTION_TEXT: Readonly<Record<SessionState, string>>;
+export function summarize(
+  view: ProcessView | undefined,
+  connection: SessionState,
+  label?: string,
+): ProgressSummary;

@@ -4,4 +4,4 @@ export { ProgressClient, normalizeServerUrl } from './progress-client.js';
 export { acquireClient, releaseClient, peekClient, stopAllClients } from './registry.js';
 export { loadWasm } from './wasm.js';
 export { WasmSession, ProgressWasmError, isValidProcessId, decodeServerFrame } from './session.js';
-export { summarize, stageLabel, formatDuration, CONNECTION_TEXT } from './summary.js';
+export { summarize } from './summary.js';

@@ -1,11 +1,10 @@
 // ProgressClient: the host of one wasm ClientSession. The session decides everything (when to
-// connect, what to send, backoff, heartbeats, resume, when a watch is over); this class is the
-// only code in the package that touches WebSocket, timers and window events, and it does no
-// more than feed them in and carry out the actions the session hands back.
+// connect, what to send, backoff, heartbeats, resume, lingering watches, when a watch is over,
+// what a UI says); this class is the only code in the package that touches WebSocket, timers
+// and window events, and it does no more than feed them in and carry out the actions the
+// session hands back. The one thing the session cannot see is its own module failing to load.
 import { WasmSession } from './session.js';
 import { loadWasm } from './wasm.js';
-
-const DEFAULT_LINGER_MS = 3000;
 
 // JS option name -> ClientConfig field (wasm/bindings.cpp refuses unknown fields).
 const CONFIG_FIELDS = {
@@ -17,19 +16,20 @@ const CONFIG_FIELDS = {
   probeTimeoutMs: 'probe_timeout_ms',
   minStableMs: 'min_stable_ms',
   clockJumpMs: 'clock_jump_ms',
+  lingerMs: 'linger_ms',
 };
 
-/** ws(s):// base URL of the hub: accepts ws, wss, http, https; defaults to the page's origin. */
+/**
+ * The key the shared clients are kept under (registry.js), needed before the core is loaded:
+ * the URL resolved against the page, http(s) spelled ws(s). The core's parse_server_url is the
+ * authority on what is connected; web/test/progress-client.test.js checks the two agree.
+ */
 export function normalizeServerUrl(url) {
   const base = url ?? globalThis.location?.origin;
   if (!base) throw new TypeError('progress-hub: no server URL given and no page location to default to');
   const parsed = new URL(base, globalThis.location?.href);
-  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
-  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
-  else if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new TypeError(`progress-hub: unsupported server URL ${base}`);
-  }
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
+  const protocol = parsed.protocol.replace(/^http/, 'ws');
+  return `${protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '').replace(/\/ws\/progress$/, '')}`;
 }
 
 function sessionConfig(url, options) {
@@ -44,7 +44,7 @@ function sessionConfig(url, options) {
   return config;
 }
 
-const TERMINAL_STATUS = new Set(['done', 'failed']);
+const WINDOW_EVENTS = ['online', 'offline', 'pageshow'];
 
 export class ProgressClient {
   /**
@@ -53,22 +53,19 @@ export class ProgressClient {
   constructor(options = {}) {
     this.url = normalizeServerUrl(options.url);
     this.options_ = options;
-    this.lingerMs_ = options.lingerMs ?? DEFAULT_LINGER_MS;
     this.WebSocket_ = options.WebSocket ?? globalThis.WebSocket;
     this.window_ = options.window ?? globalThis.window;
     this.state_ = 'idle';
+    this.label_ = 'Not connected';
     this.views_ = new Map(); // process id -> latest view (a new object per change)
-    this.watchers_ = new Map(); // process id -> count of watch() holders
-    this.lingering_ = new Map(); // process id -> timer of a delayed unsubscribe
     this.sockets_ = new Map(); // generation -> WebSocket
     this.listeners_ = new Map(); // event name -> Set of callbacks
     this.waiters_ = new Map(); // process id -> [{resolve, reject}]
+    this.queued_ = []; // inputs given before the module loaded, replayed in order
     this.timer_ = null;
     this.session_ = null;
     this.stopped_ = false;
     this.driving_ = false;
-    this.refs_ = 0;
-    this.releaseTimer_ = null;
     this.error_ = null;
     this.onWindowEvent_ = (event) => this.windowEvent_(event);
     this.ready = loadWasm(options.wasm).then(
@@ -80,6 +77,11 @@ export class ProgressClient {
   /** Session state: idle, connecting, open, live, reconnecting, suspended, done, failed, stopped. */
   get state() {
     return this.state_;
+  }
+
+  /** What a connection indicator says for the state ("Live", "Reconnecting…"), from the core. */
+  get connectionLabel() {
+    return this.label_;
   }
 
   /** True while the socket is up and the server's hello arrived. */
@@ -94,7 +96,13 @@ export class ProgressClient {
 
   /** The latest view of a watched process (the same object until it changes), or undefined. */
   view(processId) {
-    return this.views_.get(processId);
+    let view = this.views_.get(processId);
+    if (!view && this.session_) {
+      // Watched but not changed yet: the core's first view (waiting) is still worth showing.
+      view = this.session_.view(processId) ?? undefined;
+      if (view) this.views_.set(processId, view);
+    }
+    return view;
   }
 
   /**
@@ -108,33 +116,26 @@ export class ProgressClient {
   }
 
   /**
-   * Watch a process until the returned function is called. Holders are counted; when the last
-   * one lets go the subscription lingers `lingerMs` so a remount (StrictMode, route change)
-   * picks it up again without a new subscribe round trip.
+   * Watch a process until the returned function is called. The session counts holders; when
+   * the last one lets go the subscription lingers `lingerMs` so a remount (StrictMode, route
+   * change) picks it up again without a new subscribe round trip.
    * @returns {() => void}
    */
   watch(processId) {
     if (this.stopped_) throw new Error('progress-hub: watch() on a stopped client');
-    const lingering = this.lingering_.get(processId);
-    if (lingering !== undefined) {
-      clearTimeout(lingering);
-      this.lingering_.delete(processId);
-    }
-    const holders = this.watchers_.get(processId) ?? 0;
-    this.watchers_.set(processId, holders + 1);
-    if (holders === 0 && lingering === undefined) this.input_((s, now) => s.subscribe(processId, now));
+    this.input_('watch', processId);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.unwatch_(processId);
+      this.input_('release', processId);
     };
   }
 
   /** Resolves with the terminal view (status `done` or `failed`) of a process; watches it meanwhile. */
   done(processId) {
     const view = this.views_.get(processId);
-    if (view && TERMINAL_STATUS.has(view.status)) return Promise.resolve(view);
+    if (view?.display.terminal) return Promise.resolve(view);
     return new Promise((resolve, reject) => {
       const unwatch = this.watch(processId);
       const list = this.waiters_.get(processId) ?? [];
@@ -154,45 +155,31 @@ export class ProgressClient {
 
   /** Reconnect now with the backoff reset (also from `suspended` and `failed`). */
   reconnect() {
-    this.input_((s, now) => s.reconnect(now));
+    this.input_('reconnect');
   }
 
   /** Count one more user of a shared client (see registry.js). */
   retain() {
-    this.refs_ += 1;
-    if (this.releaseTimer_ !== null) {
-      clearTimeout(this.releaseTimer_);
-      this.releaseTimer_ = null;
-    }
+    this.input_('retain');
   }
 
-  /** One user less; the last release stops the client after `lingerMs` unless retained again. */
+  /** One user less; the session stops after `lingerMs` once the last one let go. */
   release() {
-    this.refs_ = Math.max(0, this.refs_ - 1);
-    if (this.refs_ > 0 || this.stopped_ || this.releaseTimer_ !== null) return;
-    this.releaseTimer_ = setTimeout(() => {
-      this.releaseTimer_ = null;
-      if (this.refs_ === 0) this.stop();
-    }, this.lingerMs_);
+    this.input_('release_client');
   }
 
   /** Ends everything: no reconnect, socket closed, timers cleared, wasm memory freed. */
   stop() {
     if (this.stopped_) return;
+    this.input_('stop');
     this.stopped_ = true;
-    if (this.session_) {
-      this.input_((s, now) => s.stop(now));
-      this.session_.delete();
-      this.session_ = null;
-    }
-    for (const timer of this.lingering_.values()) clearTimeout(timer);
-    this.lingering_.clear();
-    if (this.releaseTimer_ !== null) clearTimeout(this.releaseTimer_);
-    this.releaseTimer_ = null;
+    this.session_?.delete();
+    this.session_ = null;
+    this.queued_ = [];
     this.setTimer_(null);
     for (const [generation, socket] of this.sockets_) this.closeSocket_(generation, socket, 1000, 'stopped');
     this.detachWindow_();
-    this.setState_('stopped');
+    this.setState_('stopped', 'Stopped');
     for (const list of this.waiters_.values())
       for (const w of list) w.reject(new Error('progress-hub: client stopped'));
     this.waiters_.clear();
@@ -211,49 +198,31 @@ export class ProgressClient {
       return;
     }
     this.attachWindow_();
-    this.input_((s, now) => {
-      s.start(now);
-      for (const processId of this.watchers_.keys()) s.subscribe(processId, now);
-      for (const processId of this.lingering_.keys()) s.subscribe(processId, now);
-    });
+    const queued = this.queued_;
+    this.queued_ = [];
+    this.input_('start');
+    for (const args of queued) this.input_(...args);
   }
 
+  // The one error the core cannot report: it never loaded.
   fail_(error) {
     this.error_ = {
       code: 'unavailable',
       message: `progress-hub: cannot load the wasm core: ${error.message}`,
     };
     this.emit_('error', this.error_);
-    this.setState_('failed');
-  }
-
-  unwatch_(processId) {
-    const holders = (this.watchers_.get(processId) ?? 1) - 1;
-    if (holders > 0) {
-      this.watchers_.set(processId, holders);
-      return;
-    }
-    this.watchers_.delete(processId);
-    if (this.stopped_) return;
-    this.lingering_.set(
-      processId,
-      setTimeout(() => {
-        this.lingering_.delete(processId);
-        this.views_.delete(processId);
-        this.input_((s, now) => s.unsubscribe(processId, now));
-      }, this.lingerMs_),
-    );
+    this.setState_('failed', 'Not connected');
   }
 
   // Every input to the session goes through here: call, then carry out what it asks for.
-  input_(call) {
-    if (!this.session_) return; // before the module loaded: attach_ replays watches
-    try {
-      call(this.session_, Date.now());
-      this.drain_();
-    } catch (error) {
-      this.emit_('error', { code: 'internal', message: error.message });
+  input_(name, ...args) {
+    if (this.stopped_) return;
+    if (!this.session_) {
+      this.queued_.push([name, ...args]);
+      return;
     }
+    this.session_.input(name, ...args, Date.now());
+    this.drain_();
   }
 
   drain_() {
@@ -278,7 +247,9 @@ export class ProgressClient {
     if (action.connect) this.connect_(action.connect.url, action.connect.generation);
     else if (action.send !== undefined) {
       const socket = this.sockets_.get(action.generation);
-      if (socket && socket.readyState === 1) socket.send(action.send);
+      // The socket may be closing before its close event arrived: the session decides.
+      if (socket?.readyState === 1) socket.send(action.send);
+      else this.input_('on_send_failed', action.generation);
     } else if (action.close) {
       const socket = this.sockets_.get(action.close.generation);
       if (socket) this.closeSocket_(action.close.generation, socket, action.close.code, action.close.reason);
@@ -286,52 +257,51 @@ export class ProgressClient {
   }
 
   dispatch_(event) {
-    if (event.state) this.setState_(event.state);
-    else if (event.progress) {
+    if (event.state) {
+      this.setState_(event.state, event.label);
+      // The session stopped itself (the last user released it and the linger ran out).
+      if (event.state === 'stopped') queueMicrotask(() => this.stop());
+    } else if (event.progress) {
       const view = event.progress;
       this.views_.set(view.process_id, view);
       this.emit_('progress', view);
-      if (TERMINAL_STATUS.has(view.status)) {
+      if (view.display.terminal) {
         const list = this.waiters_.get(view.process_id);
         this.waiters_.delete(view.process_id);
         if (list) for (const w of list) w.resolve(view);
       }
-    } else if (event.error) this.emit_('error', event.error);
+    } else if (event.removed) this.views_.delete(event.removed);
+    else if (event.error) this.emit_('error', event.error);
   }
 
   connect_(url, generation) {
     let socket;
     try {
       socket = new this.WebSocket_(url);
-    } catch (error) {
+    } catch {
       // A malformed URL or a CSP refusal throws synchronously; to the session it is a failed socket.
-      queueMicrotask(() => this.input_((s, now) => s.onError(generation, now)));
+      queueMicrotask(() => this.input_('on_error', generation));
       return;
     }
     this.sockets_.set(generation, socket);
-    socket.onopen = () => this.input_((s, now) => s.onOpen(generation, now));
+    socket.onopen = () => this.input_('on_open', generation);
     socket.onmessage = (event) => {
-      if (typeof event.data === 'string') this.input_((s, now) => s.onText(generation, event.data, now));
+      if (typeof event.data === 'string') this.input_('on_text', generation, event.data);
       // The protocol is text only; a binary frame is the server's bug, and the session's
       // stale detection covers a server that sends nothing else.
     };
-    socket.onerror = () => this.input_((s, now) => s.onError(generation, now));
+    socket.onerror = () => this.input_('on_error', generation);
     socket.onclose = (event) => {
       this.sockets_.delete(generation);
-      this.input_((s, now) => s.onClose(generation, event.code, event.reason ?? '', now));
+      this.input_('on_close', generation, event.code, event.reason ?? '');
     };
   }
 
+  // The session only asks for codes and reasons a browser accepts (client_session.hpp).
   closeSocket_(generation, socket, code, reason) {
     this.sockets_.delete(generation);
     socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
-    // Browsers accept only 1000 and 3000-4999 from a page, and at most 123 bytes of reason.
-    const allowed = code === 1000 || (code >= 3000 && code <= 4999);
-    try {
-      socket.close(allowed ? code : 1000, String(reason ?? '').slice(0, 120));
-    } catch {
-      socket.close();
-    }
+    socket.close(code, reason);
   }
 
   setTimer_(at) {
@@ -341,15 +311,16 @@ export class ProgressClient {
     this.timer_ = setTimeout(
       () => {
         this.timer_ = null;
-        this.input_((s, now) => s.onTimer(now));
+        this.input_('on_timer');
       },
       Math.max(0, at - Date.now()),
     );
   }
 
-  setState_(state) {
+  setState_(state, label) {
     if (state === this.state_) return;
     this.state_ = state;
+    this.label_ = label;
     this.emit_('state', state);
   }
 
@@ -371,35 +342,22 @@ export class ProgressClient {
   attachWindow_() {
     const win = this.window_;
     if (!win?.addEventListener) return;
-    for (const name of ['online', 'offline', 'pageshow']) win.addEventListener(name, this.onWindowEvent_);
+    for (const name of WINDOW_EVENTS) win.addEventListener(name, this.onWindowEvent_);
     win.document?.addEventListener('visibilitychange', this.onWindowEvent_);
   }
 
   detachWindow_() {
     const win = this.window_;
     if (!win?.removeEventListener) return;
-    for (const name of ['online', 'offline', 'pageshow']) win.removeEventListener(name, this.onWindowEvent_);
+    for (const name of WINDOW_EVENTS) win.removeEventListener(name, this.onWindowEvent_);
     win.document?.removeEventListener('visibilitychange', this.onWindowEvent_);
   }
 
+  // Reports what happened; the session decides what it means.
   windowEvent_(event) {
-    switch (event.type) {
-      case 'online':
-        this.input_((s, now) => s.onOnline(now));
-        break;
-      case 'offline':
-        this.input_((s, now) => s.onOffline(now));
-        break;
-      case 'visibilitychange':
-        if (this.window_.document.visibilityState === 'hidden') this.input_((s, now) => s.onHidden(now));
-        else this.input_((s, now) => s.onVisible(now));
-        break;
-      case 'pageshow':
-        // Restored from the back/forward cache: the old socket is gone, start over at once.
-        if (event.persisted) this.input_((s, now) => s.reconnect(now));
-        break;
-      default:
-        break;
-    }
+    if (event.type === 'visibilitychange')
+      this.input_(this.window_.document.visibilityState === 'hidden' ? 'on_hidden' : 'on_visible');
+    else if (event.type === 'pageshow') this.input_('on_pageshow', event.persisted === true);
+    else this.input_(`on_${event.type}`);
   }
 }

@@ -4,10 +4,10 @@
 import * as React from 'react';
 
 import { acquireClient, peekClient, releaseClient } from './registry.js';
-import { CONNECTION_TEXT, formatDuration, stageLabel, summarize } from './summary.js';
+import { summarize } from './summary.js';
 
 const h = React.createElement;
-const IDLE = Object.freeze(summarize(undefined, 'idle'));
+const IDLE = Object.freeze(summarize(undefined, 'idle', ''));
 
 /**
  * Live progress of one process. Every component of the page shares one socket per server URL.
@@ -50,7 +50,7 @@ export function useUploadProgress(processId, options = {}) {
     const last = cache.current;
     if (last && last.view === view && last.connection === connection && last.processId === processId)
       return last.value;
-    const value = summarize(view, connection);
+    const value = summarize(view, connection, client?.connectionLabel ?? '');
     // A client without its wasm core (the state became `failed`) never hears of the process.
     if (client?.error) Object.assign(value, { state: 'error', error: client.error.message });
     cache.current = { view, connection, processId, value };
@@ -60,23 +60,14 @@ export function useUploadProgress(processId, options = {}) {
   return React.useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
 }
 
-const STATE_TEXT = {
-  waiting: 'Waiting for the server…',
-  pending: 'Waiting for the job to start…',
-  running: '',
-  completed: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  error: 'Cannot follow this job',
-};
-
 /**
  * Drop-in progress display: stage, bar, message, ETA, connection indicator and error text.
  * Props: processId, url, options (ProgressClientOptions), className, onDone(summary).
  */
 export function UploadProgress({ processId, url, options, className, onDone }) {
   const progress = useUploadProgress(processId, { ...options, url: url ?? options?.url });
-  const terminal = ['completed', 'failed', 'cancelled', 'error'].includes(progress.state);
+  const { display } = progress;
+  const terminal = display.terminal;
   const onDoneRef = React.useRef(onDone);
   onDoneRef.current = onDone;
   React.useEffect(() => {
@@ -84,8 +75,6 @@ export function UploadProgress({ processId, url, options, className, onDone }) {
     // Once per process reaching its end, not per render.
   }, [terminal, processId]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const percent = Math.round(progress.percent * 10) / 10;
-  const title = stageLabel(progress.stage) || STATE_TEXT[progress.state] || '';
   return h(
     'div',
     {
@@ -96,7 +85,7 @@ export function UploadProgress({ processId, url, options, className, onDone }) {
     h(
       'div',
       { className: 'progress-hub__header' },
-      h('span', { className: 'progress-hub__stage' }, title),
+      h('span', { className: 'progress-hub__stage' }, display.title),
       h(
         'span',
         {
@@ -104,7 +93,7 @@ export function UploadProgress({ processId, url, options, className, onDone }) {
           'data-connected': progress.connected ? 'true' : 'false',
           title: `connection: ${progress.connection}`,
         },
-        CONNECTION_TEXT[progress.connection] ?? progress.connection,
+        progress.connectionLabel,
       ),
     ),
     h(
@@ -114,20 +103,18 @@ export function UploadProgress({ processId, url, options, className, onDone }) {
         role: 'progressbar',
         'aria-valuemin': 0,
         'aria-valuemax': 100,
-        'aria-valuenow': percent,
+        'aria-valuenow': display.percent,
       },
-      h('div', { className: 'progress-hub__fill', style: { width: `${percent}%` } }),
+      h('div', { className: 'progress-hub__fill', style: { width: display.percent_text } }),
     ),
     h(
       'div',
       { className: 'progress-hub__status' },
-      h('span', { className: 'progress-hub__percent' }, `${percent}%`),
+      h('span', { className: 'progress-hub__percent' }, display.percent_text),
       progress.message ? h('span', { className: 'progress-hub__message' }, progress.message) : null,
-      progress.eta !== null && !terminal
-        ? h('span', { className: 'progress-hub__eta' }, `about ${formatDuration(progress.eta)} left`)
-        : null,
-      terminal && progress.state !== 'error'
-        ? h('span', { className: 'progress-hub__final' }, STATE_TEXT[progress.state])
+      display.eta_text ? h('span', { className: 'progress-hub__eta' }, display.eta_text) : null,
+      terminal && display.status !== 'error'
+        ? h('span', { className: 'progress-hub__final' }, display.status_text)
         : null,
     ),
     progress.error ? h('div', { className: 'progress-hub__error', role: 'alert' }, progress.error) : null,

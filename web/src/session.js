@@ -50,17 +50,25 @@ function parsed(text) {
   return JSON.parse(text);
 }
 
-// pw_input's numbering of the inputs that carry only a time (its `inputs` table, wasm/bindings.cpp).
-const TIME_INPUTS = {
-  start: 0,
-  reconnect: 1,
-  stop: 2,
-  onTimer: 3,
-  onOnline: 4,
-  onOffline: 5,
-  onVisible: 6,
-  onHidden: 7,
-};
+// The core's input table (wasm/bindings.cpp kInputs), read from the module itself, so its
+// numbering and arguments live in one place: "name:args" where args lists what comes before
+// `now` (a, b: numbers; t: a string). snake_case names become methods (on_text -> onText).
+const tables = new WeakMap();
+function inputTable(module) {
+  let table = tables.get(module);
+  if (!table) {
+    table = new Map(
+      take(module, module._pw_input_names())
+        .split(',')
+        .map((entry, index) => {
+          const [name, args] = entry.split(':');
+          return [name, { index, args }];
+        }),
+    );
+    tables.set(module, table);
+  }
+  return table;
+}
 
 export class WasmSession {
   /**
@@ -69,11 +77,16 @@ export class WasmSession {
    */
   constructor(module, config) {
     this.module_ = module;
+    this.inputs_ = inputTable(module);
     this.handle_ = withText(module, JSON.stringify(config), (p, n) => module._pw_session_new(p, n));
     const failure = take(module, module._pw_session_config_error(this.handle_));
     if (failure !== null) {
       this.delete();
       throw new ProgressWasmError(failure);
+    }
+    for (const name of this.inputs_.keys()) {
+      const method = name.replace(/_(.)/g, (_, c) => c.toUpperCase());
+      if (!(method in this)) this[method] = (...args) => this.input(name, ...args);
     }
   }
 
@@ -83,57 +96,22 @@ export class WasmSession {
     return this.handle_;
   }
 
-  input_(kind, now) {
-    check(this.module_, this.module_._pw_input(this.live_(), TIME_INPUTS[kind], now));
-  }
-
-  // An input carrying a string: fn(module, handle, pointer, length) returns the failure pointer.
-  withText_(text, fn) {
+  /**
+   * Feeds one input of the core's table by name, its arguments as the table lists them and
+   * `now` last: subscribe(id, now), onOpen(gen, now), onText(gen, text, now),
+   * onClose(gen, code, reason, now), onPageshow(persisted, now).
+   */
+  input(name, ...args) {
+    const input = this.inputs_.get(name);
+    if (!input) throw new ProgressWasmError(`progress_wasm: no input ${name}`);
+    const values = { a: 0, b: 0, t: '' };
+    [...input.args].forEach((key, i) => {
+      values[key] = key === 't' ? args[i] : Number(args[i]);
+    });
+    const now = args[input.args.length];
     const handle = this.live_();
-    check(this.module_, withText(this.module_, text, (p, n) => fn(this.module_, handle, p, n)));
-  }
-
-  start(now) {
-    this.input_('start', now);
-  }
-  subscribe(processId, now) {
-    this.withText_(processId, (m, s, p, n) => m._pw_subscribe(s, p, n, now));
-  }
-  unsubscribe(processId, now) {
-    this.withText_(processId, (m, s, p, n) => m._pw_unsubscribe(s, p, n, now));
-  }
-  reconnect(now) {
-    this.input_('reconnect', now);
-  }
-  stop(now) {
-    this.input_('stop', now);
-  }
-  onOpen(generation, now) {
-    check(this.module_, this.module_._pw_on_open(this.live_(), generation, now));
-  }
-  onText(generation, text, now) {
-    this.withText_(text, (m, s, p, n) => m._pw_on_text(s, generation, p, n, now));
-  }
-  onClose(generation, code, reason, now) {
-    this.withText_(reason, (m, s, p, n) => m._pw_on_close(s, generation, code, p, n, now));
-  }
-  onError(generation, now) {
-    check(this.module_, this.module_._pw_on_error(this.live_(), generation, now));
-  }
-  onTimer(now) {
-    this.input_('onTimer', now);
-  }
-  onOnline(now) {
-    this.input_('onOnline', now);
-  }
-  onOffline(now) {
-    this.input_('onOffline', now);
-  }
-  onVisible(now) {
-    this.input_('onVisible', now);
-  }
-  onHidden(now) {
-    this.input_('onHidden', now);
+    const m = this.module_;
+    check(m, withText(m, values.t, (p, n) => m._pw_input(handle, input.index, p, n, values.a, values.b, now)));
   }
 
   /** @returns {{actions: object[], events: object[]}} everything queued since the last poll */

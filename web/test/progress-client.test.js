@@ -211,3 +211,63 @@ describe('shared clients', () => {
     releaseClient(fresh);
   });
 });
+
+describe('decisions the session makes, carried out by the page', () => {
+  test('a send on a socket that is already closing is not dropped: the session replaces the socket', async () => {
+    const c = client({ backoff: { minMs: 1000, maxMs: 1000 } });
+    c.watch('job-s1');
+    const socket = await liveSocket(c);
+    // The server's close is on its way but not delivered yet; a ping must still be answered.
+    socket.readyState = FakeWebSocket.CLOSING;
+    socket.receive({ type: 'ping', ts: 5 });
+    expect(socket.closedWith).toEqual({ code: 4000, reason: 'send failed' });
+    expect(c.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+  });
+
+  test('the connection label and the ETA text come from the core', async () => {
+    const c = client();
+    c.watch('job-s2');
+    const socket = await liveSocket(c);
+    expect(c.connectionLabel).toBe('Live');
+    const t0 = Date.now();
+    socket.receive(snapshotFrame('job-s2', { seq: 1, percent: 10.04, updated_at: t0 + 1000 }));
+    socket.receive(progressFrame('job-s2', 2, { percent: 20.04, ts: t0 + 2000 }));
+    socket.receive(progressFrame('job-s2', 3, { percent: 20.54, ts: t0 + 3000 }));
+    // 15.135 s left: whole seconds rounded up, as progress-watch prints it.
+    expect(c.view('job-s2').display).toMatchObject({
+      percent: 20.5,
+      percent_text: '20.5%',
+      eta_ms: 15135,
+      eta_text: 'about 16 s left',
+      terminal: false,
+    });
+  });
+
+  test('every input of the core table is a method of the session wrapper', async () => {
+    const module = await sharedModule();
+    const { WasmSession } = await import('../src/session.js');
+    const session = new WasmSession(module, { url: URL_ });
+    try {
+      for (const name of session.inputs_.keys()) {
+        const method = name.replace(/_(.)/g, (_, ch) => ch.toUpperCase());
+        expect(typeof session[method], method).toBe('function');
+      }
+      expect(() => session.input('no_such_input', 1)).toThrow(/no input no_such_input/);
+    } finally {
+      session.delete();
+    }
+  });
+
+  test('the registry key agrees with the core on what is connected', async () => {
+    for (const url of ['http://hub.test/', 'HTTPS://Hub.Test:443/base/ws/progress/', 'ws://127.0.0.1:8000//']) {
+      FakeWebSocket.reset();
+      const c = client({ url });
+      c.watch('job-u');
+      await c.ready;
+      expect(FakeWebSocket.last().url, url).toBe(`${c.url}/ws/progress`);
+      c.stop();
+    }
+  });
+});

@@ -37,6 +37,12 @@ const CALLS = {
   hidden: (s, step, now) => s.onHidden(now),
   reconnect: (s, step, now) => s.reconnect(now),
   stop: (s, step, now) => s.stop(now),
+  watch: (s, step, now) => s.watch(step.process_id, now),
+  release: (s, step, now) => s.release(step.process_id, now),
+  retain: (s, step, now) => s.retain(now),
+  release_client: (s, step, now) => s.releaseClient(now),
+  send_failed: (s, step, now) => s.onSendFailed(step.generation, now),
+  pageshow: (s, step, now) => s.onPageshow(step.persisted, now),
 };
 
 // The keys a step may carry (as the native runner): a typo must fail, not be skipped silently.
@@ -54,6 +60,7 @@ const STEP_KEYS = new Set([
   'state',
   'timeout',
   'note',
+  'persisted',
 ]);
 
 function runCase(module, vcase) {

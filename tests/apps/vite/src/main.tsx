@@ -2,7 +2,7 @@
 // The page follows ?process=ID on the hub at ?hub=URL (default: the page's own origin).
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { stageLabel, type ProgressSummary } from 'progress-hub-client';
+import type { ProgressSummary } from 'progress-hub-client';
 import { UploadProgress, useUploadProgress } from 'progress-hub-client/react';
 import 'progress-hub-client/style.css';
 
@@ -13,7 +13,7 @@ const hub = params.get('hub') ?? undefined;
 function Status({ progress }: { progress: ProgressSummary }) {
   return (
     <p id="status" data-state={progress.state}>
-      {stageLabel(progress.stage)} {progress.percent}% {progress.error ?? ''}
+      {progress.display.title} {progress.display.percent_text} {progress.error ?? ''}
     </p>
   );
 }
