@@ -129,3 +129,16 @@ test('decodeServerFrame and isValidProcessId use the core rules', async () => {
   expect(isValidProcessId(module, 'é')).toBe(false);
   expect(isValidProcessId(module, 42)).toBe(false);
 });
+
+test('control characters in a job message come back escaped and intact (the module has its own snprintf)', async () => {
+  const module = await sharedModule();
+  const { session, gen, now } = connected(module, 'job-ctl');
+  try {
+    session.onText(gen, snapshot('job-ctl', { message: 'a\u0001b\u001f', data: { k: '\u0002\u007f' } }), now + 1);
+    const { progress } = session.poll().events.find((e) => e.progress);
+    expect(progress.message).toBe('a\u0001b\u001f');
+    expect(progress.data).toEqual({ k: '\u0002\u007f' });
+  } finally {
+    session.delete();
+  }
+});
