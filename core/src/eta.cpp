@@ -8,20 +8,23 @@ namespace progress {
 
 void EtaEstimator::observe(Millis at, double percent) {
   if (!std::isfinite(percent)) return;
-  if (!points_.empty()) {
-    const Point& last = points_.back();
+  if (count_ > 0) {
+    const Point& last = points_[count_ - 1];
     if (percent <= last.percent) return;
     // A clock that went backwards would make the rate negative: restart the window from here.
-    if (at < last.at) points_.clear();
+    if (at < last.at) count_ = 0;
   }
-  points_.push_back({at, percent});
-  if (points_.size() > kWindow) points_.pop_front();
+  if (count_ == kWindow) {
+    std::move(points_.begin() + 1, points_.end(), points_.begin());
+    --count_;
+  }
+  points_[count_++] = {at, percent};
 }
 
 std::optional<std::int64_t> EtaEstimator::estimate(Millis at) const {
-  if (points_.size() < 2) return std::nullopt;
-  const Point& first = points_.front();
-  const Point& last = points_.back();
+  if (count_ < 2) return std::nullopt;
+  const Point& first = points_[0];
+  const Point& last = points_[count_ - 1];
   if (last.at <= first.at) return std::nullopt;
   const double rate = (last.percent - first.percent) / static_cast<double>(last.at - first.at);
   if (!(rate > 0)) return std::nullopt;

@@ -4,7 +4,7 @@
 // still yields the rate at which the job really advanced.
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <array>
 #include <optional>
 
 #include "progress/time.hpp"
@@ -20,7 +20,7 @@ class EtaEstimator {
   // Only a rise in percent is an observation; a repeat (stage change, message only) says nothing
   // about the rate.
   void observe(Millis at, double percent);
-  void reset() { points_.clear(); }
+  void reset() { count_ = 0; }
   // Milliseconds left as of `at` (the time of the latest update, which need not be a rise: time
   // spent without progress counts against the estimate); nullopt until two rising observations
   // with distinct times exist.
@@ -31,7 +31,10 @@ class EtaEstimator {
     Millis at;
     double percent;
   };
-  std::deque<Point> points_;
+  // The newest kWindow observations, oldest first: a plain array shifted on overflow (a deque
+  // cost the browser's module a kilobyte for eight entries).
+  std::array<Point, kWindow> points_{};
+  std::size_t count_ = 0;
 };
 
 }  // namespace progress
