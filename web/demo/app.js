@@ -96,8 +96,7 @@ function render() {
   const p = summarize(client.view(current.processId), connection, client.connectionLabel);
   const d = p.display;
   $('job').dataset.state = d.status;
-  $('job-state').textContent = d.status;
-  $('job-state').title = d.status_text;
+  $('job-state').textContent = d.status_text || d.status;
   $('bar').setAttribute('aria-valuenow', String(d.percent));
   $('fill').style.width = d.percent_text;
   $('percent').textContent = d.percent_text;

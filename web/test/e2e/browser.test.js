@@ -89,7 +89,8 @@ describe('demo page in Chromium', () => {
     const id = `e2e-early-${Date.now()}`;
     await page.goto(`${server.base}/?process=${id}`);
     await expect.poll(() => job().getAttribute('data-state'), { timeout: 15_000 }).toBe('pending');
-    expect(await page.locator('#job-state').textContent()).toContain('waiting');
+    // The core's text, the one the React component shows too.
+    expect(await page.locator('#job-state').textContent()).toBe('Waiting for the job to start…');
 
     await publish(server.base, id, { stage: 'text_extraction', percent: 25, message: 'page 1 of 4' });
     await expect.poll(() => page.locator('#percent').textContent()).toBe('25%');
