@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -27,6 +28,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/client_frames.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
@@ -310,6 +312,58 @@ TEST_F(Tls, WssFanOutWithSendLanesDeliversEveryEventInOrder) {
       EXPECT_EQ(event["seq"], seq);
     }
   }
+}
+
+// What the hub queued for a wss:// socket before its peer's close (here the ack of a publish sent in
+// the same write as the close, while the 101 is still being written) goes out as whole frames ahead
+// of the close echo.
+TEST_F(Tls, WssAckQueuedBeforeThePeersCloseArrivesFramedBeforeTheEcho) {
+  tls_client client(port(), *trust_);
+  const std::string upgrade =
+      "GET /ws/publish HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  const std::string publish =
+      R"({"type":"publish","id":"early","process_id":"tls-early-close","stage":"a","percent":5})";
+  send_all(client, upgrade + client_frame(0x81, publish) + client_frame(0x88, close_payload(1000)));
+
+  std::string text = read_until(client, "\r\n\r\n");
+  ASSERT_EQ(text.rfind("HTTP/1.1 101", 0), 0u) << text;
+  // Server frames (unmasked) until the close: opcode and payload of each.
+  std::vector<std::pair<int, std::string>> frames;
+  std::string rest = text.substr(text.find("\r\n\r\n") + 4);
+  std::array<char, 4096> chunk{};
+  while (frames.empty() || frames.back().first != 0x88) {
+    std::size_t header = 2;
+    std::size_t length = rest.size() >= 2 ? static_cast<unsigned char>(rest[1]) & 0x7F : 0;
+    if (length == 126) header = 4;
+    if (length == 127) header = 10;
+    if (rest.size() >= header && header == 4) {
+      length = (static_cast<std::size_t>(static_cast<unsigned char>(rest[2])) << 8) | static_cast<unsigned char>(rest[3]);
+    }
+    ASSERT_LT(length, 1u << 16) << "not a frame the hub sends: " << rest;
+    if (rest.size() >= header + length && rest.size() >= 2) {
+      frames.emplace_back(static_cast<unsigned char>(rest[0]), rest.substr(header, length));
+      rest.erase(0, header + length);
+      continue;
+    }
+    std::size_t n = 0;
+    const error_code ec = step(client.ioc(), "tls read", [&](auto h) {
+      client.stream().async_read_some(net::buffer(chunk), [&n, h](error_code e, std::size_t got) mutable {
+        n = got;
+        h(e);
+      });
+    });
+    ASSERT_FALSE(ec) << ec.message() << " after " << frames.size() << " frames, then: " << rest;
+    rest.append(chunk.data(), n);
+  }
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].first, 0x81);
+  EXPECT_EQ(Json::parse(frames[0].second)["type"], "hello");
+  EXPECT_EQ(frames[1].first, 0x81);
+  EXPECT_EQ(Json::parse(frames[1].second)["type"], "ack");
+  EXPECT_NE(frames[1].second.find("\"early\""), std::string::npos) << frames[1].second;
+  EXPECT_EQ(frames[2].first, 0x88);
+  EXPECT_EQ(frames[2].second, close_payload(1000));
 }
 
 TEST_F(Tls, SseStreamsOverHttps) {

@@ -13,8 +13,10 @@
 #include "routes/uploads.hpp"
 #include "sse/sse_session.hpp"
 #include "http/url_query.hpp"
+#include "ws/inline_transport.hpp"
+#include "ws/lane_transport.hpp"
+#include "ws/tls_transport.hpp"
 #include "ws/websocket_session.hpp"
-#include "ws/websocket_tls.hpp"
 #include "wire/ws_handshake.hpp"
 
 namespace progress::server {
@@ -331,10 +333,9 @@ void basic_http_session<Stream>::start_websocket(const handshake_fields& handsha
   // Bytes the client sent right behind its request were read with it; they are its first frames.
   std::string early = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
-  std::shared_ptr<websocket_session> session;
+  std::unique_ptr<ws_transport> transport;
   if constexpr (kTls) {
-    session = std::make_shared<websocket_session>(std::make_unique<websocket_tls>(std::move(stream_)), ctx_.hub,
-                                                  ctx_.log, target, std::move(ticket_));
+    transport = std::make_unique<tls_transport>(std::move(stream_));
   } else {
     // A producer writes itself: its acks pace its window of publishes, and waiting for a lane's round
     // trip, or behind a whole kick pass in the ring's round, would stretch every one of them (with its
@@ -342,9 +343,14 @@ void basic_http_session<Stream>::start_websocket(const handshake_fields& handsha
     // ring's rounds, carry the fan-out to subscribers.
     send_queue* sender = nullptr;
     if (target.endpoint != Endpoint::publish) sender = ctx_.lanes ? ctx_.lanes->next() : ctx_.ring;
-    session = std::make_shared<websocket_session>(stream_.release_socket(), ctx_.hub, ctx_.log, target,
-                                                  std::move(ticket_), sender);
+    if (sender) {
+      transport = std::make_unique<lane_transport>(stream_.release_socket(), *sender);
+    } else {
+      transport = std::make_unique<inline_transport>(stream_.release_socket());
+    }
   }
+  const auto session =
+      std::make_shared<websocket_session>(std::move(transport), ctx_.hub, ctx_.log, target, std::move(ticket_));
   session->run(switching_protocols(handshake, ctx_.hub.config().server_name), std::move(early));
 }
 

@@ -11,7 +11,7 @@
 
 namespace progress::server {
 
-// The session side of a handed-off write.
+// The side that handed a write off (a session's transport, ws/lane_transport).
 class lane_client {
  public:
   virtual ~lane_client() = default;

@@ -1,26 +1,17 @@
 #include "ws/websocket_session.hpp"
 
-#include <sys/socket.h>
-
-#include <array>
-#include <cerrno>
 #include <chrono>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "ws/websocket_tls.hpp"
 
 namespace progress::server {
 namespace {
 
 // Bytes per batch: the hub's own queue bound, so one batch in flight at most doubles it.
 constexpr std::size_t kBatchBytes = 256 * 1024;
-// Reads go into one buffer per thread, so an idle socket pins no read buffer of its own.
-constexpr std::size_t kReadBufferBytes = 64 * 1024;
-// Reads per readiness before yielding to other sockets.
-constexpr int kReadRounds = 4;
 // How long a close may take: a write stuck on a peer that stopped reading, or a peer that never
 // answers our close frame.
 constexpr std::chrono::seconds kCloseTimeout{5};
@@ -31,71 +22,42 @@ const SharedText& control_ping_frame() {
   return frame;
 }
 
-std::span<char> thread_read_buffer() {
-  thread_local std::array<char, kReadBufferBytes> buffer;
-  return buffer;
-}
-
 }  // namespace
 
-websocket_session::websocket_session(tcp::socket&& socket, hub_service& hub, const logger& log, Target target,
-                                     std::shared_ptr<void> ticket, send_queue* lane)
-    : socket_(std::move(socket)),
+websocket_session::websocket_session(std::unique_ptr<ws_transport> transport, hub_service& hub, const logger& log,
+                                     Target target, std::shared_ptr<void> ticket)
+    : transport_(std::move(transport)),
       hub_(hub),
       log_(log),
       target_(std::make_unique<Target>(std::move(target))),
       ticket_(std::move(ticket)),
-      parser_(hub.config().max_frame_bytes),
-      lane_(lane) {}
+      parser_(hub.config().max_frame_bytes) {}
 
 // Sessions leave the hub through shut(); one destroyed with a stopped io_context must not call
 // into a hub that may already be gone.
 websocket_session::~websocket_session() = default;
 
 void websocket_session::run(std::string accept_head, std::string early) {
+  transport_->attach(*this);
   queue_whole(std::move(accept_head));
-  conn_ = hub_.open(*target_, weak_from_this());
+  conn_ = hub_.open(*target_, self());
   target_.reset();
   registered_ = true;
   if (log_.enabled(log_level::debug)) log_.debug("ws_open", {{"conn", std::to_string(conn_)}});
   hub_.deliver();
   flush();  // the 101 and whatever the hub queued on open go out together
   if (!early.empty()) consume(std::span<char>(early.data(), early.size()));
-  if (!shut_) wait_readable();
+  if (!shut_) transport_->read();
 }
 
-void websocket_session::wait_readable() {
-  if (tls_) {
-    read_tls();
-    return;
-  }
-  socket_.async_wait(tcp::socket::wait_read,
-                     [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+bool websocket_session::on_input(std::span<char> bytes) {
+  if (shut_) return false;
+  consume(bytes);
+  return !shut_;
 }
 
-void websocket_session::on_readable(error_code ec) {
-  if (shut_) return;
-  if (ec) {
-    shut();
-    return;
-  }
-  const std::span<char> buffer = thread_read_buffer();
-  for (int round = 0; round < kReadRounds && !shut_; ++round) {
-    // MSG_DONTWAIT rather than the socket's non-blocking mode: setting that is a syscall per session.
-    const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
-    if (n <= 0) {
-      // EOF after our close handshake is the normal end; anything else is a vanished peer.
-      shut();
-      return;
-    }
-    const auto read = static_cast<std::size_t>(n);
-    consume(buffer.first(read));
-    if (read < buffer.size()) break;
-  }
-  if (!shut_) wait_readable();
-}
+// EOF after our close handshake is the normal end; anything else is a vanished peer.
+void websocket_session::on_input_end() { shut(); }
 
 void websocket_session::consume(std::span<char> input) {
   for (;;) {
@@ -114,7 +76,7 @@ void websocket_session::consume(std::span<char> input) {
         break;
       case ws::event_kind::ping:
         // Answering only the latest of pings that pile up behind a stuck write is allowed (RFC 6455 5.5.3).
-        if (pending_.size() + in_lane_.size() + 2 < kMaxBatchEntries && !close_queued_) {
+        if (pending_.size() + transport_->batch().size() + 2 < kMaxBatchEntries && !close_queued_) {
           queue_whole(ws::control_frame(ws::opcode::pong, e.payload));
           flush();
         }
@@ -192,23 +154,17 @@ void websocket_session::queue_close(std::uint16_t code, std::string_view reason)
 
 void websocket_session::arm_close_timer() {
   if (close_timer_) return;
-  close_timer_ = std::make_unique<net::steady_timer>(socket_.get_executor(), kCloseTimeout);
-  close_timer_->async_wait([self = shared_from_this()](error_code ec) {
-    if (!ec) self->shut();
+  close_timer_ = std::make_unique<net::steady_timer>(transport_->executor(), kCloseTimeout);
+  close_timer_->async_wait([session = self()](error_code ec) {
+    if (!ec) session->shut();
   });
 }
 
 void websocket_session::flush() {
-  if (tls_) {
-    flush_tls();
-    return;
-  }
   if (waiting_write_ || shut_) return;
-  // An inline batch is built, written and released within one call and flush never runs inside
-  // another flush, so one scratch pair per thread serves every socket without a per-call construction.
-  thread_local std::vector<ws_outgoing> scratch;
+  // Filled and emptied within one call, and flush never runs inside another flush: one per thread.
   thread_local std::vector<SharedText> popped;
-  std::vector<ws_outgoing>& batch = lane_ ? in_lane_ : scratch;
+  std::vector<ws_outgoing>& batch = transport_->batch();
   bool hub_drained = false;  // the last pop left the hub's queue empty: skip asking again
   for (;;) {
     queue_control_ping();
@@ -238,26 +194,19 @@ void websocket_session::flush() {
       after_flush();
       return;
     }
-    if (lane_) {
-      waiting_write_ = true;
-      lane_busy_ = true;
-      lane_->submit(send_job{shared_from_this(), socket_.native_handle(), &in_lane_, pending_offset_, {}});
-      return;
-    }
-    if (!wrote(batch, send_batch(socket_.native_handle(), batch, pending_offset_))) return;
+    // One write in flight: set before the call, as a transport may answer later.
+    waiting_write_ = true;
+    const std::optional<send_outcome> outcome = transport_->write(pending_offset_);
+    if (!outcome) return;
+    waiting_write_ = false;
+    if (!wrote(batch, *outcome)) return;
   }
 }
 
-void websocket_session::on_sent(send_outcome outcome) {
-  lane_busy_ = false;
+void websocket_session::on_written(send_outcome outcome) {
   waiting_write_ = false;
-  if (shut_) {
-    // shut() left the descriptor open while the lane could still write to it.
-    in_lane_.clear();
-    close_socket();
-    return;
-  }
-  if (wrote(in_lane_, outcome)) flush();
+  if (shut_) return;
+  if (wrote(transport_->batch(), outcome)) flush();
 }
 
 bool websocket_session::wrote(std::vector<ws_outgoing>& batch, send_outcome outcome) {
@@ -280,8 +229,7 @@ bool websocket_session::wrote(std::vector<ws_outgoing>& batch, send_outcome outc
   pending_.insert(pending_.begin(), std::make_move_iterator(rest), std::make_move_iterator(batch.end()));
   batch.clear();
   waiting_write_ = true;
-  socket_.async_wait(tcp::socket::wait_write,
-                     [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
+  transport_->wait_writable();
   return false;
 }
 
@@ -298,17 +246,12 @@ void websocket_session::on_writable(error_code ec) {
 void websocket_session::after_flush() {
   // Everything is written. A session that is not closing holds no write storage at all.
   if (!pending_.empty() || pending_.capacity() != 0) pending_ = {};
-  if (in_lane_.capacity() != 0) in_lane_ = {};
+  transport_->release();
   if (!close_queued_ || !peer_closed_ || send_shut_) return;
   // Both close frames are exchanged: the server ends the TCP stream first (RFC 6455 7.1.1). Reads go
   // on (discarded) until the peer's FIN, so unread bytes never turn our close into a reset.
   send_shut_ = true;
-  if (tls_) {
-    shutdown_tls();
-    return;
-  }
-  error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  transport_->shutdown_send();
 }
 
 void websocket_session::shut() {
@@ -317,13 +260,11 @@ void websocket_session::shut() {
   forget();
   if (close_timer_) close_timer_->cancel();
   pending_ = {};
-  // A lane writing to the descriptor must finish first, or the number could already name a new socket.
-  if (!lane_busy_) close_socket();
+  transport_->close();
 }
 
-void websocket_session::close_socket() {
-  error_code ignored;
-  tcp_socket().close(ignored);
+std::shared_ptr<websocket_session> websocket_session::self() {
+  return std::static_pointer_cast<websocket_session>(shared_from_this());
 }
 
 void websocket_session::forget() {
