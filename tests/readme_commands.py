@@ -23,8 +23,8 @@ edit is tested as written. A newcomer's view:
   machine (an nginx config, a systemd install): it is skipped, and listed at the end.
 - README.md's first two commands are exceptions. `bash toolchains/run.sh` builds the release
   server and the wasm module (too slow to repeat inside CI), so the test runs what run.sh runs
-  after its builds (its lines after the last `cmake` one: `mkdir -p data`, the `exec`ed server
-  with the same flags). `bash toolchains/test.sh` is CI itself, which runs this test.
+  after its builds (its lines after the last `cmake` or `bash toolchains/...` one: `mkdir -p
+  data`, the `exec`ed server with the same flags). `bash toolchains/test.sh` is CI itself, which runs this test.
 """
 import os
 import re
@@ -58,6 +58,7 @@ PORT_FLAG = re.compile(r'(?:--listen\s+\S*:|--port\s+)(\d+)')
 BLOCK_TIMEOUT_S = 60   # hang guards, not speed goals
 READY_TIMEOUT_S = 30
 RUN_SH = 'bash toolchains/run.sh'
+BUILD_STEP = re.compile(r'^(cmake\s|bash toolchains/)')
 TEST_SH = 'bash toolchains/test.sh'
 
 
@@ -106,10 +107,11 @@ def server_port(command):
 
 
 def run_sh_tail(root):
-    """What toolchains/run.sh runs once its builds are done: its lines after the last cmake one."""
+    """What toolchains/run.sh runs once its builds are done: its lines after the last build step
+    (a `cmake ...` or `bash toolchains/...` line)."""
     lines = (root / 'toolchains' / 'run.sh').read_text().splitlines()
-    last_cmake = max(i for i, line in enumerate(lines) if line.startswith('cmake '))
-    tail = [line for line in lines[last_cmake + 1:] if line.strip()]
+    last_build = max(i for i, line in enumerate(lines) if BUILD_STEP.match(line))
+    tail = [line for line in lines[last_build + 1:] if line.strip()]
     return '\n'.join(line[len('exec '):] if line.startswith('exec ') else line for line in tail)
 
 
