@@ -426,6 +426,8 @@ ServerFrame decode_server(const Json& o) {
     // Not validated: an invalid_process_id error echoes the invalid id.
     e.process_id = opt_string(o, "error", "process_id");
     e.id = opt_string(o, "error", "id");
+    // A reason this version does not know reads as none: the client then treats it as final.
+    if (const auto reason = opt_string(o, "error", "reason")) e.reason = refusal_reason_from_string(*reason);
     return e;
   }
   if (type == "ping") return Ping{opt_int(o, "ping", "ts")};
@@ -541,6 +543,7 @@ struct ServerEncoder {
     j["message"] = e.message;
     if (e.process_id) j["process_id"] = *e.process_id;
     if (e.id) j["id"] = *e.id;
+    if (e.reason) j["reason"] = to_string(*e.reason);
     return j;
   }
   Json operator()(const Ping& p) const {
@@ -733,6 +736,7 @@ std::string encode(const ClientFrame& frame) { return dump(to_json(frame)); }
 
 std::string encode_http_error(const Error& error) {
   Json body = {{"error", {{"code", to_string(error.code)}, {"message", error.message}}}};
+  if (error.reason) body["error"]["reason"] = to_string(*error.reason);
   return dump(body);
 }
 

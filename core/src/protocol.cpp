@@ -55,6 +55,24 @@ constexpr std::array<std::string_view, 6> kUnsetValueIds{"", "undefined", "null"
 
 }  // namespace
 
+std::string_view to_string(RefusalReason reason) noexcept {
+  switch (reason) {
+    case RefusalReason::missing: return "missing";
+    case RefusalReason::wrong_process: return "wrong_process";
+    case RefusalReason::expired: return "expired";
+    case RefusalReason::bad_signature: break;
+  }
+  return "bad_signature";
+}
+
+std::optional<RefusalReason> refusal_reason_from_string(std::string_view text) noexcept {
+  for (const auto reason : {RefusalReason::missing, RefusalReason::bad_signature, RefusalReason::wrong_process,
+                            RefusalReason::expired}) {
+    if (to_string(reason) == text) return reason;
+  }
+  return std::nullopt;
+}
+
 std::string first_chars(std::string_view text, std::size_t max_chars) {
   std::size_t chars = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {

@@ -56,8 +56,8 @@ std::optional<Error> ServerSession::authorize(const std::string& process_id,
   if (!config_.subscription_check) return std::nullopt;
   auto refusal = config_.subscription_check(process_id, token.value_or(std::string()), now);
   if (!refusal) return std::nullopt;
-  return Error{ErrorCode::unauthorized, "subscription to " + process_id + " refused: " + *refusal, process_id,
-               std::nullopt};
+  return Error{ErrorCode::unauthorized, "subscription to " + process_id + " refused: " + refusal->message,
+               process_id, std::nullopt, refusal->reason};
 }
 
 std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis now) {

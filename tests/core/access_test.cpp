@@ -143,10 +143,12 @@ TEST_F(RateTest, ZeroTurnsTheLimitOff) {
 }
 
 // The token for process P is "ok:P"; anything else is refused with a reason naming the problem.
-std::optional<std::string> toy_check(std::string_view process_id, std::string_view token, Millis now) {
-  if (token.empty()) return "no token";
-  if (now > 5000) return "token expired";
-  if (token != "ok:" + std::string(process_id)) return "token is for another process";
+std::optional<TokenRefusal> toy_check(std::string_view process_id, std::string_view token, Millis now) {
+  if (token.empty()) return TokenRefusal{RefusalReason::missing, "no token"};
+  if (now > 5000) return TokenRefusal{RefusalReason::expired, "token expired"};
+  if (token != "ok:" + std::string(process_id)) {
+    return TokenRefusal{RefusalReason::wrong_process, "token is for another process"};
+  }
   return std::nullopt;
 }
 
@@ -167,6 +169,7 @@ TEST(SubscriptionToken, PathFormWithAWrongTokenGetsUnauthorizedNoDataAndClose100
   EXPECT_EQ(error->code, ErrorCode::unauthorized);
   EXPECT_EQ(error->process_id, "job-1");
   EXPECT_NE(error->message.find("another process"), std::string::npos) << error->message;
+  EXPECT_EQ(error->reason, RefusalReason::wrong_process);
   auto close = hub.poll_close(conn);
   ASSERT_TRUE(close.has_value());
   EXPECT_EQ(close->code, 1008);
@@ -186,6 +189,7 @@ TEST(SubscriptionToken, PathFormWithoutATokenSaysSo) {
   const Error* error = first_error(frames);
   ASSERT_NE(error, nullptr);
   EXPECT_NE(error->message.find("no token"), std::string::npos) << error->message;
+  EXPECT_EQ(error->reason, RefusalReason::missing);
 }
 
 TEST(SubscriptionToken, PathFormWithTheRightTokenGetsTheSnapshot) {
@@ -218,6 +222,7 @@ TEST(SubscriptionToken, SubscribeFramesAreCheckedAndTheConnectionStays) {
   ASSERT_NE(first_error(frames), nullptr);
   EXPECT_EQ(first_error(frames)->process_id, "job-2");
   EXPECT_NE(first_error(frames)->message.find("another process"), std::string::npos);
+  EXPECT_EQ(first_error(frames)->reason, RefusalReason::wrong_process);
   EXPECT_EQ(count_of<Pending>(frames), 0u);
 
   hub.on_text(conn, R"({"type":"subscribe","process_id":"job-1","token":"ok:job-1"})", 100);
@@ -244,6 +249,7 @@ TEST(SubscriptionToken, ExpiryUsesTheTimeTheHubIsGiven) {
   const Error* error = first_error(frames);
   ASSERT_NE(error, nullptr);
   EXPECT_NE(error->message.find("expired"), std::string::npos) << error->message;
+  EXPECT_EQ(error->reason, RefusalReason::expired);
 }
 
 TEST(SubscriptionToken, WithoutACheckTokensAreNotNeeded) {

@@ -65,7 +65,15 @@ constexpr std::string_view kTextNbf =
 constexpr std::string_view kBadHeader = "e25vdCBqc29u.eyJzdWIiOiJqb2ItMSIsImV4cCI6MTcwMDAwMDEwMH0.AAAA";
 
 std::string refusal(std::string_view token, std::string_view process_id = "job-1", Millis now = kNow) {
-  return token_verifier(std::string(kSecret)).refusal(process_id, token, now).value_or("accepted");
+  const auto refused = token_verifier(std::string(kSecret)).refusal(process_id, token, now);
+  return refused ? refused->message : "accepted";
+}
+
+// The machine-readable half of a refusal: what a client decides on (only `expired` is worth a
+// fresh token).
+std::string reason(std::string_view token, std::string_view process_id = "job-1", Millis now = kNow) {
+  const auto refused = token_verifier(std::string(kSecret)).refusal(process_id, token, now);
+  return refused ? std::string(to_string(refused->reason)) : "accepted";
 }
 
 bool mentions(const std::string& text, std::string_view what) { return text.find(what) != std::string::npos; }
@@ -87,6 +95,18 @@ TEST(TokenVerifier, SaysWhichCheckFailed) {
   EXPECT_TRUE(mentions(refusal(""), "required"));
   EXPECT_TRUE(mentions(refusal("abc.def"), "not a JWT"));
   EXPECT_TRUE(mentions(refusal(std::string(kGood) + ".x"), "not a JWT"));
+}
+
+TEST(TokenVerifier, EachRefusalHasItsReason) {
+  EXPECT_EQ(reason(""), "missing");
+  EXPECT_EQ(reason(kExpired), "expired");
+  EXPECT_EQ(reason(kNotYetValid), "expired");
+  EXPECT_EQ(reason(kOtherProcess), "wrong_process");
+  EXPECT_EQ(reason(kGood, "job-2"), "wrong_process");
+  for (const auto token : {kOtherSecret, kHs512, kAlgNone, kNoExp, kBadPayload, kBadHeader, kTextNbf,
+                           std::string_view("abc.def")}) {
+    EXPECT_EQ(reason(token), "bad_signature") << token;
+  }
 }
 
 TEST(TokenVerifier, RefusesEveryAlgorithmButHs256) {

@@ -57,7 +57,7 @@ struct HubConfig {
   // Access and abuse limits (docs/security.md). The token check returns why a
   // subscription's token is refused (nullopt: allowed); unset, subscriptions need no token. The
   // server plugs its JWT verifier in here so the core stays free of crypto.
-  std::function<std::optional<std::string>(std::string_view process_id, std::string_view token, Millis now)>
+  std::function<std::optional<TokenRefusal>(std::string_view process_id, std::string_view token, Millis now)>
       subscription_check;
   std::size_t max_frames_per_s = 50;        // inbound frames per connection -> rate_limited; 0 = off
   std::size_t frame_burst = 200;            // frames a connection may send at once

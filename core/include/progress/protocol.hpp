@@ -41,6 +41,18 @@ std::optional<ErrorCode> error_code_from_string(std::string_view text) noexcept;
 // The HTTP status that carries this code in a JSON error body (400, 401, 404, 409, 413, 429, 503).
 int http_status(ErrorCode code) noexcept;
 
+// Why a subscription token was refused: the `reason` of its `unauthorized` error, so a client
+// knows whether a fresh token can help (only `expired`).
+enum class RefusalReason { missing, bad_signature, wrong_process, expired };
+
+std::string_view to_string(RefusalReason reason) noexcept;
+std::optional<RefusalReason> refusal_reason_from_string(std::string_view text) noexcept;
+
+struct TokenRefusal {
+  RefusalReason reason = RefusalReason::bad_signature;
+  std::string message;
+};
+
 enum class State { pending, running, completed, failed, cancelled };
 
 std::string_view to_string(State state) noexcept;
@@ -116,6 +128,7 @@ struct Error {
   std::string message;
   std::optional<std::string> process_id;
   std::optional<std::string> id;  // the publish `id` this error answers
+  std::optional<RefusalReason> reason = std::nullopt;  // why a subscription token was refused
   bool operator==(const Error&) const = default;
 };
 

@@ -16,10 +16,12 @@ constexpr std::string_view kProcesses = "/api/processes";
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 // The server's usual JSON error shape ({code, message}); the message names the process.
-string_response refuse(const request& req, http::status status, std::string message) {
+string_response refuse(const request& req, http::status status, std::string message,
+                       std::optional<RefusalReason> reason = std::nullopt) {
   Error error;
   error.code = ErrorCode::unauthorized;
   error.message = std::move(message);
+  error.reason = reason;
   auto res = make_response(req, status, encode_http_error(error), "application/json");
   if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
   return res;
@@ -76,8 +78,8 @@ std::optional<string_response> check_token(const server_config& config, const re
   if (!is_valid_process_id(process_id)) return std::nullopt;
   const auto refusal = token_verifier(config.token_secret).refusal(process_id, token, now);
   if (!refusal) return std::nullopt;
-  std::string message = "subscription to " + std::string(process_id) + " refused: " + *refusal;
-  return refuse(req, http::status::unauthorized, std::move(message));
+  std::string message = "subscription to " + std::string(process_id) + " refused: " + refusal->message;
+  return refuse(req, http::status::unauthorized, std::move(message), refusal->reason);
 }
 
 }  // namespace

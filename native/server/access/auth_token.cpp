@@ -47,6 +47,10 @@ std::string describe_alg(const Json& header) {
   return std::string("a JSON ") + alg->type_name();
 }
 
+std::optional<TokenRefusal> refused(RefusalReason reason, std::string message) {
+  return TokenRefusal{reason, std::move(message)};
+}
+
 }  // namespace
 
 std::optional<std::string> base64url_decode(std::string_view text) {
@@ -72,58 +76,70 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 
 token_verifier::token_verifier(std::string secret) : secret_(std::move(secret)) {}
 
-std::optional<std::string> token_verifier::refusal(std::string_view process_id, std::string_view token,
+std::optional<TokenRefusal> token_verifier::refusal(std::string_view process_id, std::string_view token,
                                                    Millis now) const {
-  if (token.empty()) return "a token is required (?token= or the subscribe frame's token)";
+  if (token.empty()) {
+    return refused(RefusalReason::missing, "a token is required (?token= or the subscribe frame's token)");
+  }
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) {
-    return "the token is not a JWT (header.payload.signature)";
+    return refused(RefusalReason::bad_signature, "the token is not a JWT (header.payload.signature)");
   }
   const std::string_view header_part = token.substr(0, first);
   const std::string_view payload_part = token.substr(first + 1, second - first - 1);
   const std::string_view signature_part = token.substr(second + 1);
 
   const auto header = decode_json_part(header_part);
-  if (!header) return "the token header is not base64url-encoded JSON";
+  if (!header) return refused(RefusalReason::bad_signature, "the token header is not base64url-encoded JSON");
   const auto alg = header->find("alg");
   if (alg == header->end() || !alg->is_string() || alg->get<std::string>() != "HS256") {
-    return "the token alg must be HS256, got " + describe_alg(*header);
+    return refused(RefusalReason::bad_signature, "the token alg must be HS256, got " + describe_alg(*header));
   }
 
   const auto signature = base64url_decode(signature_part);
-  if (!signature) return "the token signature is not base64url";
+  if (!signature) return refused(RefusalReason::bad_signature, "the token signature is not base64url");
   std::array<unsigned char, EVP_MAX_MD_SIZE> expected{};
   unsigned int expected_size = 0;
   const std::string_view signed_part = token.substr(0, second);
   if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
            reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), expected.data(),
            &expected_size) == nullptr) {
-    return "the token signature cannot be computed";
+    return refused(RefusalReason::bad_signature, "the token signature cannot be computed");
   }
   // A wrong length is refused without comparing; the length of an HS256 signature is public.
   if (signature->size() != expected_size ||
       CRYPTO_memcmp(signature->data(), expected.data(), expected_size) != 0) {
-    return "the token signature does not match";
+    return refused(RefusalReason::bad_signature, "the token signature does not match");
   }
 
   const auto payload = decode_json_part(payload_part);
-  if (!payload) return "the token payload is not base64url-encoded JSON";
+  if (!payload) {
+    return refused(RefusalReason::bad_signature, "the token payload is not base64url-encoded JSON");
+  }
   const auto sub = payload->find("sub");
-  if (sub == payload->end() || !sub->is_string()) return "the token has no sub claim";
-  if (sub->get<std::string>() != process_id) return "the token is for another process";
+  if (sub == payload->end() || !sub->is_string()) {
+    return refused(RefusalReason::bad_signature, "the token has no sub claim");
+  }
+  if (sub->get<std::string>() != process_id) {
+    return refused(RefusalReason::wrong_process, "the token is for another process");
+  }
   const auto exp = payload->find("exp");
-  if (exp == payload->end() || !exp->is_number()) return "the token has no numeric exp claim";
+  if (exp == payload->end() || !exp->is_number()) {
+    return refused(RefusalReason::bad_signature, "the token has no numeric exp claim");
+  }
   const double exp_seconds = exp->get<double>();
   if (!std::isfinite(exp_seconds) || exp_seconds * 1000.0 <= static_cast<double>(now)) {
-    return "the token has expired";
+    return refused(RefusalReason::expired, "the token has expired");
   }
   // RFC 7519 4.1.5: before `nbf` the token must not be accepted. Optional, but if present a number.
   if (const auto nbf = payload->find("nbf"); nbf != payload->end()) {
-    if (!nbf->is_number()) return "the token's nbf claim is not a number";
+    if (!nbf->is_number()) {
+      return refused(RefusalReason::bad_signature, "the token's nbf claim is not a number");
+    }
     const double nbf_seconds = nbf->get<double>();
     if (!std::isfinite(nbf_seconds) || nbf_seconds * 1000.0 > static_cast<double>(now)) {
-      return "the token is not valid yet (nbf is in the future)";
+      return refused(RefusalReason::expired, "the token is not valid yet (nbf is in the future)");
     }
   }
   return std::nullopt;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "progress/protocol.hpp"
 #include "progress/time.hpp"
 
 namespace progress::server {
@@ -19,7 +20,9 @@ class token_verifier {
   explicit token_verifier(std::string secret);
 
   // Why `token` does not grant `process_id` at `now` (ms since the Unix epoch); nullopt: it does.
-  std::optional<std::string> refusal(std::string_view process_id, std::string_view token, Millis now) const;
+  // `expired` also covers a token not valid yet (`nbf`); a token that is not an HS256 JWT with
+  // `sub` and a numeric `exp`, signed with this secret, is `bad_signature`.
+  std::optional<TokenRefusal> refusal(std::string_view process_id, std::string_view token, Millis now) const;
 
  private:
   std::string secret_;
