@@ -32,12 +32,4 @@ Result<ClientFrame> decode_client_frame_full(std::string_view text);
 // is not serialized again to be measured.
 std::optional<Error> validate_fitting_data(const Publish& publish);
 
-// Byte-for-byte what dumping to_json(frame) gives, or nullopt when a string is not valid UTF-8
-// (nlohmann's replacement of bad bytes is left to nlohmann).
-std::optional<std::string> encode_progress(const ProgressEvent& event);
-std::optional<std::string> encode_ack(const Ack& ack);
-
-// encode(ServerFrame{event}) without copying the event into a frame first: the fan-out's encoder.
-std::string encode_event(const ProgressEvent& event);
-
 }  // namespace progress::codec_fast
