@@ -1,9 +1,8 @@
 #pragma once
-// The publish hot path's codec (issue #5): a single-pass decoder for the frames producers and
-// subscribers send, and string-append encoders for the frames every publish produces. Both are
-// shortcuts of the nlohmann path in codec.cpp, never alternatives: the decoder answers only for
-// input it fully understands and that decodes without error, the encoders only for text that needs
-// no UTF-8 repair; everything else goes the full way, so errors and their messages stay its own.
+// The publish hot path's decoder (issue #5): a single pass over the frames producers and
+// subscribers send. A shortcut of the nlohmann decoder in codec.cpp, never an alternative: it
+// answers only for input it fully understands and that decodes without error; everything else
+// goes the full way, so errors and their messages stay its own.
 // Private to the core (tests reach it through core/src); codec.hpp is the public face.
 #include <cstddef>
 #include <optional>
