@@ -73,11 +73,11 @@ struct Hello {
   bool operator==(const Hello&) const = default;
 };
 
-// The process view: what one process is now, declared once and embedded (as a base) in the
-// snapshot and progress frames, the record (ProcessRecord, StoredRecord, hence SQLite and Redis)
-// and the client's ProcessView. A new field goes here, in write_process (codec_encode.cpp) and
-// read_process (codec_decode.cpp), and in the vectors; a publish that sets it adds a Publish field
-// and a rule in ProcessRecord::apply.
+// The process view, declared once and embedded (as a base) in the snapshot and progress frames,
+// the record (ProcessRecord, StoredRecord: SQLite, Redis) and the client's ProcessView. A new field
+// goes here, in write_process (codec_encode.cpp), read_view (codec.cpp), view_to_json and the
+// vectors; a publish setting it adds a Publish field, its two decoders (codec.cpp,
+// codec_fast_decode.cpp) and a rule in ProcessRecord::apply.
 struct ProcessFields {
   std::string process_id;
   std::string epoch;
