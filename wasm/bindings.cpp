@@ -254,7 +254,7 @@ EMSCRIPTEN_KEEPALIVE char* pw_decode_server_frame(const char* text, std::size_t 
     if (!result) {
       out = give(Json{{"error", progress::error_to_json(result.error())}}.dump());
     } else {
-      out = give(Json{{"frame", progress::to_json(result.value())}}.dump());
+      out = give("{\"frame\":" + progress::encode(result.value()) + "}");
     }
   });
   return failure ? failure_text(failure) : out;

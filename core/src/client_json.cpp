@@ -49,8 +49,8 @@ Json view_to_json(const ProcessView& view) {
               {"state", to_string(view.state)},
               {"stage", view.stage},
               {"percent", view.percent},
-              {"message", view.message},
-              {"data", view.data},
+              {"message", plain(view.message)},
+              {"data", plain(view.data)},
               {"updated_at", view.updated_at},
               {"stages", std::move(stages)}};
   if (view.result) out["result"] = *view.result;

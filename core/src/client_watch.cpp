@@ -23,17 +23,15 @@ Subscribe Watch::subscribe_frame() const {
 
 namespace {
 
-// The fields a snapshot and a progress event share: the process as it is now.
-template <class Frame>
-void take_current(ProcessView& view, const Frame& frame) {
+// The process as the frame shows it now (every field of ProcessFields comes along); a progress
+// event without result or error leaves the ones shown before.
+void take_current(ProcessView& view, const ProcessFields& frame, bool keep_result) {
+  std::optional<Json> result = keep_result ? std::move(view.result) : std::nullopt;
+  std::optional<Json> error = keep_result ? std::move(view.error) : std::nullopt;
+  static_cast<ProcessFields&>(view) = frame;
+  if (!view.result) view.result = std::move(result);
+  if (!view.error) view.error = std::move(error);
   view.status = is_terminal(frame.state) ? WatchStatus::done : WatchStatus::active;
-  view.epoch = frame.epoch;
-  view.seq = frame.seq;
-  view.state = frame.state;
-  view.stage = frame.stage;
-  view.percent = frame.percent;
-  view.message = plain(frame.message);
-  view.data = plain(frame.data);
 }
 
 }  // namespace
@@ -48,11 +46,9 @@ Applied Watch::apply(const Snapshot& snapshot) {
   }
   if (!same_epoch) eta_.reset();
   resyncing_ = false;
-  take_current(view_, snapshot);
+  take_current(view_, snapshot, false);
   view_.updated_at = snapshot.updated_at;
   view_.stages = snapshot.stages;
-  view_.result = snapshot.result;
-  view_.error = snapshot.error;
   view_.failure.reset();
   update_eta(snapshot.updated_at);
   changed();
@@ -75,10 +71,8 @@ Applied Watch::apply(const ProgressEvent& event) {
   if (is_terminal(event.state) && !view_.stages.empty() && !view_.stages.back().ended_at) {
     view_.stages.back().ended_at = event.ts;
   }
-  take_current(view_, event);
+  take_current(view_, event, true);
   view_.updated_at = event.ts;
-  if (event.result) view_.result = event.result;
-  if (event.error) view_.error = event.error;
   update_eta(event.ts);
   changed();
   return Applied::changed;

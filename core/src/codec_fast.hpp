@@ -1,9 +1,8 @@
 #pragma once
-// The publish hot path's codec (issue #5): a single-pass decoder for the frames producers and
-// subscribers send, and string-append encoders for the frames every publish produces. Both are
-// shortcuts of the nlohmann path in codec.cpp, never alternatives: the decoder answers only for
-// input it fully understands and that decodes without error, the encoders only for text that needs
-// no UTF-8 repair; everything else goes the full way, so errors and their messages stay its own.
+// The publish hot path's decoder (issue #5): a single pass over the frames producers and
+// subscribers send. A shortcut of the nlohmann decoder in codec.cpp, never an alternative: it
+// answers only for input it fully understands and that decodes without error; everything else
+// goes the full way, so errors and their messages stay its own.
 // Private to the core (tests reach it through core/src); codec.hpp is the public face.
 #include <cstddef>
 #include <optional>
@@ -31,13 +30,5 @@ Result<ClientFrame> decode_client_frame_full(std::string_view text);
 // validate() for a publish whose `data` is known to serialize within limits::kMaxDataBytes, so it
 // is not serialized again to be measured.
 std::optional<Error> validate_fitting_data(const Publish& publish);
-
-// Byte-for-byte what dumping to_json(frame) gives, or nullopt when a string is not valid UTF-8
-// (nlohmann's replacement of bad bytes is left to nlohmann).
-std::optional<std::string> encode_progress(const ProgressEvent& event);
-std::optional<std::string> encode_ack(const Ack& ack);
-
-// encode(ServerFrame{event}) without copying the event into a frame first: the fan-out's encoder.
-std::string encode_event(const ProgressEvent& event);
 
 }  // namespace progress::codec_fast

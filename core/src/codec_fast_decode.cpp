@@ -13,6 +13,33 @@
 #include "progress/limits.hpp"
 
 namespace progress::codec_fast {
+
+std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t tail = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    tail = 1;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    tail = 2;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    tail = 3;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (s.size() - i <= tail) return 0;
+  for (std::size_t k = 1; k <= tail; ++k) {
+    const auto t = static_cast<unsigned char>(s[i + k]);
+    if (t < (k == 1 ? lo : 0x80) || t > (k == 1 ? hi : 0xBF)) return 0;
+  }
+  return tail + 1;
+}
+
 namespace {
 
 enum class Key : std::uint8_t {

@@ -9,7 +9,6 @@
 #include <utility>
 #include <variant>
 
-#include "codec_fast.hpp"
 #include "progress/codec.hpp"
 #include "progress/conflation.hpp"
 #include "progress/deadlines.hpp"
@@ -101,7 +100,7 @@ struct Hub::Impl {
   }
 
   OutFrame event_frame(const RecordedEvent& recorded, SharedText process_id) {
-    return OutFrame{shared(codec_fast::encode_event(recorded.event)),
+    return OutFrame{shared(encode_event(recorded.event)),
                     event_kind(recorded.event, recorded.stage_changed), std::move(process_id),
                     recorded.event.seq};
   }

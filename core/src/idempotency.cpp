@@ -17,8 +17,9 @@ std::uint64_t idempotency_fingerprint(const Publish& publish) {
   Publish body = publish;
   body.id.reset();
   body.idempotency_key.reset();
-  // nlohmann keeps object keys sorted, so equal updates dump to equal text.
-  const std::string text = to_json(ClientFrame{std::move(body)}).dump();
+  // The encoder writes keys in byte order (and so does nlohmann for `data`), so equal updates
+  // encode to equal text.
+  const std::string text = encode(ClientFrame{std::move(body)});
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   for (char c : text) {
     hash ^= static_cast<unsigned char>(c);

@@ -75,48 +75,43 @@ std::size_t event_bytes(const RecordedEvent& recorded, const RecordedEvent* prev
 }
 
 ProcessRecord::ProcessRecord(std::string process_id, std::string epoch, Millis now, std::size_t history)
-    : process_id_(std::move(process_id)),
-      epoch_(std::move(epoch)),
-      updated_at_(now),
-      history_limit_(history) {}
+    : updated_at_(now), history_limit_(history) {
+  view_.process_id = std::move(process_id);
+  view_.epoch = std::move(epoch);
+}
 
 ProcessRecord::ProcessRecord(const StoredRecord& stored, std::string epoch, std::size_t history)
-    : process_id_(stored.snapshot.process_id),
-      epoch_(std::move(epoch)),
-      seq_(stored.snapshot.seq),
-      state_(stored.snapshot.state),
-      stage_(stored.snapshot.stage),
-      percent_(stored.snapshot.percent),
-      message_(stored.snapshot.message),
-      data_(stored.snapshot.data),
+    : view_(stored.snapshot),
       updated_at_(stored.snapshot.updated_at),
       stages_(stored.snapshot.stages),
-      result_(stored.result),
-      error_(stored.error),
       lease_ms_(stored.lease_ms),
       lease_deadline_(stored.lease_ms ? stored.lease_deadline : std::nullopt),
       finished_at_(stored.finished_at),
-      history_limit_(history) {}
+      history_limit_(history) {
+  view_.epoch = std::move(epoch);
+  view_.result = stored.result;
+  view_.error = stored.error;
+}
 
 Result<SharedEvent> ProcessRecord::apply(Publish&& publish, Millis now) {
   if (finished()) {  // R1
     return update_error(
         ErrorCode::process_finished,
-        "process " + process_id_ + " already finished (" + std::string(to_string(state_)) + ")", publish);
+        "process " + view_.process_id + " already finished (" + std::string(to_string(view_.state)) + ")", publish);
   }
   if (publish.state == State::pending) {  // R2
     return update_error(ErrorCode::invalid_update, "state pending cannot be published", publish);
   }
   const State next_state = publish.state.value_or(State::running);
-  double next_percent = publish.percent.value_or(percent_);
-  if (next_percent < percent_) {  // R3
+  double next_percent = publish.percent.value_or(view_.percent);
+  if (next_percent < view_.percent) {  // R3
     return update_error(
         ErrorCode::invalid_update,
-        "percent " + format_percent(next_percent) + " is below the current " + format_percent(percent_),
+        "percent " + format_percent(next_percent) + " is below the current " + format_percent(view_.percent),
         publish);
   }
   if (next_state == State::completed) next_percent = 100;
-  const bool new_stage = publish.stage && *publish.stage != stage_;
+  const bool new_stage = publish.stage && *publish.stage != view_.stage;
   if (new_stage && stages_.size() >= kMaxStageSpans) {  // R9
     return update_error(ErrorCode::invalid_update,
                         "a process has at most " + std::to_string(kMaxStageSpans) + " stages", publish);
@@ -124,26 +119,25 @@ Result<SharedEvent> ProcessRecord::apply(Publish&& publish, Millis now) {
 
   // Accepted: from here on nothing fails.
   if (new_stage) enter_stage(*publish.stage, now);  // R5
-  state_ = next_state;
-  percent_ = next_percent;
-  if (publish.message) message_ = SharedString(std::move(*publish.message));  // R4
-  // The update's `data` goes into the event and nowhere else: the record reads it from there.
-  SharedJson data = publish.data ? SharedJson(std::move(*publish.data)) : shared_data();
-  if (publish.result) result_ = std::move(*publish.result);
-  if (publish.error) error_ = std::move(*publish.error);
+  view_.state = next_state;
+  view_.percent = next_percent;
+  if (publish.message) view_.message = SharedString(std::move(*publish.message));  // R4
+  if (publish.data) view_.data = SharedJson(std::move(*publish.data));
+  if (publish.result) view_.result = std::move(*publish.result);
+  if (publish.error) view_.error = std::move(*publish.error);
   if (publish.lease_ms) lease_ms_ = *publish.lease_ms > 0 ? publish.lease_ms : std::nullopt;  // R7
   lease_deadline_ = lease_ms_ ? std::optional<Millis>(now + *lease_ms_) : std::nullopt;
-  if (is_terminal(state_)) finish(now);
-  return record_event(new_stage, now, std::move(data));
+  if (is_terminal(view_.state)) finish(now);
+  return record_event(new_stage, now);
 }
 
 SharedEvent ProcessRecord::expire_lease(Millis now) {
   if (!lease_deadline_ || *lease_deadline_ > now || finished()) return nullptr;
-  state_ = State::failed;
-  error_ = Json{{"code", "stalled"},
+  view_.state = State::failed;
+  view_.error = Json{{"code", "stalled"},
                 {"message", "no update within the lease of " + std::to_string(*lease_ms_) + " ms"}};
   finish(now);
-  return record_event(false, now, shared_data());
+  return record_event(false, now);
 }
 
 std::optional<Millis> ProcessRecord::idle_deadline(std::int64_t idle_ms) const noexcept {
@@ -154,10 +148,10 @@ std::optional<Millis> ProcessRecord::idle_deadline(std::int64_t idle_ms) const n
 SharedEvent ProcessRecord::expire_idle(Millis now, std::int64_t idle_ms) {
   const auto due = idle_deadline(idle_ms);
   if (!due || *due > now) return nullptr;
-  state_ = State::failed;
-  error_ = Json{{"code", "stalled"}, {"message", "no update for " + std::to_string(idle_ms) + " ms"}};
+  view_.state = State::failed;
+  view_.error = Json{{"code", "stalled"}, {"message", "no update for " + std::to_string(idle_ms) + " ms"}};
   finish(now);
-  return record_event(false, now, shared_data());
+  return record_event(false, now);
 }
 
 void ProcessRecord::bound_history_bytes(std::size_t bytes) {
@@ -196,22 +190,21 @@ void ProcessRecord::recount_history() {
 }
 
 Snapshot ProcessRecord::snapshot() const {
-  Snapshot s{process_id_, epoch_, seq_,        state_,  stage_,       percent_,
-             message_,    data(), updated_at_, stages_, std::nullopt, std::nullopt};
-  if (finished()) {
-    s.result = result_;
-    s.error = error_;
+  Snapshot s{view_, updated_at_, stages_};
+  if (!finished()) {  // result and error are shown once the process is terminal
+    s.result.reset();
+    s.error.reset();
   }
   return s;
 }
 
 StoredRecord ProcessRecord::stored() const {
-  return StoredRecord{snapshot(), result_, error_, lease_ms_, lease_deadline_, finished_at_};
+  return StoredRecord{snapshot(), view_.result, view_.error, lease_ms_, lease_deadline_, finished_at_};
 }
 
 std::optional<std::vector<SharedEvent>> ProcessRecord::events_after(Seq after_seq) const {
-  if (after_seq > seq_) return std::nullopt;
-  const Seq oldest = history_.empty() ? seq_ + 1 : history_.front()->event.seq;
+  if (after_seq > view_.seq) return std::nullopt;
+  const Seq oldest = history_.empty() ? view_.seq + 1 : history_.front()->event.seq;
   if (after_seq + 1 < oldest) return std::nullopt;  // R8: the history no longer reaches back
   std::vector<SharedEvent> events;
   for (const auto& entry : history_) {
@@ -220,18 +213,21 @@ std::optional<std::vector<SharedEvent>> ProcessRecord::events_after(Seq after_se
   return events;
 }
 
-SharedEvent ProcessRecord::record_event(bool stage_changed, Millis now, SharedJson data) {  // R6
-  ++seq_;
+SharedEvent ProcessRecord::record_event(bool stage_changed, Millis now) {  // R6
+  ++view_.seq;
   updated_at_ = now;
-  auto recorded = std::make_shared<RecordedEvent>(
-      RecordedEvent{ProgressEvent{process_id_, epoch_, seq_, state_, stage_, percent_, message_, std::move(data),
-                                  now, std::nullopt, std::nullopt},
-                    stage_changed});
-  if (finished()) {
-    recorded->event.result = result_;
-    recorded->event.error = error_;
+  // Result and error stay out of the event until shown, without a copy made to be dropped.
+  std::optional<Json> result;
+  std::optional<Json> error;
+  if (!finished()) {
+    result.swap(view_.result);
+    error.swap(view_.error);
   }
-  last_ = recorded;
+  auto recorded = std::make_shared<RecordedEvent>(RecordedEvent{ProgressEvent{view_, now}, stage_changed});
+  if (!finished()) {
+    result.swap(view_.result);
+    error.swap(view_.error);
+  }
   remember(recorded);
   return recorded;
 }
@@ -253,8 +249,8 @@ void ProcessRecord::continue_history(ProcessRecord&& previous, SharedEvent event
 }
 
 void ProcessRecord::absorb_history(const ProcessRecord& other) {
-  if (other.epoch_ != epoch_ || history_limit_ == 0) return;
-  const Seq first = history_.empty() ? seq_ + 1 : history_.front()->event.seq;
+  if (other.view_.epoch != view_.epoch || history_limit_ == 0) return;
+  const Seq first = history_.empty() ? view_.seq + 1 : history_.front()->event.seq;
   std::deque<SharedEvent> merged;
   for (const auto& recorded : other.history_) {
     if (recorded->event.seq < first) merged.push_back(recorded);
@@ -269,19 +265,19 @@ void ProcessRecord::start_history(const std::vector<SharedEvent>& events) {
   history_.clear();
   history_bytes_ = 0;
   for (const auto& recorded : events) {
-    if (recorded && recorded->event.seq <= seq_ && recorded->event.epoch == epoch_) remember(recorded);
+    if (recorded && recorded->event.seq <= view_.seq && recorded->event.epoch == view_.epoch) remember(recorded);
   }
-  // events_after trusts the history to be contiguous up to seq_: anything else is no history.
+  // events_after trusts the history to be contiguous up to the record's seq: anything else is no history.
   for (std::size_t i = 1; i < history_.size(); ++i) {
     if (history_[i]->event.seq != history_[i - 1]->event.seq + 1) history_.clear();
   }
-  if (!history_.empty() && history_.back()->event.seq != seq_) history_.clear();
+  if (!history_.empty() && history_.back()->event.seq != view_.seq) history_.clear();
   recount_history();
 }
 
 void ProcessRecord::enter_stage(const std::string& stage, Millis now) {
   if (!stages_.empty() && !stages_.back().ended_at) stages_.back().ended_at = now;
-  stage_ = stage;
+  view_.stage = stage;
   stages_.push_back(StageSpan{stage, now, std::nullopt});
 }
 

@@ -33,13 +33,19 @@ std::optional<Json> read_json(const Json& j, const char* key) {
 }  // namespace
 
 std::string encode_stored(const StoredRecord& record) {
-  Json j = {{"snapshot", to_json(ServerFrame{record.snapshot})}};
+  Json j = Json::object();
   if (record.result) j["result"] = *record.result;
   if (record.error) j["error"] = *record.error;
   if (record.lease_ms) j["lease_ms"] = *record.lease_ms;
   if (record.lease_deadline) j["lease_deadline"] = *record.lease_deadline;
   if (record.finished_at) j["finished_at"] = *record.finished_at;
-  return j.dump();
+  // `snapshot` sorts after every other key: the frame's text goes in last, as encoded.
+  std::string text = encode_json(j);
+  text.pop_back();
+  text += j.empty() ? "\"snapshot\":" : ",\"snapshot\":";
+  text += encode(ServerFrame{record.snapshot});
+  text += '}';
+  return text;
 }
 
 Result<StoredRecord> decode_stored(std::string_view text) {

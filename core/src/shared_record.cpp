@@ -17,9 +17,6 @@ Error shared_error(std::string message) {
 
 Json parse(std::string_view text) { return Json::parse(text.begin(), text.end(), nullptr, false); }
 
-Json event_json(const RecordedEvent& recorded) {
-  return Json{{"event", to_json(ServerFrame{recorded.event})}, {"stage_changed", recorded.stage_changed}};
-}
 
 Result<RecordedEvent> event_from_json(const Json& j) {
   if (!j.is_object() || !j.contains("event")) return shared_error("an event needs {event, stage_changed}");
@@ -42,7 +39,10 @@ Result<ProcessRecord> decode_record(std::string_view text, std::size_t history) 
   return ProcessRecord(stored.value(), epoch, history);
 }
 
-std::string encode_shared_event(const RecordedEvent& recorded) { return event_json(recorded).dump(); }
+std::string encode_shared_event(const RecordedEvent& recorded) {
+  return "{\"event\":" + encode_event(recorded.event) +
+         (recorded.stage_changed ? ",\"stage_changed\":true}" : ",\"stage_changed\":false}");
+}
 
 Result<RecordedEvent> decode_shared_event(std::string_view text) { return event_from_json(parse(text)); }
 

@@ -36,9 +36,8 @@ std::string describe(const ProcessView& view) {
   if (!d.title.empty() && d.title != d.status_text) line += "  " + d.title;
   line += "  " + d.percent_text;
   if (!d.eta_text.empty()) line += "  " + d.eta_text;
-  if (!view.message.empty()) {
-    line += "  " + (view.message.size() > kMaxMessageShown ? view.message.substr(0, kMaxMessageShown) + "..."
-                                                             : view.message);
+  if (const std::string& message = view.message; !message.empty()) {
+    line += "  " + (message.size() > kMaxMessageShown ? message.substr(0, kMaxMessageShown) + "..." : message);
   }
   if (!d.error_text.empty()) line += "  error: " + d.error_text;
   return line;

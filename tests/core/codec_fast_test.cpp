@@ -15,8 +15,6 @@
 namespace progress {
 namespace {
 
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 // Checks both decoders on `text`; returns whether the fast path answered.
 bool same_decode(const std::string& text) {
   const Result<ClientFrame> full = codec_fast::decode_client_frame_full(text);
@@ -201,113 +199,6 @@ TEST(CodecFastDecode, NestingAtTheLimitDecodesAlike) {
                           std::string(63, ']') + "}"));
   EXPECT_FALSE(codec_fast::decode_client_frame(R"({"type":"publish","process_id":"j","result":)" +
                                                std::string(64, '[') + std::string(64, ']') + "}"));
-}
-
-// ---- encoding -----------------------------------------------------------------------------------
-
-ProgressEvent event_with(std::string text) {
-  ProgressEvent p;
-  p.process_id = "job-1";
-  p.epoch = "0badf00d";
-  p.seq = 18446744073709551615ULL;
-  p.state = State::running;
-  p.stage = text;
-  p.percent = 42.5;
-  p.message = std::move(text);
-  p.data = Json{{"page", 3}, {"note", "a\"b"}};
-  p.ts = -1;
-  return p;
-}
-
-void expect_old_bytes(const ProgressEvent& p) {
-  const std::string old = dump(to_json(ServerFrame{p}));
-  EXPECT_EQ(encode(ServerFrame{p}), old);
-  if (auto fast = codec_fast::encode_progress(p)) {
-    EXPECT_EQ(*fast, old);
-  }
-}
-
-TEST(CodecFastEncode, ProgressEventsMatchTheJsonEncoderByteForByte) {
-  const std::vector<std::string> texts = {
-      "", "plain", "quote \" backslash \\ slash /", "ctl \x01\x1f\x7f \b\f\n\r\t",
-      std::string("nul \0 here", 10), "caf\xC3\xA9 日本 😀", "bad \xC3\x28 utf8", "cut \xF0\x9F\x98",
-      "surrogate \xED\xA0\x80"};
-  for (const auto& text : texts) expect_old_bytes(event_with(text));
-  EXPECT_TRUE(codec_fast::encode_progress(event_with("caf\xC3\xA9 \x01")));
-  EXPECT_FALSE(codec_fast::encode_progress(event_with("bad \xC3\x28")));
-
-  for (double percent : {0.0, -0.0, 100.0, 33.333333333333336, 1e-7, 99.99999999999999}) {
-    ProgressEvent p = event_with("x");
-    p.percent = percent;
-    expect_old_bytes(p);
-  }
-  ProgressEvent rich = event_with("data");
-  rich.data = Json{{"f", 1.5},          {"neg", -2},        {"u", 18446744073709551615ULL},
-                   {"b", true},         {"n", nullptr},     {"arr", {1, {{"k\n\"", "v\x01"}}, Json::array()}},
-                   {"big", 1e300},      {"tiny", 5e-324},   {"empty", Json::object()},
-                   {"nan", std::nan("")}, {"caf\xC3\xA9", "\xF0\x9F\x98\x80"}};
-  expect_old_bytes(rich);
-  EXPECT_TRUE(codec_fast::encode_progress(rich));
-  Json bad_key = rich.data;
-  bad_key["bad \xC3\x28 key"] = 1;
-  rich.data = bad_key;
-  expect_old_bytes(rich);
-  EXPECT_FALSE(codec_fast::encode_progress(rich));
-
-  ProgressEvent terminal = event_with("done");
-  terminal.state = State::failed;
-  terminal.result = Json::array({1, "two", nullptr});
-  terminal.error = Json{{"code", "E1"}, {"message", "bad \xC3\x28"}};
-  expect_old_bytes(terminal);
-  terminal.data = Json::object();
-  terminal.error = "plain";
-  expect_old_bytes(terminal);
-}
-
-// The encoder writes into a 1 KiB stack buffer and starts again on a string when a frame outgrows it.
-TEST(CodecFastEncode, EventsLargerThanTheStackBufferMatchToo) {
-  ProgressEvent big = event_with(std::string(700, 'm') + "\n\"");
-  Json data = Json::object();
-  for (int i = 0; i < 60; ++i) data["key " + std::to_string(i)] = std::string(40, 'v') + "\t\u00e9";
-  big.data = data;
-  big.result = Json::array({std::string(300, 'r'), 1.25});
-  const std::string old = dump(to_json(ServerFrame{big}));
-  ASSERT_GT(old.size(), 4000u);
-  const auto fast = codec_fast::encode_progress(big);
-  ASSERT_TRUE(fast);
-  EXPECT_EQ(*fast, old);
-
-  big.stage = "bad \xC3\x28 after the buffer filled";
-  expect_old_bytes(big);
-  EXPECT_FALSE(codec_fast::encode_progress(big));
-
-  const Ack long_id{std::string(1500, 'i'), "job-1", 9};
-  EXPECT_EQ(*codec_fast::encode_ack(long_id), dump(to_json(ServerFrame{long_id})));
-}
-
-TEST(CodecFastEncode, AcksMatchTheJsonEncoderByteForByte) {
-  for (const char* id : {"", "41", "with \"quote\"", "\xC3\xA9", "bad \xFF"}) {
-    Ack a{id, "job-1", 7};
-    const std::string old = dump(to_json(ServerFrame{a}));
-    EXPECT_EQ(encode(ServerFrame{a}), old);
-    if (auto fast = codec_fast::encode_ack(a)) {
-      EXPECT_EQ(*fast, old);
-    }
-  }
-  EXPECT_EQ(*codec_fast::encode_ack(Ack{"1", "p", 0}), R"({"id":"1","process_id":"p","seq":0,"type":"ack"})");
-}
-
-TEST(CodecFastEncode, ServerVectorsReencodeAsTheJsonEncoderDoes) {
-  std::size_t checked = 0;
-  for (const auto& input : vector_inputs("server")) {
-    auto frame = decode_server_frame(input);
-    if (!frame) continue;
-    const ServerFrame& f = frame.value();
-    if (!std::holds_alternative<ProgressEvent>(f) && !std::holds_alternative<Ack>(f)) continue;
-    EXPECT_EQ(encode(frame.value()), dump(to_json(frame.value()))) << input;
-    ++checked;
-  }
-  EXPECT_GT(checked, 3U);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ ProgressEvent running_event() {
   p.process_id = "job-1";
   p.epoch = "0badf00d";
   p.seq = 3;
+  p.state = State::running;
   p.stage = "text_extraction";
   p.percent = 42.5;
   p.message = "page 3 of 7";
@@ -130,9 +131,10 @@ TEST(CodecEncode, IsDeterministicAndIndependentOfConstructionOrder) {
   Snapshot b;  // same values, assigned in a different order, data keys inserted the other way round
   b.stages = a.stages;
   b.result = a.result;
-  b.data = Json::object();
-  b.data["eta"] = Json{{"rate", 0.5}};
-  b.data["pages"] = 7;
+  Json data = Json::object();
+  data["eta"] = Json{{"rate", 0.5}};
+  data["pages"] = 7;
+  b.data = std::move(data);
   b.updated_at = a.updated_at;
   b.message = a.message;
   b.percent = a.percent;

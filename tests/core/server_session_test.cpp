@@ -33,7 +33,7 @@ class SessionTest : public ::testing::Test {
     e.epoch = "e";
     e.seq = seq;
     e.message = std::string(pad, 'x');
-    if (kind == FrameKind::terminal) e.state = State::completed;
+    e.state = kind == FrameKind::terminal ? State::completed : State::running;
     return OutFrame{std::make_shared<const std::string>(encode(ServerFrame{e})), kind,
                     std::make_shared<const std::string>(id), seq};
   }

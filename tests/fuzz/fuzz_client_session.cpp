@@ -119,6 +119,7 @@ class Script {
     event.process_id = id;
     event.epoch = record.epoch;
     event.seq = record.history.empty() ? 1 : record.history.back().seq + 1;
+    event.state = progress::State::running;
     double last = record.history.empty() ? 0 : record.history.back().percent;
     event.percent = std::min(100.0, last + in_.ConsumeIntegralInRange(0, 30));
     event.stage = in_.ConsumeBool() ? "load" : "save";

@@ -62,20 +62,11 @@ constexpr std::size_t kMaxCloseReason = 123;
 enum class WatchStatus { waiting, pending, active, done, failed };
 std::string_view to_string(WatchStatus status) noexcept;
 
-struct ProcessView {
-  std::string process_id;
+// The process as the last frame showed it (ProcessFields), and how watching it goes.
+struct ProcessView : ProcessFields {
   WatchStatus status = WatchStatus::waiting;
-  std::string epoch;
-  Seq seq = 0;
-  State state = State::pending;
-  std::string stage;
-  double percent = 0;
-  std::string message;
-  Json data = Json::object();
   Millis updated_at = 0;
   std::vector<StageSpan> stages;
-  std::optional<Json> result;
-  std::optional<Json> error;         // the process's own error (failed jobs)
   std::optional<Error> failure;      // why watching failed (invalid id, unauthorized, not_found)
   std::optional<std::int64_t> eta_ms;  // from the observed rate; absent until it can be estimated
   Display display;                   // client side only: what a UI shows (client_display.hpp)

@@ -22,13 +22,22 @@ Result<Publish> decode_publish_body(std::string_view text, std::string_view path
 // are checked by ProcessRecord.
 std::optional<Error> validate(const Publish& publish);
 
+// One hand encoder for both directions (codec_encode.cpp): keys in byte order, as nlohmann's
+// dump() wrote them when it was the encoder. Invalid UTF-8 in a string is replaced by U+FFFD.
 std::string encode(const ServerFrame& frame);
 std::string encode(const ClientFrame& frame);
-Json to_json(const ServerFrame& frame);
-Json to_json(const ClientFrame& frame);
-Json to_json(const Snapshot& snapshot);  // the record as served by GET /api/processes/{id}
-
+// encode(ServerFrame{event}) without copying the event into a frame: the fan-out's encoder.
+std::string encode_event(const ProgressEvent& event);
+// The record served by GET /api/processes/{id}: a snapshot frame without `type`.
+std::string encode_record(const Snapshot& snapshot);
+// User JSON (`data`, `result`, `error`) as the frames carry it.
+std::string encode_json(const Json& value);
 // {"error":{"code":"...","message":"..."}} for HTTP responses.
 std::string encode_http_error(const Error& error);
+
+// The encoded text parsed back, for callers that hold frames as JSON (tests, HTTP bodies).
+Json to_json(const ServerFrame& frame);
+Json to_json(const ClientFrame& frame);
+Json to_json(const Snapshot& snapshot);  // the record, as encode_record writes it
 
 }  // namespace progress

@@ -91,38 +91,27 @@ class ProcessRecord {
   // Takes the older events `other` (the same record, read at another time) has and this lacks.
   void absorb_history(const ProcessRecord& other);
 
-  const std::string& process_id() const noexcept { return process_id_; }
-  const std::string& epoch() const noexcept { return epoch_; }
-  Seq seq() const noexcept { return seq_; }
+  const std::string& process_id() const noexcept { return view_.process_id; }
+  const std::string& epoch() const noexcept { return view_.epoch; }
+  Seq seq() const noexcept { return view_.seq; }
   Millis updated_at() const noexcept { return updated_at_; }
-  State state() const noexcept { return state_; }
-  bool finished() const noexcept { return is_terminal(state_); }
+  State state() const noexcept { return view_.state; }
+  bool finished() const noexcept { return is_terminal(view_.state); }
   std::optional<Millis> lease_deadline() const noexcept { return lease_deadline_; }
   std::optional<Millis> finished_at() const noexcept { return finished_at_; }
 
  private:
   void remember(SharedEvent recorded);
   void recount_history();  // after the history was replaced wholesale
-  SharedEvent record_event(bool stage_changed, Millis now, SharedJson data);
-  // The current `data`: the last event's, which holds the one copy, or the loaded record's.
-  const SharedJson& shared_data() const noexcept { return last_ ? last_->event.data : data_; }
-  const Json& data() const noexcept { return shared_data().get(); }
+  SharedEvent record_event(bool stage_changed, Millis now);
   void enter_stage(const std::string& stage, Millis now);
   void finish(Millis now);
 
-  std::string process_id_;
-  std::string epoch_;
-  Seq seq_ = 0;
-  State state_ = State::pending;
-  std::string stage_;
-  double percent_ = 0;
-  SharedString message_;
-  SharedJson data_ = Json::object();  // until the first event: from then on data() reads last_
-  SharedEvent last_;
+  // The process as it is now, result and error included before they are shown; `message` and
+  // `data` are shared with the events that carry them, not copied.
+  ProcessFields view_;
   Millis updated_at_ = 0;
   std::vector<StageSpan> stages_;
-  std::optional<Json> result_;
-  std::optional<Json> error_;
   std::optional<std::int64_t> lease_ms_;
   std::optional<Millis> lease_deadline_;
   std::optional<Millis> finished_at_;

@@ -85,35 +85,34 @@ struct Hello {
   bool operator==(const Hello&) const = default;
 };
 
-struct Snapshot {
+// The process view, declared once and embedded (as a base) in the snapshot and progress frames,
+// the record (ProcessRecord, StoredRecord: SQLite, Redis) and the client's ProcessView. A new field
+// goes here, in write_process (codec_encode.cpp), read_view (codec.cpp), view_to_json and the
+// vectors; a publish setting it adds a Publish field, its two decoders (codec.cpp,
+// codec_fast_decode.cpp) and a rule in ProcessRecord::apply.
+struct ProcessFields {
   std::string process_id;
   std::string epoch;
   Seq seq = 0;
   State state = State::pending;
   std::string stage;
   double percent = 0;
-  std::string message;
-  Json data = Json::object();
+  // Shared with the event before when the publish left them unchanged, and with the record.
+  SharedString message;
+  SharedJson data = Json::object();
+  std::optional<Json> result;  // shown once the process is terminal
+  std::optional<Json> error;   // shown once the process is terminal: a string or {code, message}
+  bool operator==(const ProcessFields&) const = default;
+};
+
+struct Snapshot : ProcessFields {
   Millis updated_at = 0;
   std::vector<StageSpan> stages;
-  std::optional<Json> result;  // terminal snapshots only
-  std::optional<Json> error;   // terminal snapshots only: a string or {code, message}
   bool operator==(const Snapshot&) const = default;
 };
 
-struct ProgressEvent {
-  std::string process_id;
-  std::string epoch;
-  Seq seq = 0;
-  State state = State::running;
-  std::string stage;
-  double percent = 0;
-  // Shared with the event before when the publish left them unchanged.
-  SharedString message;
-  SharedJson data = Json::object();
+struct ProgressEvent : ProcessFields {
   Millis ts = 0;
-  std::optional<Json> result;
-  std::optional<Json> error;
   bool operator==(const ProgressEvent&) const = default;
 };
 

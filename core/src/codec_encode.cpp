@@ -1,0 +1,468 @@
+// The one encoder: every frame is written with appends into a stack buffer, in the bytes nlohmann's
+// dump() gave when it was the encoder (keys in byte order, ensure_ascii off, invalid UTF-8
+// replaced by U+FFFD, integral percents as integers), so the wire did not change with it.
+// nlohmann only holds the user JSON (`data`, `result`, `error`), which is walked here too.
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <variant>
+
+#include "progress/codec.hpp"
+
+namespace progress {
+namespace {
+
+// The stack buffer of one encode: an event with a small `data` takes about 200 bytes.
+constexpr std::size_t kStackFrameBytes = 1024;
+
+// A fixed buffer on the stack: appends are an inline bounds check and a memcpy, where std::string's
+// are an out-of-line call each (a few dozen of them per event). A frame that does not fit marks
+// the buffer full and is written again into a std::string.
+template <std::size_t Capacity>
+class FixedOut {
+ public:
+  // Inlined into every writer, as it was when one function wrote the whole event.
+  [[gnu::always_inline]] void append(const char* data, std::size_t n) {
+    if (n > Capacity - size_) {
+      full_ = true;
+      return;
+    }
+    std::memcpy(buffer_.data() + size_, data, n);
+    size_ += n;
+  }
+  // A literal's length is known when compiled: the copy is a fixed-size move, not a strlen and a call.
+  template <std::size_t N>
+  FixedOut& operator+=(const char (&literal)[N]) {
+    if (N - 1 > Capacity - size_) {
+      full_ = true;
+    } else {
+      std::memcpy(buffer_.data() + size_, literal, N - 1);
+      size_ += N - 1;
+    }
+    return *this;
+  }
+  FixedOut& operator+=(std::string_view s) {
+    append(s.data(), s.size());
+    return *this;
+  }
+  FixedOut& operator+=(char c) {
+    append(&c, 1);
+    return *this;
+  }
+  bool full() const noexcept { return full_; }
+  std::string str() const { return std::string(buffer_.data(), size_); }
+
+ private:
+  std::array<char, Capacity> buffer_;
+  std::size_t size_ = 0;
+  bool full_ = false;
+};
+
+// The same appends onto a std::string, for frames too large for the buffer.
+class StringOut {
+ public:
+  explicit StringOut(std::size_t reserve) { text_.reserve(reserve); }
+  void append(const char* data, std::size_t n) { text_.append(data, n); }
+  StringOut& operator+=(std::string_view s) {
+    text_.append(s);
+    return *this;
+  }
+  StringOut& operator+=(char c) {
+    text_ += c;
+    return *this;
+  }
+  std::string str() { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+// How many bytes at `s[i]` (>= 0x80) form one valid UTF-8 sequence (RFC 3629), returned as a
+// positive length; when they do not, minus the bytes nlohmann's replacement drops before reading
+// on: the lead and the continuation bytes that fitted, or everything left at the end of the text.
+std::ptrdiff_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t tail = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    tail = 1;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    tail = 2;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    tail = 3;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return -1;
+  }
+  std::size_t k = 1;
+  for (; k <= tail && i + k < s.size(); ++k) {
+    const auto t = static_cast<unsigned char>(s[i + k]);
+    if (t < (k == 1 ? lo : 0x80) || t > (k == 1 ? hi : 0xBF)) return -static_cast<std::ptrdiff_t>(k);
+  }
+  if (k <= tail) return -static_cast<std::ptrdiff_t>(s.size() - i);  // cut short by the end
+  return static_cast<std::ptrdiff_t>(tail + 1);
+}
+
+template <class Out>
+void append_string(Out& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr char kReplacement[] = "\xEF\xBF\xBD";
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t run = i;
+    while (i < s.size()) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++i;
+    }
+    out.append(s.data() + run, i - run);
+    if (i == s.size()) break;
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::ptrdiff_t n = utf8_sequence(s, i);
+      if (n > 0) {
+        out.append(s.data() + i, static_cast<std::size_t>(n));
+      } else {
+        out.append(kReplacement, 3);
+      }
+      i += static_cast<std::size_t>(n > 0 ? n : -n);
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default: {
+        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(escaped, sizeof escaped);
+      }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+template <class Out, class Int>
+void append_int(Out& out, Int value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  (void)ec;  // 24 bytes hold any 64-bit integer
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+// A float in nlohmann's shortest round-trip form ("1.5", "100.0", "1e+300"); JSON has no NaN.
+template <class Out>
+void append_float(Out& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char buf[64];
+  const char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+// Integral percents go out as integers ("percent":50): what producers send and browsers show.
+template <class Out>
+void append_number(Out& out, double value) {
+  if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 9007199254740992.0) {
+    append_int(out, static_cast<std::int64_t>(value));
+  } else {
+    append_float(out, value);
+  }
+}
+
+// User JSON, as dump() writes it: nlohmann's objects iterate in key order.
+template <class Out>
+void append_json(Out& out, const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        append_string(out, it.key());
+        out += ':';
+        append_json(out, it.value());
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const Json& item : j) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::string: append_string(out, j.get_ref<const std::string&>()); return;
+    case Json::value_t::number_integer: append_int(out, j.get<std::int64_t>()); return;
+    case Json::value_t::number_unsigned: append_int(out, j.get<std::uint64_t>()); return;
+    case Json::value_t::number_float: append_float(out, j.get<double>()); return;
+    case Json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
+    case Json::value_t::null:
+    case Json::value_t::discarded: out += "null"; return;
+    case Json::value_t::binary: out += j.dump(); return;  // never parsed from JSON text
+  }
+}
+
+// Writes `"key":` with the comma before it when the object has a field already.
+template <class Out>
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(Out& out) : out_(out) { out_ += '{'; }
+  Out& key(std::string_view name) {
+    out_ += first_ ? "\"" : ",\"";
+    first_ = false;
+    out_ += name;
+    out_ += "\":";
+    return out_;
+  }
+  void string(std::string_view name, std::string_view value) { append_string(key(name), value); }
+  template <class Int>
+  void integer(std::string_view name, Int value) {
+    append_int(key(name), value);
+  }
+  void json(std::string_view name, const Json& value) { append_json(key(name), value); }
+  void close() { out_ += '}'; }
+
+ private:
+  Out& out_;
+  bool first_ = true;
+};
+
+template <class Out>
+void write_stages(Out& out, const std::vector<StageSpan>& stages) {
+  out += '[';
+  bool first = true;
+  for (const StageSpan& span : stages) {
+    if (!first) out += ',';
+    first = false;
+    ObjectWriter<Out> item(out);
+    if (span.ended_at) item.integer("ended_at", *span.ended_at);
+    item.string("name", span.name);
+    item.integer("started_at", span.started_at);
+    item.close();
+  }
+  out += ']';
+}
+
+// `,"key":value` (the key and its punctuation one literal) for the frames of the fan-out.
+template <class Out, std::size_t N>
+void field(Out& out, const char (&key)[N], std::string_view value) {
+  out += key;
+  append_string(out, value);
+}
+template <class Out, std::size_t N>
+void json_field(Out& out, const char (&key)[N], const Json& value) {
+  out += key;
+  append_json(out, value);
+}
+template <class Out, std::size_t N, class Int>
+  requires std::is_integral_v<Int>
+void field(Out& out, const char (&key)[N], Int value) {
+  out += key;
+  append_int(out, value);
+}
+
+template <class Out, std::size_t N>
+void field(Out& out, const char (&key)[N], State value) {
+  out += key;
+  out += '"';
+  out += to_string(value);  // no state name needs escaping
+  out += '"';
+}
+template <class Out, std::size_t N>
+void field(Out& out, const char (&key)[N], const std::vector<StageSpan>& stages) {
+  out += key;
+  write_stages(out, stages);
+}
+template <class Out, std::size_t N>
+void number_field(Out& out, const char (&key)[N], double value) {
+  out += key;
+  append_number(out, value);
+}
+
+enum class ProcessFrame { snapshot, progress, record };
+
+// The process view (ProcessFields, protocol.hpp) with the fields of its frame, in key order;
+// `record` is the snapshot served over HTTP, which has no `type`. One line a field.
+template <ProcessFrame kind, class Out, class Frame>
+void write_process(Out& out, const Frame& f) {
+  constexpr bool progress = kind == ProcessFrame::progress;
+  json_field(out, R"({"data":)", plain(f.data));
+  field(out, R"(,"epoch":)", f.epoch);
+  if (f.error) json_field(out, R"(,"error":)", *f.error);
+  field(out, R"(,"message":)", plain(f.message));
+  number_field(out, R"(,"percent":)", f.percent);
+  field(out, R"(,"process_id":)", f.process_id);
+  if (f.result) json_field(out, R"(,"result":)", *f.result);
+  field(out, R"(,"seq":)", f.seq);
+  field(out, R"(,"stage":)", f.stage);
+  if constexpr (!progress) field(out, R"(,"stages":)", f.stages);
+  field(out, R"(,"state":)", f.state);
+  if constexpr (progress) field(out, R"(,"ts":)", f.ts);
+  if constexpr (progress) out += R"(,"type":"progress")";
+  if constexpr (kind == ProcessFrame::snapshot) out += R"(,"type":"snapshot")";
+  if constexpr (!progress) field(out, R"(,"updated_at":)", f.updated_at);
+  out += '}';
+}
+
+template <class Out>
+struct ServerWriter {
+  Out& out;
+  void operator()(const Hello& h) const {
+    ObjectWriter<Out> o(out);
+    o.integer("heartbeat_ms", h.heartbeat_ms);
+    o.integer("protocol", h.protocol);
+    o.string("server", h.server);
+    o.string("type", "hello");
+    o.close();
+  }
+  void operator()(const Snapshot& s) const { write_process<ProcessFrame::snapshot>(out, s); }
+  void operator()(const ProgressEvent& p) const { write_process<ProcessFrame::progress>(out, p); }
+  void operator()(const Pending& p) const {
+    ObjectWriter<Out> o(out);
+    o.string("process_id", p.process_id);
+    o.string("type", "pending");
+    o.close();
+  }
+  void operator()(const Error& e) const {
+    ObjectWriter<Out> o(out);
+    o.string("code", to_string(e.code));
+    if (e.id) o.string("id", *e.id);
+    o.string("message", e.message);
+    if (e.process_id) o.string("process_id", *e.process_id);
+    if (e.reason) o.string("reason", to_string(*e.reason));
+    o.string("type", "error");
+    o.close();
+  }
+  void operator()(const Ping& p) const { timestamped(p.ts, "ping"); }
+  void operator()(const Pong& p) const { timestamped(p.ts, "pong"); }
+  void operator()(const Ack& a) const {  // one per publish: written as the fan-out's frames are
+    field(out, R"({"id":)", a.id);
+    field(out, R"(,"process_id":)", a.process_id);
+    field(out, R"(,"seq":)", a.seq);
+    out += R"(,"type":"ack"})";
+  }
+  void operator()(const Health& h) const {
+    ObjectWriter<Out> o(out);
+    o.integer("connections", h.connections);
+    o.integer("processes", h.processes);
+    o.string("type", "health");
+    o.integer("uptime_s", h.uptime_s);
+    o.close();
+  }
+  void timestamped(const std::optional<std::int64_t>& ts, const char* type) const {
+    ObjectWriter<Out> o(out);
+    if (ts) o.integer("ts", *ts);
+    o.string("type", type);
+    o.close();
+  }
+};
+
+template <class Out>
+struct ClientWriter {
+  Out& out;
+  void operator()(const Subscribe& s) const {
+    ObjectWriter<Out> o(out);
+    if (s.after_seq) o.integer("after_seq", *s.after_seq);
+    if (s.epoch) o.string("epoch", *s.epoch);
+    o.string("process_id", s.process_id);
+    if (s.token) o.string("token", *s.token);
+    o.string("type", "subscribe");
+    o.close();
+  }
+  void operator()(const Unsubscribe& u) const {
+    ObjectWriter<Out> o(out);
+    o.string("process_id", u.process_id);
+    o.string("type", "unsubscribe");
+    o.close();
+  }
+  void operator()(const Ping& p) const { ServerWriter<Out>{out}(p); }
+  void operator()(const Pong& p) const { ServerWriter<Out>{out}(p); }
+  void operator()(const Publish& p) const {
+    ObjectWriter<Out> o(out);
+    if (p.data) o.json("data", *p.data);
+    if (p.error) o.json("error", *p.error);
+    if (p.id) o.string("id", *p.id);
+    if (p.idempotency_key) o.string("idempotency_key", *p.idempotency_key);
+    if (p.lease_ms) o.integer("lease_ms", *p.lease_ms);
+    if (p.message) o.string("message", *p.message);
+    if (p.percent) append_number(o.key("percent"), *p.percent);
+    o.string("process_id", p.process_id);
+    if (p.result) o.json("result", *p.result);
+    if (p.stage) o.string("stage", *p.stage);
+    if (p.state) o.string("state", to_string(*p.state));
+    o.string("type", "publish");
+    o.close();
+  }
+};
+
+// Most frames fit the stack buffer; the rest (large `data`, `result` or `error`) are written again
+// into a string.
+template <class Write>
+std::string encode_with(Write write) {
+  FixedOut<kStackFrameBytes> fixed;
+  write(fixed);
+  if (!fixed.full()) return fixed.str();
+  StringOut text(kStackFrameBytes * 2);
+  write(text);
+  return text.str();
+}
+
+}  // namespace
+
+std::string encode(const ServerFrame& frame) {
+  return encode_with([&](auto& out) { std::visit(ServerWriter<std::decay_t<decltype(out)>>{out}, frame); });
+}
+
+std::string encode(const ClientFrame& frame) {
+  return encode_with([&](auto& out) { std::visit(ClientWriter<std::decay_t<decltype(out)>>{out}, frame); });
+}
+
+std::string encode_event(const ProgressEvent& event) {
+  return encode_with([&](auto& out) { write_process<ProcessFrame::progress>(out, event); });
+}
+
+std::string encode_record(const Snapshot& snapshot) {
+  return encode_with([&](auto& out) { write_process<ProcessFrame::record>(out, snapshot); });
+}
+
+std::string encode_json(const Json& value) {
+  return encode_with([&](auto& out) { append_json(out, value); });
+}
+
+std::string encode_http_error(const Error& error) {
+  return encode_with([&](auto& out) {
+    ObjectWriter<std::decay_t<decltype(out)>> body(out);
+    ObjectWriter<std::decay_t<decltype(out)>> inner(body.key("error"));
+    inner.string("code", to_string(error.code));
+    inner.string("message", error.message);
+    if (error.reason) inner.string("reason", to_string(*error.reason));
+    inner.close();
+    body.close();
+  });
+}
+
+Json to_json(const ServerFrame& frame) { return Json::parse(encode(frame)); }
+Json to_json(const ClientFrame& frame) { return Json::parse(encode(frame)); }
+Json to_json(const Snapshot& snapshot) { return Json::parse(encode_record(snapshot)); }
+
+}  // namespace progress
