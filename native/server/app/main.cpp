@@ -14,6 +14,7 @@
 
 #include "app/allocator.hpp"
 #include "app/reload.hpp"
+#include "app/service_notify.hpp"
 #include "access/auth_token.hpp"
 #include "config/config.hpp"
 #include "conn/http_session.hpp"
@@ -267,6 +268,7 @@ int main(int argc, char** argv) {
       return;
     }
     log.info("signal", {{"signal", std::to_string(signal_number)}});
+    ps::notify_stopping();
     server->stop();
     uploads.stop();
     grace.expires_after(cfg.shutdown_grace);
@@ -291,6 +293,7 @@ int main(int argc, char** argv) {
   // SIGHUP: the secrets and the certificate again from their files (app/reload.hpp).
   std::function<void(ps::error_code, int)> on_reload = [&](ps::error_code ec, int) {
     if (ec || hub.stopping()) return;
+    ps::notify_reloading();
     std::string why;
     auto fresh = ps::read_reloadable(configured, why);
     if (!fresh) {
@@ -307,6 +310,7 @@ int main(int argc, char** argv) {
       }
       log.info("reload_done", {{"changed", changed}});
     }
+    ps::notify_ready("listening; reloaded");
     reload_signal.async_wait(on_reload);
   };
   reload_signal.async_wait(on_reload);
@@ -320,8 +324,11 @@ int main(int argc, char** argv) {
                      {"send_path", send_path},
                      {"tls", tls ? "on" : "off"},
                      {"threads", std::to_string(cfg.threads)},
-                     {"web_root", cfg.web_root.string()}});
+                     {"web_root", cfg.web_root.string()},
+                     {"sd_notify", ps::service_notify_built_in() ? "on" : "off"}});
   server->run();
+  // The socket is bound and accepting as soon as run() is entered below.
+  ps::notify_ready("listening on " + bound.address().to_string() + ":" + std::to_string(bound.port()));
 
   // Returns once nothing is left to do (after shutdown) or on ioc.stop().
   if (const int code = run_event_loop(ioc, log, metrics); code != 0) return code;
