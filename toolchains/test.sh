@@ -12,6 +12,10 @@
 #   apps          toolchains/pack.sh, then the Vite and webpack 5 apps of tests/apps/ install the
 #                 tarball from the hub, type-check, build (webpack with no warning) and reach
 #                 `completed` in Chromium against the hub (the Vite app under `vite` dev too)
+#   package       from the native-release build (after apps, so the web root has the
+#                 wasm and the tarball): `cmake --install` into a DESTDIR, the .deb
+#                 (cpack), its listing, the extracted binary's --version, `systemd-analyze verify`
+#                 of the unit (packaging/check_package.sh)
 #   bench-smoke   a few seconds of every benchmark scenario against the server, so bench/ never
 #                 rots; it fails on lost, duplicated or refused events, never on speed
 #   fuzz          clang libFuzzer targets (decoder, hub, client session) for 30 s each from the
@@ -75,6 +79,13 @@ stage_native_release() {
     cmake --build --preset native-release -j "$jobs" --target progress-hub progress-watch
 }
 
+# Reuses native-release's build: configuring again builds nothing new.
+stage_package() {
+  cmake --preset native-release >/dev/null &&
+    cmake --build --preset native-release -j "$jobs" --target progress-hub progress-watch &&
+    bash packaging/check_package.sh build/native-release
+}
+
 native_bin=$PWD/build/native-asan
 
 stage_web() {
@@ -116,7 +127,7 @@ stage_native_tsan() {
 header "dependencies"
 bash toolchains/install-deps.sh
 
-all_stages=(native-asan wasm native-clang native-release web apps bench-smoke fuzz native-tsan)
+all_stages=(native-asan wasm native-clang native-release web apps package bench-smoke fuzz native-tsan)
 read -r -a stages <<<"${PROGRESS_TEST_STAGES:-${all_stages[*]}}"
 for name in "${stages[@]}"; do
   if ! declare -F "stage_${name//-/_}" >/dev/null; then

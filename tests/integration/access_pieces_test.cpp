@@ -158,6 +158,20 @@ TEST(TokenVerifier, ATamperedPayloadBreaksTheSignature) {
   EXPECT_TRUE(mentions(refusal(std::string(kGood) + "A"), "signature"));
 }
 
+// A rotation: the secret being retired still signs good tokens, a third one does not.
+TEST(TokenVerifier, APreviousSecretSignsValidTokensToo) {
+  const token_verifier rotating("another-secret", std::string(kSecret));
+  EXPECT_FALSE(rotating.refusal("job-1", kGood, kNow).has_value());
+  EXPECT_FALSE(rotating.refusal("job-1", kOtherSecret, kNow).has_value());
+  const auto expired = rotating.refusal("job-1", kExpired, kNow);
+  ASSERT_TRUE(expired.has_value());
+  EXPECT_EQ(expired->reason, RefusalReason::expired);
+  const token_verifier neither("a-third-secret", "a-fourth-secret");
+  const auto unsigned_token = neither.refusal("job-1", kGood, kNow);
+  ASSERT_TRUE(unsigned_token.has_value());
+  EXPECT_EQ(unsigned_token->reason, RefusalReason::bad_signature);
+}
+
 TEST(Base64Url, DecodesWithoutPaddingAndRefusesOtherSpellings) {
   EXPECT_EQ(base64url_decode("aGk").value_or("?"), "hi");
   EXPECT_EQ(base64url_decode("-_8").value_or("?"), "\xfb\xff");
@@ -339,6 +353,28 @@ TEST(AccessFlags, SecretsComeFromFilesOrTheEnvironment) {
   EXPECT_EQ(parsed.config->token_secret, "env-secret");
   EXPECT_EQ(parsed.config->allowed_origins, std::vector<std::string>{"https://a.example"});
   EXPECT_EQ(parsed.config->hub.max_frames_per_s, 7u);
+}
+
+TEST(AccessFlags, APreviousTokenSecretNeedsACurrentOneAndMayBeAbsent) {
+  auto parsed = parse_config({"--token-secret-previous-file", "/nonexistent/previous"}, no_env);
+  EXPECT_FALSE(parsed.config.has_value());
+  EXPECT_NE(parsed.error.find("--token-secret-previous-file"), std::string::npos) << parsed.error;
+
+  const auto dir = std::filesystem::temp_directory_path() / ("previous-flags-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "secret") << "current\n";
+  parsed = parse_config({"--token-secret-file", (dir / "secret").string(), "--token-secret-previous-file",
+                         (dir / "previous").string()},
+                        no_env);
+  ASSERT_TRUE(parsed.config.has_value()) << parsed.error;
+  EXPECT_EQ(parsed.config->token_secret_previous, "");
+  std::ofstream(dir / "previous") << "retired\n";
+  parsed = parse_config({"--token-secret-file", (dir / "secret").string(), "--token-secret-previous-file",
+                         (dir / "previous").string()},
+                        no_env);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(parsed.config.has_value()) << parsed.error;
+  EXPECT_EQ(parsed.config->token_secret_previous, "retired");
 }
 
 TEST(LimitFlags, EveryLimitIsAFlag) {

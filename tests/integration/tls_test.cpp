@@ -8,13 +8,17 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <signal.h>
+
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -476,6 +480,79 @@ TEST_F(Tls, Tls12RefusesSuitesWithoutForwardSecrecyOrAead) {
   EXPECT_FALSE(tls12_handshake(port(), cert(), "ECDHE-ECDSA-AES256-GCM-SHA384"));
   EXPECT_TRUE(tls12_handshake(port(), cert(), "ECDHE-ECDSA-AES128-SHA"));
   EXPECT_FALSE(tls12_handshake(rsa_server.port(), rsa_cert, "ECDHE-RSA-AES256-GCM-SHA384"));
+}
+
+
+ssl::context trusting(const std::filesystem::path& cert) {
+  ssl::context trust(ssl::context::tls_client);
+  trust.load_verify_file(cert.string());
+  trust.set_verify_mode(ssl::verify_peer);
+  return trust;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t seen = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++seen;
+  return seen;
+}
+
+// Sends SIGHUP and waits (a hang guard) until the hub logged one more `event`.
+void reload(const server_process& hub, const std::string& event) {
+  const std::size_t before = occurrences(hub.stderr_text(), " " + event);
+  ASSERT_EQ(::kill(hub.pid(), SIGHUP), 0);
+  const auto deadline = std::chrono::steady_clock::now() + kGuard;
+  while (occurrences(hub.stderr_text(), " " + event) == before) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no " << event << " in:\n" << hub.stderr_text();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// SIGHUP reads --tls-cert/--tls-key again: connections made after it get the new certificate, an open
+// wss:// stream goes on, and a reload with a broken pair keeps the certificate served before.
+TEST_F(Tls, SighupServesTheNewCertificateToNewConnectionsOnly) {
+  temp_dir dir;
+  const auto live_cert = dir.path() / "cert.pem";
+  const auto live_key = dir.path() / "key.pem";
+  const auto old_cert = dir.path() / "old-cert.pem";
+  const auto new_cert = dir.path() / "new-cert.pem";
+  const key_ptr old_key = make_key();
+  const key_ptr new_key = make_key();
+  write_cert(old_cert, old_key.get());
+  write_cert(new_cert, new_key.get());
+  std::filesystem::copy_file(old_cert, live_cert);
+  write_key(live_key, old_key.get());
+  // reload_done is logged at info (the test hubs log from warn by default).
+  server_process hub({"--tls-cert", live_cert.string(), "--tls-key", live_key.string(), "--log-level", "info"}, 0,
+                     true);
+  constexpr const char* kSuite = "ECDHE-ECDSA-AES128-GCM-SHA256";
+  ASSERT_FALSE(tls12_handshake(hub.port(), old_cert, kSuite));
+  ASSERT_TRUE(tls12_handshake(hub.port(), new_cert, kSuite));
+  ssl::context old_trust = trusting(old_cert);
+  wss_client subscriber(hub.port(), old_trust, "/ws/progress/tls-swap");
+  EXPECT_EQ(subscriber.read()["type"], "hello");
+  EXPECT_EQ(subscriber.read()["type"], "pending");
+
+  std::filesystem::copy_file(new_cert, live_cert, std::filesystem::copy_options::overwrite_existing);
+  write_key(live_key, new_key.get());
+  reload(hub, "reload_done");
+  EXPECT_FALSE(tls12_handshake(hub.port(), new_cert, kSuite));
+  EXPECT_TRUE(tls12_handshake(hub.port(), old_cert, kSuite));
+
+  // A key that does not match the certificate: refused, the new pair stays.
+  write_key(live_key, old_key.get());
+  reload(hub, "reload_failed");
+  EXPECT_FALSE(tls12_handshake(hub.port(), new_cert, kSuite));
+  EXPECT_NE(hub.stderr_text().find("--tls-key " + live_key.string()), std::string::npos) << hub.stderr_text();
+
+  // The stream opened before both reloads still gets what is published.
+  ssl::context new_trust = trusting(new_cert);
+  wss_client producer(hub.port(), new_trust, "/ws/publish");
+  EXPECT_EQ(producer.read()["type"], "hello");
+  producer.send(Json{{"type", "publish"}, {"id", "m1"}, {"process_id", "tls-swap"}, {"percent", 40}});
+  EXPECT_EQ(producer.read()["type"], "ack");
+  const Json snapshot = subscriber.read();
+  EXPECT_EQ(snapshot["type"], "snapshot");
+  EXPECT_EQ(snapshot["percent"], 40);
 }
 
 }  // namespace

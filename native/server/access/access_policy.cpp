@@ -76,7 +76,8 @@ std::optional<string_response> check_token(const server_config& config, const re
                                            std::string_view process_id, std::string_view token, Millis now) {
   // A malformed id is refused by the handler with invalid_process_id, which says more.
   if (!is_valid_process_id(process_id)) return std::nullopt;
-  const auto refusal = token_verifier(config.token_secret).refusal(process_id, token, now);
+  const token_verifier verifier(config.token_secret, config.token_secret_previous);
+  const auto refusal = verifier.refusal(process_id, token, now);
   if (!refusal) return std::nullopt;
   std::string message = "subscription to " + std::string(process_id) + " refused: " + refusal->message;
   return refuse(req, http::status::unauthorized, std::move(message), refusal->reason);

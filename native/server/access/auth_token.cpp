@@ -51,6 +51,19 @@ std::optional<TokenRefusal> refused(RefusalReason reason, std::string message) {
   return TokenRefusal{reason, std::move(message)};
 }
 
+// Whether `signature` is the HS256 MAC of `signed_part` under `secret`.
+bool signed_by(const std::string& secret, std::string_view signed_part, const std::string& signature) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> expected{};
+  unsigned int expected_size = 0;
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), expected.data(),
+           &expected_size) == nullptr) {
+    return false;
+  }
+  // A wrong length is refused without comparing; the length of an HS256 signature is public.
+  return signature.size() == expected_size && CRYPTO_memcmp(signature.data(), expected.data(), expected_size) == 0;
+}
+
 }  // namespace
 
 std::optional<std::string> base64url_decode(std::string_view text) {
@@ -74,7 +87,8 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-token_verifier::token_verifier(std::string secret) : secret_(std::move(secret)) {}
+token_verifier::token_verifier(std::string secret, std::string previous)
+    : secret_(std::move(secret)), previous_(std::move(previous)) {}
 
 std::optional<TokenRefusal> token_verifier::refusal(std::string_view process_id, std::string_view token,
                                                    Millis now) const {
@@ -99,17 +113,9 @@ std::optional<TokenRefusal> token_verifier::refusal(std::string_view process_id,
 
   const auto signature = base64url_decode(signature_part);
   if (!signature) return refused(RefusalReason::bad_signature, "the token signature is not base64url");
-  std::array<unsigned char, EVP_MAX_MD_SIZE> expected{};
-  unsigned int expected_size = 0;
   const std::string_view signed_part = token.substr(0, second);
-  if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-           reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), expected.data(),
-           &expected_size) == nullptr) {
-    return refused(RefusalReason::bad_signature, "the token signature cannot be computed");
-  }
-  // A wrong length is refused without comparing; the length of an HS256 signature is public.
-  if (signature->size() != expected_size ||
-      CRYPTO_memcmp(signature->data(), expected.data(), expected_size) != 0) {
+  if (!signed_by(secret_, signed_part, *signature) &&
+      (previous_.empty() || !signed_by(previous_, signed_part, *signature))) {
     return refused(RefusalReason::bad_signature, "the token signature does not match");
   }
 

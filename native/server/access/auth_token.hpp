@@ -17,7 +17,8 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 class token_verifier {
  public:
-  explicit token_verifier(std::string secret);
+  // `previous`, when not empty, signs valid tokens too: the secret a rotation is retiring.
+  explicit token_verifier(std::string secret, std::string previous = {});
 
   // Why `token` does not grant `process_id` at `now` (ms since the Unix epoch); nullopt: it does.
   // `expired` also covers a token not valid yet (`nbf`); a token that is not an HS256 JWT with
@@ -26,6 +27,7 @@ class token_verifier {
 
  private:
   std::string secret_;
+  std::string previous_;
 };
 
 }  // namespace progress::server

@@ -31,17 +31,6 @@ bool parse_listen(std::string_view text, server_config& cfg) {
   return true;
 }
 
-// The file's content without trailing whitespace; false when it cannot be read or is empty.
-bool read_secret_file(std::string_view path, std::string& out) {
-  std::ifstream file{std::string(path), std::ios::binary};
-  if (!file) return false;
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  if (text.empty()) return false;
-  out = std::move(text);
-  return true;
-}
-
 bool parse_bool(std::string_view text, bool& out) {
   if (text == "1" || text == "true" || text == "yes" || text == "on") {
     out = true;
@@ -160,7 +149,10 @@ const std::vector<option>& options() {
       {"--api-key-file", "PROGRESS_API_KEY_FILE",
        "file holding the API key producers must send as Authorization: Bearer (/ws/publish also takes "
        "?api_key=); required when listening on a non-loopback address",
-       [](std::string_view v, server_config& c) { return read_secret_file(v, c.api_key); }},
+       [](std::string_view v, server_config& c) {
+         c.api_key_file = std::filesystem::path(std::string(v));
+         return read_secret_file(v, c.api_key);
+       }},
       {nullptr, "PROGRESS_TOKEN_SECRET", "the HS256 secret of subscription tokens itself",
        [](std::string_view v, server_config& c) {
          c.token_secret = std::string(v);
@@ -168,7 +160,17 @@ const std::vector<option>& options() {
        }},
       {"--token-secret-file", "PROGRESS_TOKEN_SECRET_FILE",
        "file holding the HS256 secret; when set, every subscription needs a JWT {sub: process id, exp}",
-       [](std::string_view v, server_config& c) { return read_secret_file(v, c.token_secret); }},
+       [](std::string_view v, server_config& c) {
+         c.token_secret_file = std::filesystem::path(std::string(v));
+         return read_secret_file(v, c.token_secret);
+       }},
+      {"--token-secret-previous-file", "PROGRESS_TOKEN_SECRET_PREVIOUS_FILE",
+       "file holding the secret being rotated out: tokens it signed are accepted too; missing or empty: "
+       "none. SIGHUP reads both files again (docs/deploy.md)",
+       [](std::string_view v, server_config& c) {
+         c.token_secret_previous_file = std::filesystem::path(std::string(v));
+         return !v.empty() && read_optional_secret_file(v, c.token_secret_previous);
+       }},
       {"--allowed-origins", "PROGRESS_ALLOWED_ORIGINS",
        "comma-separated scheme://host[:port] list; WebSocket/SSE requests from another Origin get 403, and "
        "the HTTP API, uploads and SSE answer CORS to listed origins only",
@@ -274,6 +276,39 @@ std::string shown(const option& opt, std::string_view value) {
 
 }  // namespace
 
+namespace {
+
+// The file's content without trailing whitespace; nullopt when it cannot be opened.
+std::optional<std::string> read_trimmed(const std::filesystem::path& path) {
+  std::ifstream file{path, std::ios::binary};
+  if (!file) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+bool read_secret_file(std::string_view path, std::string& out) {
+  auto text = read_trimmed(std::filesystem::path(std::string(path)));
+  if (!text || text->empty()) return false;
+  out = std::move(*text);
+  return true;
+}
+
+bool read_optional_secret_file(std::string_view path, std::string& out) {
+  const std::filesystem::path file{std::string(path)};
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec) && !ec) {
+    out.clear();
+    return true;
+  }
+  auto text = read_trimmed(file);
+  if (!text) return false;
+  out = std::move(*text);
+  return true;
+}
+
 std::string usage_text() {
   std::string text =
       "usage: progress-hub [options]\n"
@@ -347,6 +382,10 @@ parse_result parse_config(const std::vector<std::string>& args,
     cfg.proxies = trusted_proxies(std::move(*networks));
   }
   if (cfg.max_uploads == 0) cfg.max_uploads = default_max_uploads(cfg.hub.max_processes);
+  if (!cfg.token_secret_previous_file.empty() && cfg.token_secret_file.empty()) {
+    out.error = "--token-secret-previous-file (PROGRESS_TOKEN_SECRET_PREVIOUS_FILE) needs --token-secret-file";
+    return out;
+  }
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
     out.error =
         "--tls-cert and --tls-key (PROGRESS_TLS_CERT, PROGRESS_TLS_KEY) go together: give both or neither";

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "app/allocator.hpp"
+#include "app/reload.hpp"
+#include "app/service_notify.hpp"
 #include "access/auth_token.hpp"
 #include "config/config.hpp"
 #include "conn/http_session.hpp"
@@ -145,10 +147,11 @@ int main(int argc, char** argv) {
   }
   ps::server_config configured = *parsed.config;
   if (!configured.token_secret.empty()) {
-    configured.hub.subscription_check = [verifier = ps::token_verifier(configured.token_secret)](
-                                            std::string_view process_id, std::string_view token,
-                                            progress::Millis now) {
-      return verifier.refusal(process_id, token, now);
+    // Reads the secrets at each check: SIGHUP may have replaced them (on this same thread).
+    configured.hub.subscription_check = [&configured](std::string_view process_id, std::string_view token,
+                                                      progress::Millis now) {
+      return ps::token_verifier(configured.token_secret, configured.token_secret_previous)
+          .refusal(process_id, token, now);
     };
   }
   const ps::server_config& cfg = configured;
@@ -256,6 +259,7 @@ int main(int argc, char** argv) {
   // First signal: stop accepting, close every stream with 1001, let in-flight responses finish,
   // and give up after the grace period. A second signal stops at once.
   ps::net::signal_set signals(ioc, SIGINT, SIGTERM);
+  ps::net::signal_set reload_signal(ioc, SIGHUP);
   ps::net::steady_timer grace(ioc);
   std::function<void(ps::error_code, int)> on_signal = [&](ps::error_code ec, int signal_number) {
     if (ec) return;
@@ -264,6 +268,7 @@ int main(int argc, char** argv) {
       return;
     }
     log.info("signal", {{"signal", std::to_string(signal_number)}});
+    ps::notify_stopping();
     server->stop();
     uploads.stop();
     grace.expires_after(cfg.shutdown_grace);
@@ -277,6 +282,7 @@ int main(int argc, char** argv) {
     hub.shutdown([&] {
       // Every stream is gone: nothing but in-flight HTTP responses may keep run() going now.
       signals.cancel();
+      reload_signal.cancel();
       grace.cancel();
       // Posted: this may run inside one of the engine's own Redis callbacks.
       if (redis) ps::net::post(ioc, [&redis] { redis->stop(); });
@@ -284,6 +290,30 @@ int main(int argc, char** argv) {
     sessions.close_idle();
   };
   signals.async_wait(on_signal);
+  // SIGHUP: the secrets and the certificate again from their files (app/reload.hpp).
+  std::function<void(ps::error_code, int)> on_reload = [&](ps::error_code ec, int) {
+    if (ec || hub.stopping()) return;
+    ps::notify_reloading();
+    std::string why;
+    auto fresh = ps::read_reloadable(configured, why);
+    if (!fresh) {
+      log.error("reload_failed", {{"detail", why + "; the running values are kept"}});
+    } else {
+      const std::string changed = ps::changed_names(configured, *fresh);
+      configured.api_key = std::move(fresh->api_key);
+      configured.token_secret = std::move(fresh->token_secret);
+      configured.token_secret_previous = std::move(fresh->token_secret_previous);
+      // A connection holds its own reference to the context it was accepted with.
+      if (fresh->tls) {
+        tls = std::move(fresh->tls);
+        ctx.tls = tls.get();
+      }
+      log.info("reload_done", {{"changed", changed}});
+    }
+    ps::notify_ready("listening; reloaded");
+    reload_signal.async_wait(on_reload);
+  };
+  reload_signal.async_wait(on_reload);
 
   const auto bound = server->local_endpoint();
   std::cout << "listening on " << bound.address().to_string() << ":" << bound.port() << std::endl;
@@ -294,8 +324,11 @@ int main(int argc, char** argv) {
                      {"send_path", send_path},
                      {"tls", tls ? "on" : "off"},
                      {"threads", std::to_string(cfg.threads)},
-                     {"web_root", cfg.web_root.string()}});
+                     {"web_root", cfg.web_root.string()},
+                     {"sd_notify", ps::service_notify_built_in() ? "on" : "off"}});
   server->run();
+  // The socket is bound and accepting as soon as run() is entered below.
+  ps::notify_ready("listening on " + bound.address().to_string() + ":" + std::to_string(bound.port()));
 
   // Returns once nothing is left to do (after shutdown) or on ioc.stop().
   if (const int code = run_event_loop(ioc, log, metrics); code != 0) return code;

@@ -37,6 +37,12 @@ struct server_config {
   // Access (docs/security.md); an empty secret turns its check off.
   std::string api_key;                              // producers' bearer key
   std::string token_secret;                         // HS256 secret of subscription tokens
+  std::string token_secret_previous;                // also accepted while a rotation is under way
+  // Where the secrets above were read from; SIGHUP reads them again (app/reload.hpp). Empty: given
+  // in the environment, kept as they are.
+  std::filesystem::path api_key_file;
+  std::filesystem::path token_secret_file;
+  std::filesystem::path token_secret_previous_file;
   std::vector<std::string> allowed_origins;         // scheme://host[:port]; empty: any Origin
   bool open_uploads = false;                        // POST /api/uploads needs no key (the demo page)
   std::size_t max_connections_per_address = 256;    // 0: no limit
@@ -64,6 +70,13 @@ struct parse_result {
   bool show_version = false;
   std::string error;  // set when the arguments are wrong
 };
+
+// The file's content without trailing whitespace; false when it cannot be read or is empty.
+bool read_secret_file(std::string_view path, std::string& out);
+
+// --token-secret-previous-file: a missing or empty file means no previous secret (the state between
+// rotations); false only when the file exists and cannot be read.
+bool read_optional_secret_file(std::string_view path, std::string& out);
 
 // `env` looks a variable up (std::getenv in main; a table in tests).
 parse_result parse_config(const std::vector<std::string>& args,
