@@ -3,16 +3,14 @@
 # progress_wasm.wasm, copied into web/dist/ after each link so the package, its tests and the
 # server's web root always see the last build.
 #
-# Size (issue #5, target 60 KiB gzipped for both files; `node bench/wasm_session_bench.mjs`):
-# embind -> C exports, dlmalloc -> emmalloc and JS-emulated -> native wasm exceptions took it from
-# 81 to 59 KiB. What is left is mostly the core's client path and nlohmann/json (lexer, parser,
-# serializer, and musl's printf pulled in by nlohmann's snprintf).
+# Size matters: the browser downloads this module (`node bench/wasm_session_bench.mjs` measures it;
+# figures in bench/RESULTS.md). Plain C exports instead of embind, emmalloc and native wasm
+# exceptions keep it small; what is left is mostly the core's client path and nlohmann/json.
 #
-# The module links its own copy of the core, compiled with -Oz -flto: link-time optimization
+# The module links its own copy of the core, compiled with -Oz -flto, so link-time optimization
 # across the core and the bindings drops what the client never calls (the server half, unused
-# encoders) and measured 75.9 -> 65.3 KB gzipped for the .wasm. progress_core itself stays as
-# its owners build it (the wasm vector runner and core tests use it); the cost is compiling the
-# core sources twice in the wasm preset.
+# encoders). progress_core itself stays as its owners build it (the wasm vector runner and core
+# tests use it); the cost is compiling the core sources twice in the wasm preset.
 get_target_property(_core_sources progress_core SOURCES)
 get_target_property(_core_includes progress_core INCLUDE_DIRECTORIES)
 add_library(progress_wasm_core STATIC EXCLUDE_FROM_ALL ${_core_sources})
