@@ -656,7 +656,7 @@ void ClientSession::on_token(std::string_view process_id, std::string_view token
     watch->token_deadline.reset();
     if (s.phase == SocketPhase::live) {
       Subscribe frame = watch->subscribe_frame();
-      frame.token = std::string(token);
+      if (!token.empty()) frame.token = std::string(token);
       s.send(frame);
     }
   }

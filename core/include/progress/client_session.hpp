@@ -128,7 +128,8 @@ class ClientSession {
   void on_hidden(Millis now);
   // The page was shown; `persisted`: restored from the back/forward cache, its socket dead.
   void on_pageshow(bool persisted, Millis now);
-  // The token source's answer to NeedToken{process_id}; one that no longer waits is ignored.
+  // The token source's answer to NeedToken{process_id} (empty: subscribe without one); an
+  // answer nothing waits for is ignored.
   void on_token(std::string_view process_id, std::string_view token, Millis now);
   void on_token_failed(std::string_view process_id, std::string_view why, Millis now);
 
