@@ -119,7 +119,7 @@ export interface ProgressClientOptions {
    * the hub says the token expired). A rejection, or no answer within 10 s, fails the watch with
    * the error shown.
    */
-  getToken?: (processId: string) => Promise<string> | string;
+  getToken?: (processId: string) => Promise<string | null> | string | null;
   /** Where the wasm core comes from (first load wins; see loadWasm). */
   wasm?: LoadWasmOptions;
   /** WebSocket constructor to use (default: globalThis.WebSocket). */

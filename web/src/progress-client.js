@@ -265,7 +265,7 @@ export class ProgressClient {
     let token = this.tokens_.get(id) ?? this.options_.getToken ?? this.options_.token ?? '';
     try {
       if (token.call) token = await token(id);
-      this.input_('on_token', `${id} ${token}`);
+      this.input_('on_token', `${id} ${token ?? ''}`);
     } catch (error) {
       this.input_('on_token_failed', `${id} ${error?.message ?? error}`);
     }
