@@ -17,6 +17,7 @@
 // half-updated), so every entry point runs under `guarded`. A failing input is reported by the
 // next pw_poll as an `internal` error event, decided here rather than by the page; the other
 // calls return the failure as a message the wrapper turns into a thrown Error.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -141,6 +142,7 @@ constexpr Input kInputs[] = {
     {"release_client", ""}, {"on_open", "a"},   {"on_text", "at"},     {"on_close", "abt"},
     {"on_error", "a"},    {"on_send_failed", "a"}, {"on_timer", ""},   {"on_online", ""},
     {"on_offline", ""},   {"on_visible", ""},   {"on_hidden", ""},     {"on_pageshow", "a"},
+    {"on_token", "t"},    {"on_token_failed", "t"},  // t: "<process id> <token or why>"
 };
 
 // kInputs[input] with its arguments: one switch costs the module less than a function each.
@@ -167,10 +169,17 @@ void run_input(progress::ClientSession& s, int input, std::string_view t, double
     case 17: return s.on_visible(now);
     case 18: return s.on_hidden(now);
     case 19: return s.on_pageshow(a != 0, now);
+    case 20:
+    case 21: {
+      // A process id has no space, so the first one ends it.
+      const auto cut = std::min(t.find(' '), t.size());
+      const auto rest = t.substr(std::min(cut + 1, t.size()));
+      return input == 20 ? s.on_token(t.substr(0, cut), rest, now) : s.on_token_failed(t.substr(0, cut), rest, now);
+    }
     default: return;
   }
 }
-static_assert(std::size(kInputs) == 20, "every kInputs entry needs its case in run_input");
+static_assert(std::size(kInputs) == 22, "every kInputs entry needs its case in run_input");
 
 }  // namespace
 

@@ -71,6 +71,7 @@ struct ActionJson {
     return {{"close", {{"code", a.code}, {"reason", a.reason}, {"generation", a.generation}}}};
   }
   Json operator()(const SetTimer& a) const { return {{"set_timer", a.at ? Json(*a.at) : Json(nullptr)}}; }
+  Json operator()(const NeedToken& a) const { return {{"need_token", a.process_id}}; }
 };
 
 struct EventJson {
@@ -104,6 +105,8 @@ ClientConfig client_config_from_json(const Json& overrides, ClientConfig config)
     else if (key == "min_stable_ms") config.min_stable_ms = value.get<std::int64_t>();
     else if (key == "clock_jump_ms") config.clock_jump_ms = value.get<std::int64_t>();
     else if (key == "linger_ms") config.linger_ms = value.get<std::int64_t>();
+    else if (key == "tokens") config.tokens = value.get<bool>();
+    else if (key == "token_timeout_ms") config.token_timeout_ms = value.get<std::int64_t>();
     else throw std::invalid_argument("unknown client option " + key);
   }
   return config;

@@ -29,6 +29,14 @@
 //     when it runs out the watch is unsubscribed and removed. retain()/release_client() do the
 //     same for the whole session, which then stops.
 //   - A bad server URL never connects: the first attempt reports why and the session fails.
+//
+// Token rules (config.tokens: the host has a token source):
+//   - Every subscribe first asks for a token (NeedToken) and goes out with it once on_token
+//     answers while the socket is live, so a reconnect after the token expired carries a fresh
+//     one. An answer arriving with no live socket is dropped: the next hello asks again.
+//   - No answer within token_timeout_ms, or on_token_failed, ends the watch with the error shown.
+//   - An `unauthorized` refusal with reason `expired` asks once more and resubscribes; any
+//     other reason, or a second expiry in a row (no frame of the process in between), ends it.
 #include "progress/client_session.hpp"
 
 #include <algorithm>
@@ -73,6 +81,10 @@ namespace {
 // session gives up on is closed with a private-use code the server can tell from a normal close.
 constexpr int kCloseNormal = 1000;
 constexpr int kCloseAbandoned = 4000;
+
+// A token source's answer this long is refused before it is sent (the server's frame limit
+// would refuse the subscribe anyway, without naming the token).
+constexpr std::size_t kMaxTokenBytes = 4096;
 
 std::optional<ServerUrl> parsed_url(const std::string& text, std::string& error) {
   auto parsed = parse_server_url(text);
@@ -155,7 +167,9 @@ struct ClientSession::Impl {
       if (d && (!next || *d < *next)) next = d;
     }
     for (const auto& w : watches) {
-      if (w.release_at && (!next || *w.release_at < *next)) next = w.release_at;
+      for (const auto& d : {w.release_at, w.token_deadline}) {
+        if (d && (!next || *d < *next)) next = d;
+      }
     }
     return next;
   }
@@ -310,6 +324,40 @@ struct ClientSession::Impl {
     }
   }
 
+  // ---- subscriptions and tokens ------------------------------------------------------------
+
+  // Subscribes a watch on the live socket, first asking for a token when there is a source.
+  void subscribe_watch(client::Watch& watch, Millis now) {
+    if (!config.tokens) {
+      send(watch.subscribe_frame());
+    } else if (!watch.token_deadline) {
+      watch.token_deadline = now + config.token_timeout_ms;
+      actions.push_back(NeedToken{watch.view().process_id});
+    }
+  }
+
+  void fail_watch(client::Watch& watch, Error error) {
+    events.push_back(ErrorEvent{error});
+    watch.fail(std::move(error), false);
+    emit_view(watch);
+    settle();
+  }
+
+  void fail_token(client::Watch& watch, std::string_view why) {
+    const std::string& id = watch.view().process_id;
+    watch.token_deadline.reset();
+    fail_watch(watch, Error{ErrorCode::unauthorized, "no token for " + id + ": " + first_chars(why, limits::kMaxMessageLength), id,
+                            std::nullopt});
+  }
+
+  void token_timeouts(Millis now) {
+    for (auto& watch : watches) {
+      if (watch.token_deadline && *watch.token_deadline <= now) {
+        fail_token(watch, "the token source did not answer within " + std::to_string(config.token_timeout_ms) + " ms");
+      }
+    }
+  }
+
   // ---- frames --------------------------------------------------------------------------------
 
   void on_frame(const Hello& hello, Millis now) {
@@ -321,44 +369,53 @@ struct ClientSession::Impl {
     without_live_since.reset();
     stale_deadline = now + heartbeat_ms + config.stale_grace_ms;
     set_state(SessionState::live);
-    for (const auto& watch : watches) {
-      if (!watch.finished()) send(watch.subscribe_frame());
+    for (auto& watch : watches) {
+      if (!watch.finished()) subscribe_watch(watch, now);
     }
   }
 
   void on_frame(const Snapshot& snapshot, Millis) {
     client::Watch* watch = find(snapshot.process_id);
+    if (watch != nullptr) watch->refreshed = false;  // the subscribe was accepted
     if (watch == nullptr || watch->apply(snapshot) != client::Applied::changed) return;
     emit_view(*watch);
     settle();
   }
 
-  void on_frame(const ProgressEvent& event, Millis) {
+  void on_frame(const ProgressEvent& event, Millis now) {
     client::Watch* watch = find(event.process_id);
     if (watch == nullptr) return;
+    watch->refreshed = false;
     switch (watch->apply(event)) {
       case client::Applied::ignored: return;
-      case client::Applied::resync: send(watch->subscribe_frame()); return;
+      case client::Applied::resync: subscribe_watch(*watch, now); return;
       case client::Applied::changed: emit_view(*watch); settle(); return;
     }
   }
 
   void on_frame(const Pending& pending, Millis) {
     client::Watch* watch = find(pending.process_id);
+    if (watch != nullptr) watch->refreshed = false;
     if (watch != nullptr && watch->apply_pending()) emit_view(*watch);
   }
 
-  void on_frame(const Error& error, Millis) {
-    events.push_back(ErrorEvent{error});
+  void on_frame(const Error& error, Millis now) {
     // An error naming a watched process answers its subscribe (invalid id, unauthorized,
     // not_found after the pending timeout, a subscription limit): retrying the same subscribe
     // on the same server would get the same answer, so the watch ends with the server's reason.
-    if (!error.process_id) return;
-    client::Watch* watch = find(*error.process_id);
-    if (watch == nullptr || watch->finished()) return;
-    watch->fail(error, false);
-    emit_view(*watch);
-    settle();
+    // Only an expired token is worth one more try, with a fresh one.
+    client::Watch* watch = error.process_id ? find(*error.process_id) : nullptr;
+    if (watch == nullptr || watch->finished()) {
+      events.push_back(ErrorEvent{error});
+      return;
+    }
+    if (config.tokens && error.code == ErrorCode::unauthorized && error.reason == RefusalReason::expired &&
+        !watch->refreshed) {
+      watch->refreshed = true;
+      subscribe_watch(*watch, now);
+      return;
+    }
+    fail_watch(*watch, error);
   }
 
   void on_frame(const Ping& ping, Millis) { send(Pong{ping.ts}); }
@@ -412,7 +469,7 @@ void ClientSession::subscribe(std::string_view process_id, Millis now) {
   if (s.state == SessionState::stopped) {
     // Registered; start() or reconnect() brings the session back.
   } else if (s.active()) {
-    if (s.phase == SocketPhase::live) s.send(watch->subscribe_frame());
+    if (s.phase == SocketPhase::live) s.subscribe_watch(*watch, now);
   } else {
     s.connect_fresh(now);
   }
@@ -553,6 +610,7 @@ void ClientSession::on_timer(Millis now) {
   if (fired_for && now - *fired_for > s.config.clock_jump_ms) {
     s.wake(now);
   }
+  s.token_timeouts(now);
   s.handle_due(now);
   s.sync_timer();
 }
@@ -585,6 +643,31 @@ void ClientSession::on_hidden(Millis) {}
 // server closed it): start over at once, as the user would with reconnect().
 void ClientSession::on_pageshow(bool persisted, Millis now) {
   if (persisted) reconnect(now);
+}
+
+void ClientSession::on_token(std::string_view process_id, std::string_view token, Millis) {
+  Impl& s = *impl_;
+  client::Watch* watch = s.find(process_id);
+  if (watch == nullptr || !watch->token_deadline || watch->finished()) {
+    // Nothing waits for it (the watch ended, failed or timed out).
+  } else if (token.size() > kMaxTokenBytes) {
+    s.fail_token(*watch, "the token is over " + std::to_string(kMaxTokenBytes) + " bytes");
+  } else {
+    watch->token_deadline.reset();
+    if (s.phase == SocketPhase::live) {
+      Subscribe frame = watch->subscribe_frame();
+      if (!token.empty()) frame.token = std::string(token);
+      s.send(frame);
+    }
+  }
+  s.sync_timer();
+}
+
+void ClientSession::on_token_failed(std::string_view process_id, std::string_view why, Millis) {
+  Impl& s = *impl_;
+  client::Watch* watch = s.find(process_id);
+  if (watch != nullptr && watch->token_deadline && !watch->finished()) s.fail_token(*watch, why);
+  s.sync_timer();
 }
 
 std::vector<Action> ClientSession::poll_actions() { return std::exchange(impl_->actions, {}); }

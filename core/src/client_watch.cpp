@@ -99,6 +99,8 @@ void Watch::restart() {
   view_ = std::move(blank);
   eta_.reset();
   resyncing_ = false;
+  token_deadline.reset();
+  refreshed = false;
   changed();
 }
 

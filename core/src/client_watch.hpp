@@ -52,6 +52,10 @@ class Watch {
   // release runs out.
   int holders = 0;
   std::optional<Millis> release_at;
+  // Kept by the session for tokens: when the outstanding NeedToken runs out, and whether the
+  // last refusal was an expiry already answered with a fresh token.
+  std::optional<Millis> token_deadline;
+  bool refreshed = false;
 
  private:
   void update_eta(Millis at);

@@ -1,10 +1,12 @@
-// progress-watch URL PROCESS_ID [--json]: follows one process until it ends.
+// progress-watch URL PROCESS_ID [--json] [--token T]: follows one process until it ends. The
+// token (also PROGRESS_TOKEN) is a secret: it is never printed, not even in a usage error.
 // Exit status: 0 completed, 1 failed or cancelled, 2 usage/URL errors or a refused watch
 // (invalid id, unauthorized, not_found), 130 interrupted.
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -25,10 +27,11 @@ constexpr int kExitInterrupted = 130;
 constexpr std::chrono::seconds kCloseGrace{3};
 
 constexpr const char* kUsage =
-    "usage: progress-watch URL PROCESS_ID [--json]\n"
+    "usage: progress-watch URL PROCESS_ID [--json] [--token T]\n"
     "  URL         server base, e.g. ws://127.0.0.1:8000 (http:// works too)\n"
     "  PROCESS_ID  the process to follow\n"
     "  --json      print every view change as one JSON object per line\n"
+    "  --token T   subscription token for a hub with a token secret (default: $PROGRESS_TOKEN)\n"
     "exit status: 0 completed, 1 failed/cancelled, 2 error (bad URL, invalid id, unauthorized, not found)\n";
 
 bool is_finished(progress::SessionState s) {
@@ -41,10 +44,20 @@ int main(int argc, char** argv) {
   namespace pc = progress::cli;
   std::vector<std::string> positional;
   bool json = false;
+  const char* env_token = std::getenv("PROGRESS_TOKEN");
+  std::string token = env_token != nullptr ? env_token : "";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--json") {
       json = true;
+    } else if (arg == "--token") {
+      if (i + 1 == argc) {
+        std::fprintf(stderr, "progress-watch: --token needs a value\n%s", kUsage);
+        return kExitError;
+      }
+      token = argv[++i];
+    } else if (arg.rfind("--token=", 0) == 0) {
+      token = arg.substr(8);
     } else if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return kExitCompleted;
@@ -72,6 +85,7 @@ int main(int argc, char** argv) {
   progress::ClientConfig config;
   config.url = parsed.url->base();
   config.seed = static_cast<std::uint64_t>(pc::wall_now()) ^ static_cast<std::uint64_t>(getpid());
+  config.tokens = !token.empty();
   progress::ClientSession session(config);
 
   const auto mode = json ? pc::display_mode::json : isatty(STDOUT_FILENO) ? pc::display_mode::bar : pc::display_mode::lines;
@@ -97,6 +111,7 @@ int main(int argc, char** argv) {
   pc::session_driver driver(ioc, session, on_event, [&] {
     if (finishing) ioc.stop();
   });
+  driver.set_token(std::move(token));
 
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;

@@ -159,6 +159,11 @@ void session_driver::pump() {
       close(cl->generation, cl->code, std::move(cl->reason));
     } else if (auto* t = std::get_if<SetTimer>(&action)) {
       arm_timer(t->at);
+    } else if (auto* n = std::get_if<NeedToken>(&action)) {
+      // Answered from the loop, not from inside this one, so events keep their order.
+      net::post(ioc_, [this, id = std::move(n->process_id)] {
+        feed([&](ClientSession& session, Millis now) { session.on_token(id, token_, now); });
+      });
     }
   }
   for (const auto& event : session_.poll_events()) on_event_(event);

@@ -1,5 +1,5 @@
 #pragma once
-// Carries out what a progress::ClientSession asks (connect, send, close, set timer) with Beast on
+// Carries out what a progress::ClientSession asks (connect, send, close, set timer, token) with Beast on
 // one io_context, and feeds every socket and timer event back in. Each socket carries the
 // session's generation; events of an older one are passed on and the session ignores them.
 #include <functional>
@@ -25,6 +25,8 @@ class session_driver {
   void feed(const std::function<void(ClientSession&, Millis)>& input);
   // True while a socket of the session is connecting, open or closing.
   bool has_socket() const;
+  // The answer to every NeedToken: one fixed subscription token (--token / PROGRESS_TOKEN).
+  void set_token(std::string token) { token_ = std::move(token); }
 
  private:
   struct connection;
@@ -40,6 +42,7 @@ class session_driver {
   std::function<void()> on_socket_closed_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<connection> current_;
+  std::string token_;
 };
 
 Millis wall_now();

@@ -27,7 +27,7 @@ json action_json(const Action& action) {
 }
 
 const std::set<std::string> kStepKeys = {"at",    "do",     "process_id", "generation", "text",  "frame", "code",
-                                         "reason", "actions", "events",    "state",      "timeout", "note", "persisted"};
+                                         "reason", "actions", "events",    "state",      "timeout", "note", "persisted", "token", "why"};
 
 void run_step(ClientSession& session, const json& step, Millis now) {
   const std::string what = step.at("do").get<std::string>();
@@ -55,6 +55,11 @@ void run_step(ClientSession& session, const json& step, Millis now) {
   else if (what == "release_client") session.release_client(now);
   else if (what == "send_failed") session.on_send_failed(generation(), now);
   else if (what == "pageshow") session.on_pageshow(step.at("persisted").get<bool>(), now);
+  else if (what == "token") {
+    session.on_token(step.at("process_id").get<std::string>(), step.at("token").get<std::string>(), now);
+  } else if (what == "token_failed") {
+    session.on_token_failed(step.at("process_id").get<std::string>(), step.at("why").get<std::string>(), now);
+  }
   else throw std::runtime_error("unknown client step " + what);
 }
 

@@ -109,6 +109,17 @@ export interface ProgressClientOptions {
   seed?: number;
   /** How long a released watch or an unused shared client stays up for a remount (default 3000). */
   lingerMs?: number;
+  /**
+   * Subscription token for a hub with a token secret: sent with every subscribe. Give it per
+   * process through useUploadProgress/<UploadProgress>/watch(); on a client, it serves every watch.
+   */
+  token?: string;
+  /**
+   * Called for a fresh token before every subscribe (also after a reconnect, and once more when
+   * the hub says the token expired). A rejection, or no answer within 10 s, fails the watch with
+   * the error shown.
+   */
+  getToken?: (processId: string) => Promise<string | null> | string | null;
   /** Where the wasm core comes from (first load wins; see loadWasm). */
   wasm?: LoadWasmOptions;
   /** WebSocket constructor to use (default: globalThis.WebSocket). */
@@ -145,8 +156,11 @@ export class ProgressClient {
   view(processId: string): ProcessView | undefined;
   /** Listen to client events; returns the function that removes the listener. */
   on<K extends keyof ProgressEventMap>(event: K, callback: (value: ProgressEventMap[K]) => void): () => void;
-  /** Watch a process until the returned function is called (holders are counted; release lingers). */
-  watch(processId: string): () => void;
+  /**
+   * Watch a process until the returned function is called (holders are counted; release lingers).
+   * `token`: this process's token or getToken, in place of the client's.
+   */
+  watch(processId: string, token?: string | ((processId: string) => Promise<string> | string)): () => void;
   /** Resolves with the final view (status `done` or `failed`); rejects if the client is stopped. */
   done(processId: string): Promise<ProcessView>;
   /** Reconnect at once with the backoff reset; works from `suspended` and `failed` too. */
@@ -203,7 +217,8 @@ export type SessionAction =
   | { connect: { url: string; generation: number } }
   | { send: string; generation: number }
   | { close: { code: number; reason: string; generation: number } }
-  | { set_timer: number | null };
+  | { set_timer: number | null }
+  | { need_token: string };
 
 export type SessionEvent =
   | { state: SessionState; label: string }
@@ -224,6 +239,10 @@ export class WasmSession {
   releaseClient(now: number): void;
   onSendFailed(generation: number, now: number): void;
   onPageshow(persisted: boolean, now: number): void;
+  /** The answer to a need_token action: "<process id> <token>" (an empty token: none). */
+  onToken(idAndToken: string, now: number): void;
+  /** The token source failed: "<process id> <why>"; the watch fails with it. */
+  onTokenFailed(idAndWhy: string, now: number): void;
   subscribe(processId: string, now: number): void;
   unsubscribe(processId: string, now: number): void;
   reconnect(now: number): void;

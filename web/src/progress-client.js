@@ -39,6 +39,7 @@ function sessionConfig(url, options) {
   for (const [name, field] of Object.entries(CONFIG_FIELDS)) {
     if (options[name] !== undefined) config[field] = options[name];
   }
+  config.tokens = !!(options.token ?? options.getToken);
   // Jitter must differ between tabs, or every tab of a restarted server reconnects in lockstep.
   config.seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   return config;
@@ -61,6 +62,7 @@ export class ProgressClient {
     this.sockets_ = new Map(); // generation -> WebSocket
     this.listeners_ = new Map(); // event name -> Set of callbacks
     this.waiters_ = new Map(); // process id -> [{resolve, reject}]
+    this.tokens_ = new Map(); // process id -> token or getToken
     this.queued_ = []; // inputs given before the module loaded, replayed in order
     this.timer_ = null;
     this.session_ = null;
@@ -118,11 +120,12 @@ export class ProgressClient {
   /**
    * Watch a process until the returned function is called. The session counts holders; when
    * the last one lets go the subscription lingers `lingerMs` so a remount (StrictMode, route
-   * change) picks it up again without a new subscribe round trip.
+   * change) picks it up again without a new subscribe round trip. `token`: its token or getToken.
    * @returns {() => void}
    */
-  watch(processId) {
+  watch(processId, token) {
     if (this.stopped_) throw new Error('progress-hub: watch() on a stopped client');
+    if (token) this.tokens_.set(processId, token);
     this.input_('watch', processId);
     let released = false;
     return () => {
@@ -254,6 +257,18 @@ export class ProgressClient {
       const socket = this.sockets_.get(action.close.generation);
       if (socket) this.closeSocket_(action.close.generation, socket, action.close.code, action.close.reason);
     } else if ('set_timer' in action) this.setTimer_(action.set_timer);
+    else if (action.need_token) this.token_(action.need_token);
+  }
+
+  // The answer goes back as "<id> <token or why>".
+  async token_(id) {
+    let token = this.tokens_.get(id) ?? this.options_.getToken ?? this.options_.token ?? '';
+    try {
+      if (token.call) token = await token(id);
+      this.input_('on_token', `${id} ${token ?? ''}`);
+    } catch (error) {
+      this.input_('on_token_failed', `${id} ${error?.message ?? error}`);
+    }
   }
 
   dispatch_(event) {

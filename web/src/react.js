@@ -26,7 +26,8 @@ export function useUploadProgress(processId, options = {}) {
     (onChange) => {
       if (!processId) return () => {};
       const client = acquireClient(optionsRef.current);
-      const unwatch = client.watch(processId);
+      const { token, getToken } = optionsRef.current;
+      const unwatch = client.watch(processId, getToken ?? token);
       const offProgress = client.on('progress', (view) => {
         if (view.process_id === processId) onChange();
       });
@@ -62,10 +63,10 @@ export function useUploadProgress(processId, options = {}) {
 
 /**
  * Drop-in progress display: stage, bar, message, ETA, connection indicator and error text.
- * Props: processId, url, options (ProgressClientOptions), className, onDone(summary).
+ * Props: processId, url, options (ProgressClientOptions), token, getToken, className, onDone(summary).
  */
-export function UploadProgress({ processId, url, options, className, onDone }) {
-  const progress = useUploadProgress(processId, { ...options, url: url ?? options?.url });
+export function UploadProgress({ processId, url, options, token, getToken, className, onDone }) {
+  const progress = useUploadProgress(processId, { token, getToken, ...options, url: url ?? options?.url });
   const { display } = progress;
   const terminal = display.terminal;
   const onDoneRef = React.useRef(onDone);

@@ -43,6 +43,8 @@ const CALLS = {
   release_client: (s, step, now) => s.releaseClient(now),
   send_failed: (s, step, now) => s.onSendFailed(step.generation, now),
   pageshow: (s, step, now) => s.onPageshow(step.persisted, now),
+  token: (s, step, now) => s.onToken(`${step.process_id} ${step.token}`, now),
+  token_failed: (s, step, now) => s.onTokenFailed(`${step.process_id} ${step.why}`, now),
 };
 
 // The keys a step may carry (as the native runner): a typo must fail, not be skipped silently.
@@ -61,6 +63,8 @@ const STEP_KEYS = new Set([
   'timeout',
   'note',
   'persisted',
+  'token',
+  'why',
 ]);
 
 function runCase(module, vcase) {

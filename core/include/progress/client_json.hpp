@@ -17,7 +17,7 @@ Json display_to_json(const Display& display);
 // {code, message, process_id?}
 Json error_to_json(const Error& error);
 // {"connect": {url, generation}} | {"send": "<frame text>", generation} |
-// {"close": {code, reason, generation}} | {"set_timer": at | null}
+// {"close": {code, reason, generation}} | {"set_timer": at | null} | {"need_token": process_id}
 Json action_to_json(const Action& action);
 // {"state": "...", "label": "..."} | {"progress": view} | {"error": error} | {"removed": id}
 Json event_to_json(const ClientEvent& event);

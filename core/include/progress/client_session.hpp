@@ -9,7 +9,8 @@
 //            on_open / on_text / on_close / on_error / on_send_failed (tagged with the
 //            socket's generation)
 //            on_timer(now) / on_online / on_offline / on_visible / on_hidden / on_pageshow
-//   outputs  poll_actions() -> Connect, Send, Close, SetTimer
+//            on_token / on_token_failed (the host's token source answering a NeedToken)
+//   outputs  poll_actions() -> Connect, Send, Close, SetTimer, NeedToken
 //            poll_events()  -> StateChanged, ProgressChanged, ErrorEvent, WatchRemoved
 //
 // Host contract: carry out the actions in order. SetTimer replaces the one timer (nullopt
@@ -19,7 +20,8 @@
 // at most kMaxCloseReason bytes: browsers let scripts close with nothing else, so a host passes
 // both on unchanged. A Send the host cannot carry out (its socket is no longer open) is
 // reported with on_send_failed, never dropped. While offline, attempts run only every
-// suspended_retry_ms.
+// suspended_retry_ms. With `tokens` set, every subscribe waits for a NeedToken to be answered
+// with on_token (or on_token_failed) within token_timeout_ms.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -53,6 +55,8 @@ struct ClientConfig {
   std::int64_t clock_jump_ms = 30'000;      // timer this late -> assume sleep, probe
   std::int64_t linger_ms = 3'000;           // a released watch or client lives on this long
   std::uint64_t seed = 0;                   // jitter PRNG seed
+  bool tokens = false;                      // the host has a token source: ask it per subscribe
+  std::int64_t token_timeout_ms = 10'000;   // a token source this slow fails the watch
 };
 
 // Browsers refuse a close reason over 123 bytes.
@@ -78,7 +82,10 @@ struct Connect { std::string url; Generation generation = 0; };
 struct Send { Generation generation = 0; std::string text; };
 struct Close { Generation generation = 0; int code = 1000; std::string reason; };
 struct SetTimer { std::optional<Millis> at; };  // nullopt: cancel the timer
-using Action = std::variant<Connect, Send, Close, SetTimer>;
+// Ask the host's token source for a subscription token for this process; answer with on_token
+// or on_token_failed.
+struct NeedToken { std::string process_id; };
+using Action = std::variant<Connect, Send, Close, SetTimer, NeedToken>;
 
 struct StateChanged { SessionState state = SessionState::idle; };
 struct ProgressChanged { ProcessView view; };
@@ -101,7 +108,6 @@ class ClientSession {
   void stop(Millis now);
   // One more holder of a process's watch (subscribes on the first); release() drops one, and
   // the last release unsubscribes after linger_ms unless watch() takes it again meanwhile.
-  // (Where a token would be asked of the host before a subscribe goes out.)
   void watch(std::string_view process_id, Millis now);
   void release(std::string_view process_id, Millis now);
   // One more user of the whole session; the last release_client() stops it after linger_ms
@@ -122,6 +128,10 @@ class ClientSession {
   void on_hidden(Millis now);
   // The page was shown; `persisted`: restored from the back/forward cache, its socket dead.
   void on_pageshow(bool persisted, Millis now);
+  // The token source's answer to NeedToken{process_id} (empty: subscribe without one); an
+  // answer nothing waits for is ignored.
+  void on_token(std::string_view process_id, std::string_view token, Millis now);
+  void on_token_failed(std::string_view process_id, std::string_view why, Millis now);
 
   std::vector<Action> poll_actions();
   std::vector<ClientEvent> poll_events();
