@@ -8,24 +8,16 @@
 #include <memory>
 #include <thread>
 
+#include "support/fixed_tokens.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
 namespace progress::test {
 namespace {
 
+using namespace fixed_tokens;
+
 constexpr const char* kKey = "producer-key-1";
-const std::string kGood =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzZWN1cmUtMSIsImV4cCI6NDEwMjQ0NDgwMH0."
-    "PlSHSCi1L2nxq-7b_9_O4da6hN1cOKhb8P_ifX_6GoE";
-// exp 1000000000
-const std::string kExpired =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzZWN1cmUtMSIsImV4cCI6MTAwMDAwMDAwMH0."
-    "JKLT_4m-Gtc-95llTdyqqjvpelCxtTs_k_qvyeunJsY";
-// sub secure-2
-const std::string kOther =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzZWN1cmUtMiIsImV4cCI6NDEwMjQ0NDgwMH0."
-    "4ZaismPJK09fCcfmhCL7Yx49VaQmXQD1DwC3JFw4n3k";
 // header {"alg":"HS512","typ":"JWT"}, signed with HMAC-SHA512 and the right secret
 const std::string kHs512 =
     "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzZWN1cmUtMSIsImV4cCI6NDEwMjQ0NDgwMH0."

@@ -8,24 +8,15 @@
 #include <fstream>
 #include <memory>
 
+#include "support/fixed_tokens.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
 namespace progress::test {
 namespace {
 
-// sub secure-1, exp 4102444800
-const std::string kGood =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzZWN1cmUtMSIsImV4cCI6NDEwMjQ0NDgwMH0."
-    "PlSHSCi1L2nxq-7b_9_O4da6hN1cOKhb8P_ifX_6GoE";
-// sub secure-1, exp 1000000000
-const std::string kExpired =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzZWN1cmUtMSIsImV4cCI6MTAwMDAwMDAwMH0."
-    "JKLT_4m-Gtc-95llTdyqqjvpelCxtTs_k_qvyeunJsY";
-// sub secure-2
-const std::string kOther =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzZWN1cmUtMiIsImV4cCI6NDEwMjQ0NDgwMH0."
-    "4ZaismPJK09fCcfmhCL7Yx49VaQmXQD1DwC3JFw4n3k";
+using namespace fixed_tokens;
+
 // kGood with its signature changed
 const std::string kForged = kGood.substr(0, kGood.size() - 4) + "AAAA";
 
