@@ -16,6 +16,8 @@ import { launchBrowser, postJson, publish, startServer, webRoot } from '../../we
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TIMEOUT_MS = 20_000;
+// Vite's dev server prints its address once it listens; a slower start is a failure, never a hang.
+const DEV_START_MS = 60_000;
 
 /** Runs a command in an app folder; rejects with its output when it fails. */
 function run(cwd, command, args) {
@@ -123,13 +125,21 @@ async function viteDev(browser, app, name) {
   const vite = spawn(
     join(app, 'node_modules', '.bin', 'vite'),
     ['--host', '127.0.0.1', '--port', `${port}`, '--strictPort'],
-    { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] },
+    // CI=true turns Vite's colours on even without a terminal; its address must read as plain text.
+    { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
   );
   let output = '';
   const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`vite dev did not say it listens on ${port} within ${DEV_START_MS} ms:\n${output}`)),
+      DEV_START_MS,
+    );
     vite.stdout.on('data', (chunk) => {
       output += chunk;
-      if (output.includes(`127.0.0.1:${port}`)) resolve();
+      if (output.replace(/\x1b\[[0-9;]*m/g, '').includes(`127.0.0.1:${port}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
     vite.stderr.on('data', (chunk) => (output += chunk));
     vite.on('exit', (code) => reject(new Error(`vite dev exited with ${code}:\n${output}`)));
