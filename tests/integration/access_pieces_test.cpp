@@ -14,9 +14,12 @@
 #include "access/auth_secret.hpp"
 #include "access/auth_token.hpp"
 #include "config/config.hpp"
+#include "support/fixed_tokens.hpp"
 
 namespace progress::server {
 namespace {
+
+using test::base64url;
 
 // Minted with python3 (secret "s3cret-for-tests"):
 //   b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b'=').decode()
@@ -118,23 +121,6 @@ TEST(TokenVerifier, RefusesATokenBeforeItsNbf) {
   EXPECT_TRUE(mentions(refusal(kNotYetValid), "not valid yet")) << refusal(kNotYetValid);
   EXPECT_EQ(refusal(kNotYetValid, "job-1", 1'700'000'050'000), "accepted");
   EXPECT_TRUE(mentions(refusal(kTextNbf), "nbf")) << refusal(kTextNbf);
-}
-
-std::string base64url(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t bits = 0;
-  int held = 0;
-  for (const char c : bytes) {
-    bits = (bits << 8) | static_cast<unsigned char>(c);
-    held += 8;
-    while (held >= 6) {
-      held -= 6;
-      out += kAlphabet[(bits >> held) & 0x3F];
-    }
-  }
-  if (held > 0) out += kAlphabet[(bits << (6 - held)) & 0x3F];
-  return out;
 }
 
 // The refusal used to quote `alg` with a recursive dump, one stack frame per nesting level.

@@ -17,28 +17,12 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fixed_tokens.hpp"
 #include "support/server_process.hpp"
 #include "support/test_client.hpp"
 
 namespace progress::test {
 namespace {
-
-std::string base64url(std::string_view bytes) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t bits = 0;
-  int held = 0;
-  for (const char c : bytes) {
-    bits = (bits << 8) | static_cast<unsigned char>(c);
-    held += 8;
-    while (held >= 6) {
-      held -= 6;
-      out.push_back(kAlphabet[(bits >> held) & 0x3F]);
-    }
-  }
-  if (held > 0) out.push_back(kAlphabet[(bits << (6 - held)) & 0x3F]);
-  return out;
-}
 
 // An HS256 JWT for `process_id` (exp in 2100) signed with `secret`, as any JWT library makes it.
 std::string mint(const std::string& secret, const std::string& process_id) {
