@@ -9,6 +9,7 @@ namespace progress {
 Json error_to_json(const Error& error) {
   Json out = {{"code", to_string(error.code)}, {"message", error.message}};
   if (error.process_id) out["process_id"] = *error.process_id;
+  if (error.reason) out["reason"] = to_string(*error.reason);
   return out;
 }
 
@@ -55,7 +56,10 @@ Json view_to_json(const ProcessView& view) {
               {"stages", std::move(stages)}};
   if (view.result) out["result"] = *view.result;
   if (view.error) out["error"] = *view.error;
-  if (view.failure) out["failure"] = {{"code", to_string(view.failure->code)}, {"message", view.failure->message}};
+  if (view.failure) {
+    out["failure"] = error_to_json(*view.failure);
+    out["failure"].erase("process_id");  // the view names its process already
+  }
   if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
   out["display"] = display_to_json(view.display);
   return out;

@@ -59,7 +59,9 @@ void progress_display::on_event(const ClientEvent& event) {
     }
   } else if (const auto* error = std::get_if<ErrorEvent>(&event)) {
     finish();
-    std::fprintf(err_, "server error %s: %s\n", std::string(to_string(error->error.code)).c_str(),
+    // The refusal reason is what a script acts on (a fresh token helps only when it is `expired`).
+    const std::string reason = error->error.reason ? " (" + std::string(to_string(*error->error.reason)) + ")" : "";
+    std::fprintf(err_, "server error %s%s: %s\n", std::string(to_string(error->error.code)).c_str(), reason.c_str(),
                  error->error.message.c_str());
   }
 }

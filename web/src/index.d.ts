@@ -22,10 +22,15 @@ export type ErrorCode =
   | 'invalid_update'
   | 'unavailable';
 
+/** Why a subscription token was refused; only `expired` can be cured by a fresh token. */
+export type RefusalReason = 'missing' | 'bad_signature' | 'wrong_process' | 'expired';
+
 export interface ProtocolError {
   code: ErrorCode | 'internal';
   message: string;
   process_id?: string;
+  /** Set on an `unauthorized` error: why the token was refused. */
+  reason?: RefusalReason;
 }
 
 /** One stage of a job; `ended_at` is absent while the stage is running. Times: ms since epoch. */
@@ -56,7 +61,7 @@ export interface ProcessView {
   /** Failed processes: the job's own error (a string or {code, message}). */
   error?: string | { code?: string; message?: string; [key: string]: unknown };
   /** Why watching failed (invalid id, unauthorized, not_found): not the job's error. */
-  failure?: { code: ErrorCode; message: string; process_id?: string };
+  failure?: { code: ErrorCode; message: string; process_id?: string; reason?: RefusalReason };
   /** Estimated milliseconds to completion, once the observed rate allows an estimate. */
   eta_ms?: number;
   /** What a UI shows, decided by the core (never sent on the wire). */

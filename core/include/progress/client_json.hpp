@@ -8,7 +8,7 @@
 namespace progress {
 
 // {process_id, status, epoch, seq, state, stage, percent, message, data, updated_at,
-//  stages: [{name, started_at, ended_at?}], result?, error?, failure?: {code, message}, eta_ms?,
+//  stages: [{name, started_at, ended_at?}], result?, error?, failure?: {code, message, reason?}, eta_ms?,
 //  display}
 Json view_to_json(const ProcessView& view);
 // {status, status_text, title, terminal, percent, percent_text, eta_ms?, eta_text, error_code,
