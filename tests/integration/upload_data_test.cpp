@@ -162,5 +162,19 @@ TEST(UploadQuota, UploadsWithoutAKeyCannotFillTheProcessTable) {
   EXPECT_EQ(producer.status, 201u) << producer.body;
 }
 
+// The quota is known from the header: an upload over it is refused before its body is read, so a
+// client past its limit cannot make the hub write a file it will refuse.
+TEST(UploadQuota, AnUploadOverTheQuotaIsRefusedBeforeItsBody) {
+  server_process server({"--open-uploads", "true", "--max-processes", "10"});  // a tenth: 1 upload
+  ASSERT_EQ(http_call(server.port(), "POST", "/api/uploads", "a small document of a few words\n").status, 202u);
+  // Only the header of a 1 MB body: the answer must come without it.
+  const std::string reply = raw_exchange(server.port(),
+                                         "POST /api/uploads HTTP/1.1\r\nHost: x\r\n"
+                                         "Content-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n",
+                                         "}}");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503", 0), 0u) << reply;
+  EXPECT_NE(reply.find(R"("limit":"max_uploads")"), std::string::npos) << reply;
+}
+
 }  // namespace
 }  // namespace progress::test

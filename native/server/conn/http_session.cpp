@@ -214,12 +214,12 @@ void basic_http_session<Stream>::route_header() {
     return;
   }
   if (upload) {
-    if (auto refused = begin_upload(ctx_, req, upload_)) {
+    if (auto refused = begin_upload(ctx_, req, client_, upload_)) {
       cors::attach(cors_fields, refused->base());
       reply_and_close(std::move(*refused));
       return;
     }
-    parser_->stream_body_to(upload_.get());
+    parser_->stream_body_to(upload_->sink.get());
   }
   parser_->limit_body(limit);
   if (parser_->is_done()) {
@@ -266,7 +266,7 @@ void basic_http_session<Stream>::finish_request() {
   // The sink leaves with this scope: its file is removed unless the job took it.
   const auto upload = std::move(upload_);
   const request& req = parser_->get();
-  auto res = finish_upload(ctx_, req, *upload, client_);
+  auto res = finish_upload(ctx_, req, *upload);
   cors::attach(cors::response_headers(ctx_.config.allowed_origins, req), res.base());
   respond(std::string(req.method_string()), std::string(req.target()), "uploads", make_routed(std::move(res)));
 }

@@ -16,7 +16,7 @@
 #include "routes/router.hpp"
 #include "routes/server_context.hpp"
 #include "access/tls_context.hpp"
-#include "http/upload_sink.hpp"
+#include "routes/uploads.hpp"
 #include "wire/ws_handshake.hpp"
 
 namespace progress::server {
@@ -91,7 +91,7 @@ class basic_http_session : public http_connection, public std::enable_shared_fro
   http_session_registry& registry_;
   std::uint64_t registry_id_ = 0;
   std::optional<bounded_request_parser> parser_;
-  std::unique_ptr<upload_sink> upload_;  // POST /api/uploads: where the body is being written
+  std::unique_ptr<upload_in_progress> upload_;  // POST /api/uploads: where the body is being written
   bool idle_ = false;
   bool answering_ = false;  // a response is being written
   bool draining_ = false;

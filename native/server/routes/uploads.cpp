@@ -46,8 +46,8 @@ string_response upload_quota_response(const request& req, const quota_refusal& r
   return res;
 }
 
-std::optional<string_response> begin_upload(server_context& ctx, const request& header,
-                                            std::unique_ptr<upload_sink>& sink) {
+std::optional<string_response> begin_upload(server_context& ctx, const request& header, std::string_view peer,
+                                            std::unique_ptr<upload_in_progress>& upload) {
   if (header.method() != http::verb::post) return method_not_allowed(header, "POST");
   if (!ctx.records.runs_upload_jobs()) {
     return error_response(header, ErrorCode::unavailable,
@@ -59,18 +59,32 @@ std::optional<string_response> begin_upload(server_context& ctx, const request& 
     if (!id) return error_response(header, ErrorCode::invalid_process_id, "process_id is badly encoded");
     if (auto refused = refuse_chosen_id(ctx, header, *id)) return refused;
   }
+  // The quota is decided on the header: a client over it never gets a byte of its body written.
+  upload_quota::ticket quota;
+  if (ctx.upload_limits != nullptr) {
+    auto admitted = ctx.upload_limits->admit(peer, std::chrono::steady_clock::now());
+    if (const auto* refusal = std::get_if<quota_refusal>(&admitted)) {
+      ctx.log.info("upload_refused", {{"limit", refusal->which == quota_refusal::limit::per_address
+                                                     ? "max_uploads_per_address"
+                                                     : "max_uploads"}});
+      return upload_quota_response(header, *refusal);
+    }
+    quota = std::move(std::get<upload_quota::ticket>(admitted));
+  }
   auto boundary = multipart_boundary(header[http::field::content_type]);
   const auto file = ctx.data_dir / (std::to_string(++ctx.uploads_stored) + kUploadFileExtension);
   std::string error;
-  sink = upload_sink::create(file, std::move(boundary), error);
+  auto sink = upload_sink::create(file, std::move(boundary), error);
   if (!sink) {
     ctx.log.error("upload_store_failed", {{"path", file.string()}, {"error", error}});
     return error_response(header, ErrorCode::unavailable, "the server could not store the upload");
   }
+  upload = std::make_unique<upload_in_progress>(upload_in_progress{std::move(sink), std::move(quota)});
   return std::nullopt;
 }
 
-string_response finish_upload(server_context& ctx, const request& req, upload_sink& sink, std::string_view peer) {
+string_response finish_upload(server_context& ctx, const request& req, upload_in_progress& upload) {
+  upload_sink& sink = *upload.sink;
   std::optional<std::string> process_id;
   const auto query = split_target(req.target()).query;
   if (query_has(query, "process_id")) process_id = query_param(query, "process_id");
@@ -80,23 +94,11 @@ string_response finish_upload(server_context& ctx, const request& req, upload_si
   if (process_id) {
     if (auto refused = refuse_chosen_id(ctx, req, *process_id)) return *refused;
   }
-  // Before the record exists: a refused upload leaves nothing behind (the sink removes the file).
-  upload_quota::ticket quota;
-  if (ctx.upload_limits != nullptr) {
-    auto admitted = ctx.upload_limits->admit(peer, std::chrono::steady_clock::now());
-    if (const auto* refusal = std::get_if<quota_refusal>(&admitted)) {
-      ctx.log.info("upload_refused", {{"limit", refusal->which == quota_refusal::limit::per_address
-                                                     ? "max_uploads_per_address"
-                                                     : "max_uploads"}});
-      return upload_quota_response(req, *refusal);
-    }
-    quota = std::move(std::get<upload_quota::ticket>(admitted));
-  }
   auto created = ctx.hub.create_process(process_id);
   if (!created) return error_response(req, created.error());
   const std::string id = created.value().process_id;
-  quota.record(id);
-  if (!ctx.uploads.submit(id, sink.file(), std::move(quota))) {
+  upload.quota.record(id);
+  if (!ctx.uploads.submit(id, sink.file(), std::move(upload.quota))) {
     return error_response(req, ErrorCode::unavailable, "too many uploads are waiting; retry later");
   }
   sink.keep();

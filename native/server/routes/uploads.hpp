@@ -13,15 +13,22 @@
 
 namespace progress::server {
 
-// A refusal, or nullopt with `sink` set to where the body is to be written.
-std::optional<string_response> begin_upload(server_context& ctx, const request& header,
-                                            std::unique_ptr<upload_sink>& sink);
+// An upload whose header was accepted: where its body is written, and the quota place it holds
+// from the header until its job ends (an empty ticket when the hub has no quota).
+struct upload_in_progress {
+  std::unique_ptr<upload_sink> sink;
+  upload_quota::ticket quota;
+};
 
-// The body is in `sink`'s file: create the process and queue the job (which then owns the file).
-// `peer`: the client's IP address for the per-address upload quota; empty: unknown (only the total
+// What the header decides, before any of the body is read: a refusal, or nullopt with `upload`
+// set. `peer`: the client's IP address for the per-address quota; empty: unknown (only the total
 // applies).
-string_response finish_upload(server_context& ctx, const request& req, upload_sink& sink,
-                              std::string_view peer = {});
+std::optional<string_response> begin_upload(server_context& ctx, const request& header, std::string_view peer,
+                                            std::unique_ptr<upload_in_progress>& upload);
+
+// The body is in the sink's file: create the process and queue the job (which then owns the file
+// and the quota place).
+string_response finish_upload(server_context& ctx, const request& req, upload_in_progress& upload);
 
 // The answer to an upload over quota: 429 for the client's own limit, 503 when the hub as a whole
 // holds its most uploads; both name the limit and say when to retry.
