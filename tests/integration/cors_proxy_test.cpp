@@ -139,5 +139,30 @@ TEST(TrustedProxies, AnUntrustedPeerCannotClaimAnotherAddress) {
   EXPECT_NE(refused.body.find("too many connections from 127.0.0.1"), std::string::npos) << refused.body;
 }
 
+// The open line of each stream names its client (here the one the proxy forwarded), so the conn id
+// that the later lines carry can be tied to who opened it.
+TEST(TrustedProxies, TheLogNamesTheClientOfEveryStreamItOpens) {
+  server_process hub({"--trusted-proxies", "127.0.0.0/8", "--log-level", "debug"}, 0, true);
+  boost::asio::io_context ioc;
+  auto sse = hold_sse(ioc, hub.port(), "203.0.113.9");
+  raw_exchange(hub.port(),
+               "GET /ws/progress/proxied HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "X-Forwarded-For: 198.51.100.4\r\n\r\n",
+               "\r\n\r\n");
+  const auto line_with = [&](const std::string& event) {
+    const std::string log = hub.stderr_text();
+    const auto at = log.find(event);
+    if (at == std::string::npos) return std::string();
+    const auto start = log.rfind('\n', at);
+    return log.substr(start == std::string::npos ? 0 : start + 1, log.find('\n', at) - (start == std::string::npos ? 0 : start + 1));
+  };
+  for (int attempt = 0; attempt < 200 && (line_with("sse_open").empty() || line_with("ws_open").empty()); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(line_with("ws_open").find("198.51.100.4"), std::string::npos) << hub.stderr_text();
+  EXPECT_NE(line_with("sse_open").find("203.0.113.9"), std::string::npos) << hub.stderr_text();
+}
+
 }  // namespace
 }  // namespace progress::test

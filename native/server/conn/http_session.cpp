@@ -309,7 +309,7 @@ void basic_http_session<Stream>::handle(request&& req) {
     }
     std::make_shared<basic_sse_session<Stream>>(std::move(stream_), ctx_.hub, ctx_.log, std::move(sse_target),
                                                 std::move(ticket_))
-        ->run(cors::head_lines(cors_fields));
+        ->run(cors::head_lines(cors_fields), client_);
     return;
   }
   const std::string target(req.target());
@@ -351,7 +351,7 @@ void basic_http_session<Stream>::start_websocket(const handshake_fields& handsha
   }
   const auto session =
       std::make_shared<websocket_session>(std::move(transport), ctx_.hub, ctx_.log, target, std::move(ticket_));
-  session->run(switching_protocols(handshake, ctx_.hub.config().server_name), std::move(early));
+  session->run(switching_protocols(handshake, ctx_.hub.config().server_name), std::move(early), client_);
 }
 
 template <class Stream>

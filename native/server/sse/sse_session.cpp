@@ -60,7 +60,8 @@ basic_sse_session<Stream>::basic_sse_session(Stream&& stream, hub_service& hub, 
       ticket_(std::move(ticket)) {}
 
 template <class Stream>
-void basic_sse_session<Stream>::run(std::string extra_head) {
+void basic_sse_session<Stream>::run(std::string extra_head, std::string client) {
+  client_ = std::move(client);
   beast::get_lowest_layer(stream_).expires_never();
   writing_ = true;
   head_ = std::string(kStatusLine) + extra_head + std::string(kResponseHead);
@@ -74,7 +75,7 @@ void basic_sse_session<Stream>::on_header(error_code ec, std::size_t) {
   if (ec) return;
   conn_ = hub_.open(target_, this->weak_from_this());
   registered_ = true;
-  log_.debug("sse_open", {{"conn", std::to_string(conn_)}, {"process_id", target_.process_id}});
+  log_.debug("sse_open", {{"conn", std::to_string(conn_)}, {"client", client_}, {"process_id", target_.process_id}});
   hub_.deliver();
   do_watch();
 }

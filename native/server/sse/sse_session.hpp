@@ -30,7 +30,9 @@ class basic_sse_session : public stream_sink, public std::enable_shared_from_thi
   basic_sse_session(Stream&& stream, hub_service& hub, const logger& log, Target target,
               std::shared_ptr<void> ticket = {});
 
-  void run(std::string extra_head = {});  // header lines (`Name: value\r\n`) added to the answer
+  // `extra_head`: header lines (`Name: value\r\n`) added to the answer; `client`: the address the
+  // `sse_open` log line names.
+  void run(std::string extra_head, std::string client);
   void kick() override;
 
  private:
@@ -45,6 +47,7 @@ class basic_sse_session : public stream_sink, public std::enable_shared_from_thi
   hub_service& hub_;
   const logger& log_;
   Target target_;
+  std::string client_;  // for the log only
   ConnId conn_ = 0;
   bool registered_ = false;
   bool writing_ = false;

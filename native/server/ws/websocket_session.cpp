@@ -37,13 +37,15 @@ websocket_session::websocket_session(std::unique_ptr<ws_transport> transport, hu
 // into a hub that may already be gone.
 websocket_session::~websocket_session() = default;
 
-void websocket_session::run(std::string accept_head, std::string early) {
+void websocket_session::run(std::string accept_head, std::string early, std::string_view client) {
   transport_->attach(*this);
   queue_whole(std::move(accept_head));
   conn_ = hub_.open(*target_, self());
   target_.reset();
   registered_ = true;
-  if (log_.enabled(log_level::debug)) log_.debug("ws_open", {{"conn", std::to_string(conn_)}});
+  if (log_.enabled(log_level::debug)) {
+    log_.debug("ws_open", {{"conn", std::to_string(conn_)}, {"client", std::string(client)}});
+  }
   hub_.deliver();
   flush();  // the 101 and whatever the hub queued on open go out together
   if (!early.empty()) consume(std::span<char>(early.data(), early.size()));

@@ -30,8 +30,9 @@ class websocket_session final : public stream_sink, public transport_events {
   ~websocket_session() override;
 
   // Sends `accept_head` (the serialised 101 answer), registers with the hub and starts reading.
-  // `early` holds bytes the client sent right after its request (read along with it).
-  void run(std::string accept_head, std::string early);
+  // `early` holds bytes the client sent right after its request (read along with it). `client`: the
+  // address the `ws_open` log line names, so an operator can tie a conn id to who opened it.
+  void run(std::string accept_head, std::string early, std::string_view client);
   void kick() override;
 
  private:
