@@ -10,8 +10,8 @@
 // from `malloc` that the wrapper reads and frees; NUL can end them because everything returned is
 // JSON text (control characters escaped), a state name or an exception message.
 //
-// Everything structured crosses as JSON text: the core already links nlohmann/json, and the JS side
-// gets plain objects. Times cross as doubles (what Date.now() gives).
+// Everything structured crosses as JSON text, written by the core's writers (client_json.hpp), so
+// the JS side gets plain objects from JSON.parse. Times cross as doubles (what Date.now() gives).
 //
 // No exception may reach JavaScript (it would surface as an opaque trap and leave the session
 // half-updated), so every entry point runs under `guarded`. A failing input is reported by the
@@ -36,6 +36,7 @@
 #include "progress/client_json.hpp"
 #include "progress/client_session.hpp"
 #include "progress/codec.hpp"
+#include "progress/json_writer.hpp"
 #include "progress/protocol.hpp"
 
 namespace {
@@ -89,6 +90,11 @@ char* failure_text(char* failure) {
   }
   std::free(failure);
   return out;
+}
+
+// The comma before every item of a JSON list but its first.
+void next_item(std::string& out) {
+  if (out.back() != '[') out += ',';
 }
 
 struct Session {
@@ -214,16 +220,23 @@ EMSCRIPTEN_KEEPALIVE char* pw_input(Session* s, int input, const char* text, std
 EMSCRIPTEN_KEEPALIVE char* pw_poll(Session* s) {
   std::string out;
   char* failure = guarded([&] {
-    Json actions = Json::array();
-    for (const auto& a : s->session->poll_actions()) actions.push_back(progress::action_to_json(a));
-    Json events = Json::array();
-    for (const auto& e : s->session->poll_events()) events.push_back(progress::event_to_json(e));
-    for (auto& message : std::exchange(s->failures, {})) {
-      Json& error = events.emplace_back(Json::object())["error"];
-      error["code"] = "internal";
-      error["message"] = std::move(message);
+    out = "{\"actions\":[";
+    for (const auto& a : s->session->poll_actions()) {
+      next_item(out);
+      progress::write_action(out, a);
     }
-    out = Json{{"actions", std::move(actions)}, {"events", std::move(events)}}.dump();
+    out += "],\"events\":[";
+    for (const auto& e : s->session->poll_events()) {
+      next_item(out);
+      progress::write_event(out, e);
+    }
+    for (auto& message : std::exchange(s->failures, {})) {
+      next_item(out);
+      out += R"({"error":{"code":"internal","message":)";
+      progress::json_writer::append_string(out, message);
+      out += "}}";
+    }
+    out += "]}";
   });
   return failure ? failure_text(failure) : give(out);
 }
@@ -242,15 +255,25 @@ EMSCRIPTEN_KEEPALIVE char* pw_state(const Session* s) {
 EMSCRIPTEN_KEEPALIVE char* pw_view(const Session* s, const char* id, std::size_t size) {
   char* out = nullptr;
   char* failure = guarded([&] {
-    const auto* v = s->session->view(text_of(id, size));
-    if (v) out = give(progress::view_to_json(*v).dump());
+    if (const auto* v = s->session->view(text_of(id, size))) {
+      std::string text;
+      progress::write_view(text, *v);
+      out = give(text);
+    }
   });
   return failure ? failure_text(failure) : out;
 }
 
 EMSCRIPTEN_KEEPALIVE char* pw_process_ids(const Session* s) {
   char* out = nullptr;
-  char* failure = guarded([&] { out = give(Json(s->session->process_ids()).dump()); });
+  char* failure = guarded([&] {
+    std::string text = "[";
+    for (const auto& id : s->session->process_ids()) {
+      next_item(text);
+      progress::json_writer::append_string(text, id);
+    }
+    out = give(text + "]");
+  });
   return failure ? failure_text(failure) : out;
 }
 
@@ -260,11 +283,9 @@ EMSCRIPTEN_KEEPALIVE char* pw_decode_server_frame(const char* text, std::size_t 
   char* out = nullptr;
   char* failure = guarded([&] {
     auto result = progress::decode_server_frame(text_of(text, size));
-    if (!result) {
-      out = give(Json{{"error", progress::error_to_json(result.error())}}.dump());
-    } else {
-      out = give("{\"frame\":" + progress::encode(result.value()) + "}");
-    }
+    std::string body = result ? "{\"frame\":" + progress::encode(result.value()) : "{\"error\":";
+    if (!result) progress::write_error(body, result.error());
+    out = give(body + "}");
   });
   return failure ? failure_text(failure) : out;
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "progress/client_session.hpp"
+#include "progress/json_writer.hpp"
 
 namespace progress {
 namespace {
@@ -38,7 +39,7 @@ void describe_error(const Json& error, Display& out) {
     out.error_text = message->get<std::string>();
     if (!out.error_code.empty()) out.error_text += " (" + out.error_code + ")";
   } else {
-    out.error_text = error.dump();
+    json_writer::append_json(out.error_text, error);  // dump()'s text, without its serializer
   }
 }
 

@@ -2,96 +2,155 @@
 
 #include <stdexcept>
 #include <string>
-#include <utility>
+#include <variant>
+
+#include "progress/json_writer.hpp"
 
 namespace progress {
-
-Json error_to_json(const Error& error) {
-  Json out = {{"code", to_string(error.code)}, {"message", error.message}};
-  if (error.process_id) out["process_id"] = *error.process_id;
-  if (error.reason) out["reason"] = to_string(*error.reason);
-  return out;
-}
-
-// Tables and loops rather than one initializer list: each listed key costs the browser's module
-// code of its own.
-Json display_to_json(const Display& display) {
-  static constexpr std::pair<const char*, const std::string Display::*> kTexts[] = {
-      {"status", &Display::status},         {"status_text", &Display::status_text},
-      {"title", &Display::title},           {"percent_text", &Display::percent_text},
-      {"eta_text", &Display::eta_text},     {"error_code", &Display::error_code},
-      {"error_text", &Display::error_text},
-  };
-  Json out = Json::object();
-  for (const auto& [key, member] : kTexts) out[key] = display.*member;
-  out["terminal"] = display.terminal;
-  out["percent"] = display.percent;
-  if (display.eta_ms) out["eta_ms"] = *display.eta_ms;
-  Json& stages = out["stages"] = Json::array();
-  for (const auto& span : display.stages) {
-    Json& s = stages.emplace_back(Json::object());
-    s["label"] = span.label;
-    s["duration_text"] = span.duration_text;
-  }
-  return out;
-}
-
-Json view_to_json(const ProcessView& view) {
-  Json stages = Json::array();
-  for (const auto& span : view.stages) {
-    Json s = {{"name", span.name}, {"started_at", span.started_at}};
-    if (span.ended_at) s["ended_at"] = *span.ended_at;
-    stages.push_back(std::move(s));
-  }
-  Json out = {{"process_id", view.process_id},
-              {"status", to_string(view.status)},
-              {"epoch", view.epoch},
-              {"seq", view.seq},
-              {"state", to_string(view.state)},
-              {"stage", view.stage},
-              {"percent", view.percent},
-              {"message", plain(view.message)},
-              {"data", plain(view.data)},
-              {"updated_at", view.updated_at},
-              {"stages", std::move(stages)}};
-  if (view.result) out["result"] = *view.result;
-  if (view.error) out["error"] = *view.error;
-  if (view.failure) {
-    out["failure"] = error_to_json(*view.failure);
-    out["failure"].erase("process_id");  // the view names its process already
-  }
-  if (view.eta_ms) out["eta_ms"] = *view.eta_ms;
-  out["display"] = display_to_json(view.display);
-  return out;
-}
-
 namespace {
 
-struct ActionJson {
-  Json operator()(const Connect& a) const { return {{"connect", {{"url", a.url}, {"generation", a.generation}}}}; }
-  // The frame stays text: a host sends it as is, so parsing it here would be wasted work.
-  Json operator()(const Send& a) const { return {{"send", a.text}, {"generation", a.generation}}; }
-  Json operator()(const Close& a) const {
-    return {{"close", {{"code", a.code}, {"reason", a.reason}, {"generation", a.generation}}}};
+using namespace json_writer;
+using Object = ObjectWriter<std::string>;
+
+// Keys in byte order, as dump() wrote them when these were Json trees.
+void write_display(std::string& out, const Display& d) {
+  Object o(out);
+  o.string("error_code", d.error_code);
+  o.string("error_text", d.error_text);
+  if (d.eta_ms) o.integer("eta_ms", *d.eta_ms);
+  o.string("eta_text", d.eta_text);
+  append_float(o.key("percent"), d.percent);
+  o.string("percent_text", d.percent_text);
+  o.key("stages") += '[';
+  for (const auto& span : d.stages) {
+    if (&span != d.stages.data()) out += ',';
+    Object s(out);
+    s.string("duration_text", span.duration_text);
+    s.string("label", span.label);
+    s.close();
   }
-  Json operator()(const SetTimer& a) const { return {{"set_timer", a.at ? Json(*a.at) : Json(nullptr)}}; }
-  Json operator()(const NeedToken& a) const { return {{"need_token", a.process_id}}; }
+  out += ']';
+  o.string("status", d.status);
+  o.string("status_text", d.status_text);
+  o.key("terminal") += d.terminal ? "true" : "false";
+  o.string("title", d.title);
+  o.close();
+}
+
+// An error, or a view's failure (`with_process_id` false: the view names its process already).
+void write_error_object(std::string& out, const Error& error, bool with_process_id) {
+  Object o(out);
+  o.string("code", to_string(error.code));
+  o.string("message", error.message);
+  if (with_process_id && error.process_id) o.string("process_id", *error.process_id);
+  if (error.reason) o.string("reason", to_string(*error.reason));
+  o.close();
+}
+
+struct ActionWriter {
+  std::string& out;
+  void operator()(const Connect& a) const {
+    Object o(out);
+    Object c(o.key("connect"));
+    c.integer("generation", a.generation);
+    c.string("url", a.url);
+    c.close();
+    o.close();
+  }
+  // The frame stays text: a host sends it as is.
+  void operator()(const Send& a) const {
+    Object o(out);
+    o.integer("generation", a.generation);
+    o.string("send", a.text);
+    o.close();
+  }
+  void operator()(const Close& a) const {
+    Object o(out);
+    Object c(o.key("close"));
+    c.integer("code", a.code);
+    c.integer("generation", a.generation);
+    c.string("reason", a.reason);
+    c.close();
+    o.close();
+  }
+  void operator()(const SetTimer& a) const {
+    Object o(out);
+    if (a.at) {
+      o.integer("set_timer", *a.at);
+    } else {
+      o.key("set_timer") += "null";
+    }
+    o.close();
+  }
+  void operator()(const NeedToken& a) const {
+    Object o(out);
+    o.string("need_token", a.process_id);
+    o.close();
+  }
 };
 
-struct EventJson {
-  Json operator()(const StateChanged& e) const {
-    return {{"state", to_string(e.state)}, {"label", connection_label(e.state)}};
+struct EventWriter {
+  std::string& out;
+  void operator()(const StateChanged& e) const {
+    Object o(out);
+    o.string("label", connection_label(e.state));
+    o.string("state", to_string(e.state));
+    o.close();
   }
-  Json operator()(const WatchRemoved& e) const { return {{"removed", e.process_id}}; }
-  Json operator()(const ProgressChanged& e) const { return {{"progress", view_to_json(e.view)}}; }
-  Json operator()(const ErrorEvent& e) const { return {{"error", error_to_json(e.error)}}; }
+  void operator()(const WatchRemoved& e) const {
+    Object o(out);
+    o.string("removed", e.process_id);
+    o.close();
+  }
+  void operator()(const ProgressChanged& e) const {
+    Object o(out);
+    write_view(o.key("progress"), e.view);
+    o.close();
+  }
+  void operator()(const ErrorEvent& e) const {
+    Object o(out);
+    write_error(o.key("error"), e.error);
+    o.close();
+  }
 };
 
 }  // namespace
 
-Json action_to_json(const Action& action) { return std::visit(ActionJson{}, action); }
+void write_error(std::string& out, const Error& error) { write_error_object(out, error, true); }
 
-Json event_to_json(const ClientEvent& event) { return std::visit(EventJson{}, event); }
+void write_view(std::string& out, const ProcessView& view) {
+  Object o(out);
+  o.json("data", plain(view.data));
+  write_display(o.key("display"), view.display);
+  o.string("epoch", view.epoch);
+  if (view.error) o.json("error", *view.error);
+  if (view.eta_ms) o.integer("eta_ms", *view.eta_ms);
+  if (view.failure) write_error_object(o.key("failure"), *view.failure, false);
+  o.string("message", plain(view.message));
+  append_float(o.key("percent"), view.percent);
+  o.string("process_id", view.process_id);
+  if (view.result) o.json("result", *view.result);
+  o.integer("seq", view.seq);
+  o.string("stage", view.stage);
+  o.key("stages") += '[';
+  for (const auto& span : view.stages) {
+    if (&span != view.stages.data()) out += ',';
+    Object s(out);
+    if (span.ended_at) s.integer("ended_at", *span.ended_at);
+    s.string("name", span.name);
+    s.integer("started_at", span.started_at);
+    s.close();
+  }
+  out += ']';
+  o.string("state", to_string(view.state));
+  o.string("status", to_string(view.status));
+  o.integer("updated_at", view.updated_at);
+  o.close();
+}
+
+void write_action(std::string& out, const Action& action) { std::visit(ActionWriter{out}, action); }
+
+void write_event(std::string& out, const ClientEvent& event) { std::visit(EventWriter{out}, event); }
 
 ClientConfig client_config_from_json(const Json& overrides, ClientConfig config) {
   if (!overrides.is_object()) throw std::invalid_argument("client options must be a JSON object");

@@ -1,25 +1,26 @@
-// The one encoder: every frame is written with appends into a stack buffer, in the bytes nlohmann's
-// dump() gave when it was the encoder (keys in byte order, ensure_ascii off, invalid UTF-8
-// replaced by U+FFFD, integral percents as integers), so the wire did not change with it.
-// nlohmann only holds the user JSON (`data`, `result`, `error`), which is walked here too.
+// The one encoder: every frame is written with appends (json_writer.hpp) into a stack buffer, in
+// the bytes nlohmann's dump() gave when it was the encoder (keys in byte order, ensure_ascii off,
+// invalid UTF-8 replaced by U+FFFD, integral percents as integers), so the wire did not change
+// with it. nlohmann only holds the user JSON (`data`, `result`, `error`), which is walked here too.
 #include <array>
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <variant>
 
 #include "progress/codec.hpp"
+#include "progress/json_writer.hpp"
 
 namespace progress {
 namespace {
+
+using namespace json_writer;
 
 // The stack buffer of one encode: an event with a small `data` takes about 200 bytes.
 constexpr std::size_t kStackFrameBytes = 1024;
 
 // A fixed buffer on the stack: appends are an inline bounds check and a memcpy, where std::string's
 // are an out-of-line call each (a few dozen of them per event). A frame that does not fit marks
-// the buffer full and is written again into a std::string.
+// the buffer full and is written again into a std::string (the writers take either).
 template <std::size_t Capacity>
 class FixedOut {
  public:
@@ -58,193 +59,6 @@ class FixedOut {
   std::array<char, Capacity> buffer_;
   std::size_t size_ = 0;
   bool full_ = false;
-};
-
-// The same appends onto a std::string, for frames too large for the buffer.
-class StringOut {
- public:
-  explicit StringOut(std::size_t reserve) { text_.reserve(reserve); }
-  void append(const char* data, std::size_t n) { text_.append(data, n); }
-  StringOut& operator+=(std::string_view s) {
-    text_.append(s);
-    return *this;
-  }
-  StringOut& operator+=(char c) {
-    text_ += c;
-    return *this;
-  }
-  std::string str() { return std::move(text_); }
-
- private:
-  std::string text_;
-};
-
-// How many bytes at `s[i]` (>= 0x80) form one valid UTF-8 sequence (RFC 3629), returned as a
-// positive length; when they do not, minus the bytes nlohmann's replacement drops before reading
-// on: the lead and the continuation bytes that fitted, or everything left at the end of the text.
-std::ptrdiff_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t tail = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    tail = 1;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    tail = 2;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    tail = 3;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return -1;
-  }
-  std::size_t k = 1;
-  for (; k <= tail && i + k < s.size(); ++k) {
-    const auto t = static_cast<unsigned char>(s[i + k]);
-    if (t < (k == 1 ? lo : 0x80) || t > (k == 1 ? hi : 0xBF)) return -static_cast<std::ptrdiff_t>(k);
-  }
-  if (k <= tail) return -static_cast<std::ptrdiff_t>(s.size() - i);  // cut short by the end
-  return static_cast<std::ptrdiff_t>(tail + 1);
-}
-
-template <class Out>
-void append_string(Out& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  static constexpr char kReplacement[] = "\xEF\xBF\xBD";
-  out += '"';
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t run = i;
-    while (i < s.size()) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++i;
-    }
-    out.append(s.data() + run, i - run);
-    if (i == s.size()) break;
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const std::ptrdiff_t n = utf8_sequence(s, i);
-      if (n > 0) {
-        out.append(s.data() + i, static_cast<std::size_t>(n));
-      } else {
-        out.append(kReplacement, 3);
-      }
-      i += static_cast<std::size_t>(n > 0 ? n : -n);
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      default: {
-        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(escaped, sizeof escaped);
-      }
-    }
-    ++i;
-  }
-  out += '"';
-}
-
-template <class Out, class Int>
-void append_int(Out& out, Int value) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  (void)ec;  // 24 bytes hold any 64-bit integer
-  out.append(buf, static_cast<std::size_t>(end - buf));
-}
-
-// A float in nlohmann's shortest round-trip form ("1.5", "100.0", "1e+300"); JSON has no NaN.
-template <class Out>
-void append_float(Out& out, double value) {
-  if (!std::isfinite(value)) {
-    out += "null";
-    return;
-  }
-  char buf[64];
-  const char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, static_cast<std::size_t>(end - buf));
-}
-
-// Integral percents go out as integers ("percent":50): what producers send and browsers show.
-template <class Out>
-void append_number(Out& out, double value) {
-  if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 9007199254740992.0) {
-    append_int(out, static_cast<std::int64_t>(value));
-  } else {
-    append_float(out, value);
-  }
-}
-
-// User JSON, as dump() writes it: nlohmann's objects iterate in key order.
-template <class Out>
-void append_json(Out& out, const Json& j) {
-  switch (j.type()) {
-    case Json::value_t::object: {
-      out += '{';
-      bool first = true;
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        if (!first) out += ',';
-        first = false;
-        append_string(out, it.key());
-        out += ':';
-        append_json(out, it.value());
-      }
-      out += '}';
-      return;
-    }
-    case Json::value_t::array: {
-      out += '[';
-      bool first = true;
-      for (const Json& item : j) {
-        if (!first) out += ',';
-        first = false;
-        append_json(out, item);
-      }
-      out += ']';
-      return;
-    }
-    case Json::value_t::string: append_string(out, j.get_ref<const std::string&>()); return;
-    case Json::value_t::number_integer: append_int(out, j.get<std::int64_t>()); return;
-    case Json::value_t::number_unsigned: append_int(out, j.get<std::uint64_t>()); return;
-    case Json::value_t::number_float: append_float(out, j.get<double>()); return;
-    case Json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
-    case Json::value_t::null:
-    case Json::value_t::discarded: out += "null"; return;
-    case Json::value_t::binary: out += j.dump(); return;  // never parsed from JSON text
-  }
-}
-
-// Writes `"key":` with the comma before it when the object has a field already.
-template <class Out>
-class ObjectWriter {
- public:
-  explicit ObjectWriter(Out& out) : out_(out) { out_ += '{'; }
-  Out& key(std::string_view name) {
-    out_ += first_ ? "\"" : ",\"";
-    first_ = false;
-    out_ += name;
-    out_ += "\":";
-    return out_;
-  }
-  void string(std::string_view name, std::string_view value) { append_string(key(name), value); }
-  template <class Int>
-  void integer(std::string_view name, Int value) {
-    append_int(key(name), value);
-  }
-  void json(std::string_view name, const Json& value) { append_json(key(name), value); }
-  void close() { out_ += '}'; }
-
- private:
-  Out& out_;
-  bool first_ = true;
 };
 
 template <class Out>
@@ -422,9 +236,10 @@ std::string encode_with(Write write) {
   FixedOut<kStackFrameBytes> fixed;
   write(fixed);
   if (!fixed.full()) return fixed.str();
-  StringOut text(kStackFrameBytes * 2);
+  std::string text;
+  text.reserve(kStackFrameBytes * 2);
   write(text);
-  return text.str();
+  return text;
 }
 
 }  // namespace

@@ -43,7 +43,11 @@ std::string describe(const ProcessView& view) {
   return line;
 }
 
-std::string view_json(const ProcessView& view) { return view_to_json(view).dump(); }
+std::string view_json(const ProcessView& view) {
+  std::string text;
+  write_view(text, view);
+  return text;
+}
 
 progress_display::progress_display(display_mode mode, std::FILE* out, std::FILE* err)
     : mode_(mode), out_(out), err_(err) {}

@@ -18,10 +18,21 @@ namespace {
 
 using nlohmann::json;
 
+// The text a host gets (client_json.hpp) parsed back, after checking it is what dump() writes for
+// that value: the writers replaced Json trees, and the hosts saw dump()'s bytes before.
+template <class Value, class Write>
+json written(const Value& value, Write write) {
+  std::string text;
+  write(text, value);
+  json out = json::parse(text);
+  EXPECT_EQ(out.dump(), text) << "not the text dump() writes";
+  return out;
+}
+
 // The vector's steps compare frames as JSON, so a send's text is parsed here; a session that sends
 // invalid JSON fails the case at this parse.
 json action_json(const Action& action) {
-  json out = action_to_json(action);
+  json out = written(action, write_action);
   if (out.contains("send")) out["send"] = json::parse(out["send"].get<std::string>());
   return out;
 }
@@ -81,7 +92,7 @@ void run_client_case(const json& vcase) {
     json actions = json::array();
     for (const auto& action : session.poll_actions()) actions.push_back(action_json(action));
     json events = json::array();
-    for (const auto& event : session.poll_events()) events.push_back(event_to_json(event));
+    for (const auto& event : session.poll_events()) events.push_back(written(event, write_event));
     const std::string where = "step " + std::to_string(index) + " (" + step.at("do").get<std::string>() + ")";
     std::string why;
     if (step.contains("actions")) {
