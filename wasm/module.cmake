@@ -21,7 +21,8 @@ target_compile_features(progress_wasm_core PUBLIC cxx_std_20)
 # emitted for throw/catch); 0.1 KB gzipped.
 target_compile_options(progress_wasm_core PRIVATE -Oz -flto -fwasm-exceptions -fno-rtti)
 
-add_executable(progress_wasm ${CMAKE_CURRENT_SOURCE_DIR}/bindings.cpp ${CMAKE_CURRENT_SOURCE_DIR}/small_snprintf.cpp)
+add_executable(progress_wasm ${CMAKE_CURRENT_SOURCE_DIR}/bindings.cpp ${CMAKE_CURRENT_SOURCE_DIR}/small_snprintf.cpp
+                             ${CMAKE_CURRENT_SOURCE_DIR}/small_strtod.cpp)
 target_link_libraries(progress_wasm PRIVATE progress_wasm_core progress_warnings)
 # -Oz on top of the preset's -Os: the bindings are not hot code, bytes over the wire matter more.
 target_compile_options(progress_wasm PRIVATE -Oz -flto -fwasm-exceptions -fno-rtti)

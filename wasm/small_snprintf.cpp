@@ -1,8 +1,8 @@
-// The module's own snprintf. Its only callers are nlohmann/json's lexer and serializer, for two
-// formats: "\u%04x" (a control character in a string being dumped) and "<U+%.4X>" (a control
-// character named in a parse error). musl's snprintf carries all of printf with it, long-double
-// floating point included, for those two: linking this one instead leaves that out of the
-// browser's module. It writes the integer conversions (d i u x X, with 0 flag, width,
+// The module's own snprintf. Its only caller is nlohmann/json's lexer, for "<U+%.4X>" (a control
+// character named in a parse error); the module writes JSON with the core's json_writer.hpp, not
+// nlohmann's serializer. musl's snprintf carries all of printf with it, long-double floating
+// point included, for that one format: linking this one instead leaves that out of the browser's
+// module. It writes the integer conversions (d i u x X, with 0 flag, width,
 // precision and the l/ll/h/hh/z length modifiers), %s, %c and %%; any other conversion is
 // written as '?', so an unexpected caller shows up in the text rather than in memory.
 #include <cstdarg>

@@ -130,7 +130,7 @@ test('decodeServerFrame and isValidProcessId use the core rules', async () => {
   expect(isValidProcessId(module, 42)).toBe(false);
 });
 
-test('control characters in a job message come back escaped and intact (the module has its own snprintf)', async () => {
+test('control characters in a job message come back escaped and intact', async () => {
   const module = await sharedModule();
   const { session, gen, now } = connected(module, 'job-ctl');
   try {
@@ -138,6 +138,27 @@ test('control characters in a job message come back escaped and intact (the modu
     const { progress } = session.poll().events.find((e) => e.progress);
     expect(progress.message).toBe('a\u0001b\u001f');
     expect(progress.data).toEqual({ k: '\u0002\u007f' });
+  } finally {
+    session.delete();
+  }
+});
+
+test('numbers with a fraction or an exponent read as JavaScript reads them (the module has its own strtod)', async () => {
+  const module = await sharedModule();
+  const { session, gen, now } = connected(module, 'job-num');
+  // Raw tokens, so that the frame holds them as written: a tie, subnormals, the largest double
+  // and an integer past 64 bits (read as a double).
+  const tokens = [
+    '0.1', '-0.0', '12.345678901234567', '2.5E+3', '1e-7', '0.30000000000000004',
+    '1.00000000000000011102230246251565404236316680908203125', '2.2250738585072011e-308',
+    '4.9406564584124654e-324', '1.7976931348623157e308', '123456789012345678901234567890',
+  ];
+  try {
+    const frame = snapshot('job-num', { percent: 42.5, message: '' });
+    session.onText(gen, frame.replace('"data":{}', `"data":{"n":[${tokens}]}`), now + 1);
+    const { progress } = session.poll().events.find((e) => e.progress);
+    expect(progress.percent).toBe(42.5);
+    expect(progress.data.n).toEqual(tokens.map(Number));
   } finally {
     session.delete();
   }
