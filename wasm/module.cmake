@@ -20,6 +20,9 @@ target_compile_features(progress_wasm_core PUBLIC cxx_std_20)
 # -fno-rtti: nothing on the client path uses typeid or dynamic_cast (exception type info is still
 # emitted for throw/catch); 0.1 KB gzipped.
 target_compile_options(progress_wasm_core PRIVATE -Oz -flto -fwasm-exceptions -fno-rtti)
+# One writer per frame type instead of two: the stack buffer is the server's fast path
+# (codec_encode.cpp).
+target_compile_definitions(progress_wasm_core PRIVATE PROGRESS_ENCODE_INTO_STRING)
 
 add_executable(progress_wasm ${CMAKE_CURRENT_SOURCE_DIR}/bindings.cpp ${CMAKE_CURRENT_SOURCE_DIR}/small_snprintf.cpp
                              ${CMAKE_CURRENT_SOURCE_DIR}/small_strtod.cpp)

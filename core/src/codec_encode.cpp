@@ -230,12 +230,15 @@ struct ClientWriter {
 };
 
 // Most frames fit the stack buffer; the rest (large `data`, `result` or `error`) are written again
-// into a string.
+// into a string. The browser's module (wasm/module.cmake) writes every frame into the string: it
+// encodes a frame per subscribe, and a second copy of each writer would cost it kilobytes.
 template <class Write>
 std::string encode_with(Write write) {
+#ifndef PROGRESS_ENCODE_INTO_STRING
   FixedOut<kStackFrameBytes> fixed;
   write(fixed);
   if (!fixed.full()) return fixed.str();
+#endif
   std::string text;
   text.reserve(kStackFrameBytes * 2);
   write(text);
