@@ -58,7 +58,7 @@ struct Hub::Impl {
         started_at(now) {}
 
   ServerSession* find(ConnId conn) {
-    // A driver writing a connection asks for it twice in a row (pop_outgoing, then poll_close once
+    // A driver writing a connection asks for it twice in a row (poll_outgoing, then poll_close once
     // the queue is empty); the second answer comes from here instead of another cold hash lookup.
     if (last_found != nullptr && last_found_conn == conn) return last_found;
     auto it = sessions.find(conn);
@@ -418,9 +418,9 @@ void Hub::on_control(ConnId conn, Millis now) {
   }
 }
 
-bool Hub::take_control_ping(ConnId conn) {
+bool Hub::poll_control_ping(ConnId conn) {
   ServerSession* session = impl_->find(conn);
-  return session != nullptr && session->take_control_ping();
+  return session != nullptr && session->poll_control_ping();
 }
 
 void Hub::on_closed(ConnId conn) {
@@ -448,7 +448,7 @@ void Hub::handle_timeout(Millis now) {
   }
   for (const auto& fanout : tick.stalled) impl_->fan_out(fanout);
   for (auto& process_id : tick.lapsed_leases) impl_->lapsed_leases.push_back(std::move(process_id));
-  for (ConnId conn : impl_->session_deadlines.take_due(now)) {
+  for (ConnId conn : impl_->session_deadlines.poll_due(now)) {
     ServerSession* session = impl_->find(conn);
     if (session == nullptr) continue;
     if (session->on_timer(now)) session->send(impl_->health(now));
@@ -492,7 +492,7 @@ Result<Ack> Hub::publish(const Publish& publish, Millis now) {
   return impl_->publish(Publish(publish), now, false);
 }
 
-std::vector<PublishRequest> Hub::take_publish_requests() { return std::exchange(impl_->publish_requests, {}); }
+std::vector<PublishRequest> Hub::poll_publish_requests() { return std::exchange(impl_->publish_requests, {}); }
 
 void Hub::complete_publish(const PublishRequest& request, const Result<Ack>& outcome) {
   if (outcome) ++impl_->publishes;
@@ -506,9 +506,9 @@ void Hub::complete_publish(const PublishRequest& request, const Result<Ack>& out
   }
 }
 
-std::vector<InterestChange> Hub::take_interest_changes() { return std::exchange(impl_->interest_changes, {}); }
+std::vector<InterestChange> Hub::poll_interest_changes() { return std::exchange(impl_->interest_changes, {}); }
 
-std::vector<std::string> Hub::take_lapsed_leases() { return std::exchange(impl_->lapsed_leases, {}); }
+std::vector<std::string> Hub::poll_lapsed_leases() { return std::exchange(impl_->lapsed_leases, {}); }
 
 std::vector<std::string> Hub::watched() const { return {impl_->watching.begin(), impl_->watching.end()}; }
 
@@ -537,13 +537,13 @@ std::optional<Snapshot> Hub::snapshot(std::string_view process_id) const {
   return record->snapshot();
 }
 
-std::vector<ConnId> Hub::take_dirty() {
+std::vector<ConnId> Hub::poll_dirty() {
   std::vector<ConnId> out;
-  take_dirty(out);
+  poll_dirty(out);
   return out;
 }
 
-void Hub::take_dirty(std::vector<ConnId>& out) {
+void Hub::poll_dirty(std::vector<ConnId>& out) {
   out.reserve(out.size() + impl_->dirty.size());
   // Producers first: their acks leave before the fan-out writes of the same turn, so a producer that
   // keeps a window of unacknowledged publishes sends the next ones while the subscribers are written.
@@ -557,15 +557,15 @@ void Hub::take_dirty(std::vector<ConnId>& out) {
   impl_->dirty.clear();  // keeps its capacity: no allocation per delivery
 }
 
-std::optional<SharedText> Hub::pop_outgoing(ConnId conn) {
+std::optional<SharedText> Hub::poll_outgoing(ConnId conn) {
   ServerSession* session = impl_->find(conn);
-  return session == nullptr ? std::nullopt : session->pop();
+  return session == nullptr ? std::nullopt : session->poll_outgoing();
 }
 
-std::size_t Hub::pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
-                              std::size_t max_bytes) {
+std::size_t Hub::poll_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
+                               std::size_t max_bytes) {
   ServerSession* session = impl_->find(conn);
-  return session == nullptr ? 0 : session->pop_into(out, max_frames, max_bytes);
+  return session == nullptr ? 0 : session->poll_outgoing(out, max_frames, max_bytes);
 }
 
 std::optional<CloseRequest> Hub::poll_close(ConnId conn) {
@@ -597,7 +597,7 @@ HubStats Hub::stats() const {
 
 const HubConfig& Hub::config() const noexcept { return impl_->config; }
 
-void Hub::take_changes(std::vector<RecordChange>& out) { impl_->registry.take_changes(out); }
+void Hub::poll_changes(std::vector<RecordChange>& out) { impl_->registry.poll_changes(out); }
 
 RestoreSummary Hub::restore(std::vector<StoredRecord> records, bool clean_shutdown) {
   return impl_->registry.restore(std::move(records), clean_shutdown);

@@ -179,7 +179,7 @@ std::vector<std::string> Registry::processes_of(SubscriberId subscriber) const {
 
 TickResult Registry::tick(Millis now) {
   TickResult result;
-  for (auto& key : deadlines_.take_due(now)) {
+  for (auto& key : deadlines_.poll_due(now)) {
     auto it = entries_.find(key.process_id);
     if (it == entries_.end()) continue;
     Entry& entry = it->second;
@@ -228,7 +228,7 @@ SharedEvent Registry::expire(Entry& entry, TimerKind kind, Millis now) {
   return event;
 }
 
-void Registry::take_changes(std::vector<RecordChange>& out) {
+void Registry::poll_changes(std::vector<RecordChange>& out) {
   for (const auto& [process_id, durable] : changed_) {
     const ProcessRecord* record = find(process_id);
     out.push_back(RecordChange{process_id, durable,

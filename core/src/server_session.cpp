@@ -207,7 +207,7 @@ void ServerSession::close(int code, std::string reason) {
   if (!close_) close_ = CloseRequest{code, std::move(reason)};
 }
 
-std::optional<SharedText> ServerSession::pop() {
+std::optional<SharedText> ServerSession::poll_outgoing() {
   if (queue_empty()) return std::nullopt;
   SharedText text = std::move(queue_[head_++].text);
   after_pop();
@@ -235,8 +235,8 @@ void ServerSession::after_pop() {
   }
 }
 
-std::size_t ServerSession::pop_into(std::vector<SharedText>& out, std::size_t max_frames,
-                                    std::size_t max_bytes) {
+std::size_t ServerSession::poll_outgoing(std::vector<SharedText>& out, std::size_t max_frames,
+                                         std::size_t max_bytes) {
   std::size_t taken = 0;
   std::size_t bytes = 0;
   while (taken < max_frames && bytes < max_bytes && !queue_empty()) {

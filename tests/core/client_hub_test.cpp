@@ -107,9 +107,9 @@ class Link {
       for (const auto& event : client_.poll_events()) {
         if (const auto* p = std::get_if<ProgressChanged>(&event)) views_.push_back(p->view);
       }
-      for (ConnId id : hub_->take_dirty()) {
+      for (ConnId id : hub_->poll_dirty()) {
         if (!conn_ || id != *conn_) continue;
-        while (auto text = hub_->pop_outgoing(id)) {
+        while (auto text = hub_->poll_outgoing(id)) {
           busy = true;
           client_.on_text(generation_, **text, now_);
         }

@@ -20,10 +20,10 @@ TEST(Deadlines, ReArmingMovesTheOneDeadlineOfAKey) {
   d.set("b", 70);  // later: "a" is now first
   EXPECT_EQ(d.next(), 50);
   EXPECT_EQ(d.at("b"), 70);
-  EXPECT_TRUE(d.take_due(69) == std::vector<std::string>{"a"});
+  EXPECT_TRUE(d.poll_due(69) == std::vector<std::string>{"a"});
   d.set("b", 10);  // earlier
   EXPECT_EQ(d.next(), 10);
-  EXPECT_TRUE(d.take_due(69) == std::vector<std::string>{"b"});
+  EXPECT_TRUE(d.poll_due(69) == std::vector<std::string>{"b"});
   EXPECT_EQ(d.size(), 0u);
   EXPECT_FALSE(d.next().has_value());
 }
@@ -34,7 +34,7 @@ TEST(Deadlines, DueKeysComeOutEarliestFirstAndClearedOnesNever) {
   d.clear(3);
   d.clear(42);  // not armed: nothing happens
   d.set(0, 55);
-  EXPECT_TRUE(d.take_due(80) == (std::vector<int>{5, 0, 4, 2}));
+  EXPECT_TRUE(d.poll_due(80) == (std::vector<int>{5, 0, 4, 2}));
   EXPECT_FALSE(d.at(3).has_value());
   EXPECT_EQ(d.at(1), 90);
   EXPECT_EQ(d.size(), 1u);

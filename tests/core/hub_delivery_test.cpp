@@ -36,19 +36,19 @@ TEST(HubDelivery, BatchPopTakesFramesInOrderUpToTheFrameLimit) {
   for (int i = 1; i <= 5; ++i) ASSERT_TRUE(hub.publish(update("job", i), i).ok());
 
   std::vector<SharedText> batch;
-  EXPECT_EQ(hub.pop_outgoing(c, batch, 3, 1 << 20), 3u);
+  EXPECT_EQ(hub.poll_outgoing(c, batch, 3, 1 << 20), 3u);
   ASSERT_EQ(batch.size(), 3u);
   EXPECT_EQ(seq_of(batch[0]), 2u);
   EXPECT_EQ(seq_of(batch[2]), 4u);
   EXPECT_GT(hub.queued_bytes(c), 0u);
 
   // Appends after what `out` already holds; the rest of the queue comes out once.
-  EXPECT_EQ(hub.pop_outgoing(c, batch, 64, 1 << 20), 2u);
+  EXPECT_EQ(hub.poll_outgoing(c, batch, 64, 1 << 20), 2u);
   ASSERT_EQ(batch.size(), 5u);
   EXPECT_EQ(seq_of(batch[4]), 6u);
   EXPECT_EQ(hub.queued_bytes(c), 0u);
-  EXPECT_EQ(hub.pop_outgoing(c, batch, 64, 1 << 20), 0u);
-  EXPECT_EQ(hub.pop_outgoing(ConnId{9999}, batch, 64, 1 << 20), 0u);  // unknown connection
+  EXPECT_EQ(hub.poll_outgoing(c, batch, 64, 1 << 20), 0u);
+  EXPECT_EQ(hub.poll_outgoing(ConnId{9999}, batch, 64, 1 << 20), 0u);  // unknown connection
 }
 
 TEST(HubDelivery, BatchPopStopsOnceTheByteLimitIsReached) {
@@ -61,16 +61,16 @@ TEST(HubDelivery, BatchPopStopsOnceTheByteLimitIsReached) {
 
   std::vector<SharedText> batch;
   // One byte: the first frame crosses the limit and nothing follows it.
-  EXPECT_EQ(hub.pop_outgoing(c, batch, 64, 1), 1u);
+  EXPECT_EQ(hub.poll_outgoing(c, batch, 64, 1), 1u);
   EXPECT_EQ(hub.queued_bytes(c), all - batch[0]->size());
   // Exactly two frames' bytes: stops after the second.
   std::vector<SharedText> rest;
   ASSERT_TRUE(hub.publish(update("job", 5), 5).ok());
   const std::size_t before = hub.queued_bytes(c);
-  auto peek = hub.pop_outgoing(c);
+  auto peek = hub.poll_outgoing(c);
   ASSERT_TRUE(peek.has_value());
   const std::size_t limit = (*peek)->size() * 2;
-  EXPECT_EQ(hub.pop_outgoing(c, rest, 64, limit), 2u);
+  EXPECT_EQ(hub.poll_outgoing(c, rest, 64, limit), 2u);
   EXPECT_EQ(hub.queued_bytes(c), before - (*peek)->size() - rest[0]->size() - rest[1]->size());
 }
 
@@ -90,10 +90,10 @@ TEST(HubDelivery, FramesOfOneConnectionStayInOrderAcrossManyPartialPops) {
       ASSERT_TRUE(hub.publish(update("job", percent), round).ok());
     }
     batch.clear();
-    hub.pop_outgoing(c, batch, 2, 1 << 20);  // takes 2 of every 3: the queue keeps growing
+    hub.poll_outgoing(c, batch, 2, 1 << 20);  // takes 2 of every 3: the queue keeps growing
     for (const auto& text : batch) EXPECT_EQ(seq_of(text), expected++);
   }
-  while (auto text = hub.pop_outgoing(c)) EXPECT_EQ(seq_of(*text), expected++);
+  while (auto text = hub.poll_outgoing(c)) EXPECT_EQ(seq_of(*text), expected++);
   EXPECT_EQ(expected, Seq{2 + 600});
   EXPECT_EQ(hub.queued_bytes(c), 0u);
 }
@@ -104,21 +104,21 @@ TEST(HubDelivery, TakeDirtyNamesEachConnectionOnceAndNotAfterItClosed) {
   ConnId a = hub.open(target("/ws/progress/job"), 0);
   ConnId b = hub.open(target("/ws/progress/job"), 0);
   ConnId gone = hub.open(target("/ws/progress/job"), 0);
-  static_cast<void>(hub.take_dirty());
+  static_cast<void>(hub.poll_dirty());
   for (int i = 1; i <= 10; ++i) ASSERT_TRUE(hub.publish(update("job", i), i).ok());
   hub.on_closed(gone);
 
   std::vector<ConnId> dirty{42};  // appended after what the caller holds
-  hub.take_dirty(dirty);
+  hub.poll_dirty(dirty);
   std::vector<ConnId> sorted(dirty.begin() + 1, dirty.end());
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(dirty.front(), ConnId{42});
   EXPECT_EQ(sorted, (std::vector<ConnId>{a, b}));
-  EXPECT_TRUE(hub.take_dirty().empty());
+  EXPECT_TRUE(hub.poll_dirty().empty());
 
   // Listed again after new output, also when its earlier frames were never popped.
   ASSERT_TRUE(hub.publish(update("job", 11), 11).ok());
-  auto again = hub.take_dirty();
+  auto again = hub.poll_dirty();
   std::sort(again.begin(), again.end());
   EXPECT_EQ(again, (std::vector<ConnId>{a, b}));
 }
@@ -132,10 +132,10 @@ TEST(HubDelivery, TakeDirtyNamesProducersBeforeSubscribers) {
   ConnId b = hub.open(target("/ws/progress/job"), 0);
   ConnId producer = hub.open(target("/ws/publish"), 0);
   drain(hub, producer);  // hello
-  static_cast<void>(hub.take_dirty());
+  static_cast<void>(hub.poll_dirty());
   hub.on_text(producer, R"({"type":"publish","id":"p1","process_id":"job","percent":5})", 1);
 
-  const auto dirty = hub.take_dirty();
+  const auto dirty = hub.poll_dirty();
   ASSERT_EQ(dirty.size(), 3u);
   EXPECT_EQ(dirty.front(), producer);
   std::vector<ConnId> rest(dirty.begin() + 1, dirty.end());
@@ -153,8 +153,8 @@ TEST(HubDelivery, JoinersOfAnUnchangedProcessShareOneEncodedSnapshot) {
   ConnId b = hub.open(target("/ws/progress/job"), 2);
   std::vector<SharedText> from_a;
   std::vector<SharedText> from_b;
-  hub.pop_outgoing(a, from_a, 64, 1 << 20);
-  hub.pop_outgoing(b, from_b, 64, 1 << 20);
+  hub.poll_outgoing(a, from_a, 64, 1 << 20);
+  hub.poll_outgoing(b, from_b, 64, 1 << 20);
   ASSERT_EQ(from_a.size(), 2u);  // hello, snapshot
   ASSERT_EQ(from_b.size(), 2u);
   EXPECT_EQ(from_a[1].get(), from_b[1].get());  // one string, not two encodes

@@ -52,7 +52,7 @@ TEST(HubExternal, SubscriberWaitsForTheLoadThenGetsTheStoredSnapshot) {
   store.publish(20);
   const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
   ASSERT_EQ(drain(hub, conn).size(), 1u);  // hello only: the record may exist elsewhere
-  const auto changes = hub.take_interest_changes();
+  const auto changes = hub.poll_interest_changes();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].process_id, "job");
   EXPECT_TRUE(changes[0].watch);
@@ -90,14 +90,14 @@ TEST(HubExternal, PendingStillTimesOutLocallyAndStopsFollowing) {
   const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
   hub.ingest_record("job", std::nullopt, kStart);
   drain(hub, conn);
-  hub.take_interest_changes();
+  hub.poll_interest_changes();
   hub.handle_timeout(kStart + 5000);
   const auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   const auto* error = std::get_if<Error>(&frames[0]);
   ASSERT_NE(error, nullptr);
   EXPECT_EQ(error->code, ErrorCode::not_found);
-  const auto changes = hub.take_interest_changes();
+  const auto changes = hub.poll_interest_changes();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_FALSE(changes[0].watch);
 }
@@ -169,7 +169,7 @@ TEST(HubExternal, PublishFramesBecomeRequestsAnsweredByTheDriver) {
   hub.on_text(producer, R"({"type":"publish","id":"a","process_id":"job","percent":10})", kStart);
   hub.on_text(producer, R"({"type":"publish","id":"b","process_id":"job","percent":5})", kStart);
   EXPECT_TRUE(drain(hub, producer).empty());  // nothing applied locally
-  const auto requests = hub.take_publish_requests();
+  const auto requests = hub.poll_publish_requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].publish.percent, 10);
 
@@ -198,13 +198,13 @@ TEST(HubExternal, LastSubscriberLeavingStopsFollowingAndDropsTheMirror) {
   store.publish(10);
   const ConnId a = hub.open(target("/ws/progress/job"), kStart);
   const ConnId b = hub.open(target("/ws/progress/job"), kStart);
-  EXPECT_EQ(hub.take_interest_changes().size(), 1u);  // one watch for both
+  EXPECT_EQ(hub.poll_interest_changes().size(), 1u);  // one watch for both
   hub.ingest_record("job", store.record, kStart);
   EXPECT_TRUE(hub.snapshot("job").has_value());
   hub.on_closed(a);
-  EXPECT_TRUE(hub.take_interest_changes().empty());
+  EXPECT_TRUE(hub.poll_interest_changes().empty());
   hub.on_closed(b);
-  const auto changes = hub.take_interest_changes();
+  const auto changes = hub.poll_interest_changes();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_FALSE(changes[0].watch);
   EXPECT_FALSE(hub.snapshot("job").has_value());

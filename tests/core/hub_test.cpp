@@ -70,11 +70,11 @@ TEST(Hub, FanOutEncodesOnceAndSharesTheText) {
   drain(hub, a);
   drain(hub, b);
   ASSERT_TRUE(hub.publish(update("job", 2), 1).ok());
-  auto from_a = hub.pop_outgoing(a);
-  auto from_b = hub.pop_outgoing(b);
+  auto from_a = hub.poll_outgoing(a);
+  auto from_b = hub.poll_outgoing(b);
   ASSERT_TRUE(from_a && from_b);
   EXPECT_EQ(from_a->get(), from_b->get());  // the same string object, not a copy
-  auto dirty = hub.take_dirty();
+  auto dirty = hub.poll_dirty();
   EXPECT_NE(std::find(dirty.begin(), dirty.end(), a), dirty.end());
   EXPECT_NE(std::find(dirty.begin(), dirty.end(), b), dirty.end());
 }
@@ -82,11 +82,11 @@ TEST(Hub, FanOutEncodesOnceAndSharesTheText) {
 TEST(Hub, AClosedConnectionHasNoOutputEvenRightAfterItWasWritten) {
   Hub hub({}, 0, 1);
   ConnId a = hub.open(target("/ws/progress/job"), 0);
-  ASSERT_TRUE(hub.pop_outgoing(a).has_value());  // hello, as a driver writing `a` asks
+  ASSERT_TRUE(hub.poll_outgoing(a).has_value());  // hello, as a driver writing `a` asks
   drain(hub, a);
   EXPECT_FALSE(hub.poll_close(a).has_value());
   hub.on_closed(a);
-  EXPECT_FALSE(hub.pop_outgoing(a).has_value());
+  EXPECT_FALSE(hub.poll_outgoing(a).has_value());
   EXPECT_FALSE(hub.poll_close(a).has_value());
   EXPECT_EQ(hub.queued_bytes(a), 0u);
   ConnId b = hub.open(target("/ws/progress/job"), 0);
@@ -295,7 +295,7 @@ class PropertyRun {
   void read(Client& c, std::uint64_t max) {
     if (!c.conn) return;
     for (std::uint64_t i = 0; i < max; ++i) {
-      auto text = hub_.pop_outgoing(*c.conn);
+      auto text = hub_.poll_outgoing(*c.conn);
       if (!text) break;
       auto frame = decode_server_frame(**text);
       ASSERT_TRUE(frame.ok()) << **text;
@@ -307,7 +307,7 @@ class PropertyRun {
     }
   }
 
-  void deliver_all() { static_cast<void>(hub_.take_dirty()); }
+  void deliver_all() { static_cast<void>(hub_.poll_dirty()); }
 
  public:
   std::uint64_t conflated() const { return hub_.stats().conflated; }

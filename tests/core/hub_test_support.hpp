@@ -40,11 +40,11 @@ std::vector<ServerFrame> drain_frames(Source&& pop) {
 }
 
 inline std::vector<ServerFrame> drain(Hub& hub, ConnId conn) {
-  return drain_frames([&hub, conn] { return hub.pop_outgoing(conn); });
+  return drain_frames([&hub, conn] { return hub.poll_outgoing(conn); });
 }
 
 inline std::vector<ServerFrame> drain(ServerSession& session) {
-  return drain_frames([&session] { return session.pop(); });
+  return drain_frames([&session] { return session.poll_outgoing(); });
 }
 
 inline Target target(std::string_view text) {

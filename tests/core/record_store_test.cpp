@@ -24,7 +24,7 @@ HubConfig durable_config() {
 
 std::vector<RecordChange> changes(Hub& hub) {
   std::vector<RecordChange> out;
-  hub.take_changes(out);
+  hub.poll_changes(out);
   return out;
 }
 

@@ -19,7 +19,7 @@ class SessionTest : public ::testing::Test {
 
   static std::vector<ServerFrame> drain(ServerSession& session) {
     std::vector<ServerFrame> frames;
-    while (auto text = session.pop()) {
+    while (auto text = session.poll_outgoing()) {
       auto frame = decode_server_frame(**text);
       EXPECT_TRUE(frame.ok()) << **text;
       if (frame.ok()) frames.push_back(frame.value());
@@ -124,10 +124,10 @@ TEST_F(SessionTest, EchoEndpointIsRawAndHasNoHeartbeat) {
   EXPECT_FALSE(session.next_deadline().has_value());
   session.on_text("ping", 1);
   session.on_text("anything", 1);
-  EXPECT_EQ(**session.pop(), "pong");
-  EXPECT_EQ(**session.pop(), "anything");
+  EXPECT_EQ(**session.poll_outgoing(), "pong");
+  EXPECT_EQ(**session.poll_outgoing(), "anything");
   session.on_binary(2);
-  EXPECT_FALSE(session.pop().has_value());  // no JSON error on the raw endpoint
+  EXPECT_FALSE(session.poll_outgoing().has_value());  // no JSON error on the raw endpoint
   EXPECT_EQ(session.poll_close()->code, 1003);
 }
 
@@ -156,7 +156,7 @@ TEST_F(SessionTest, StillOverTheBoundDropsTheQueueAndCloses1013) {
     last = session.push(event("a", s, FrameKind::stage_change));
   EXPECT_EQ(last, PushResult::closed_slow);
   EXPECT_EQ(session.queued_bytes(), 0u);
-  EXPECT_FALSE(session.pop().has_value());
+  EXPECT_FALSE(session.poll_outgoing().has_value());
   auto close = session.poll_close();
   ASSERT_TRUE(close.has_value());
   EXPECT_EQ(close->code, 1013);

@@ -288,7 +288,7 @@ class Script {
   }
 
   void drain(bool all) {
-    hub_.take_dirty();
+    hub_.poll_dirty();
     for (auto& [conn, client] : clients_) drain_one(conn, client, all || !client.slow);
   }
 
@@ -297,7 +297,7 @@ class Script {
     std::size_t queued = hub_.queued_bytes(conn);
     std::size_t total = 0;
     std::size_t largest = 0;
-    while (auto text = hub_.pop_outgoing(conn)) {
+    while (auto text = hub_.poll_outgoing(conn)) {
       trace("  " + std::to_string(conn) + " <- " + **text);
       total += (*text)->size();
       largest = std::max(largest, (*text)->size());

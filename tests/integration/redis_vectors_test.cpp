@@ -134,15 +134,15 @@ class RedisTarget final : public vectors::HubTarget {
     service_.shutdown([] {});
   }
 
-  std::vector<ConnId> take_dirty() override {
+  std::vector<ConnId> poll_dirty() override {
     settle();
     std::vector<ConnId> out(dirty_.begin(), dirty_.end());
     dirty_.clear();
     return out;
   }
-  std::optional<SharedText> pop_outgoing(ConnId conn) override { return service_.pop_outgoing(conn); }
+  std::optional<SharedText> poll_outgoing(ConnId conn) override { return service_.poll_outgoing(conn); }
   std::optional<CloseRequest> poll_close(ConnId conn) override { return service_.poll_close(conn); }
-  bool take_control_ping(ConnId conn) override { return service_.take_control_ping(conn); }
+  bool poll_control_ping(ConnId conn) override { return service_.poll_control_ping(conn); }
   std::size_t queued_bytes(ConnId conn) const override { return service_.core().queued_bytes(conn); }
   std::optional<Millis> poll_timeout() const override { return service_.core().poll_timeout(); }
 

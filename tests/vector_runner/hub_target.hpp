@@ -29,10 +29,10 @@ class HubTarget {
   virtual std::optional<Snapshot> snapshot(const std::string& process_id) = 0;
   virtual void shutdown(Millis now) = 0;
 
-  virtual std::vector<ConnId> take_dirty() = 0;
-  virtual std::optional<SharedText> pop_outgoing(ConnId conn) = 0;
+  virtual std::vector<ConnId> poll_dirty() = 0;
+  virtual std::optional<SharedText> poll_outgoing(ConnId conn) = 0;
   virtual std::optional<CloseRequest> poll_close(ConnId conn) = 0;
-  virtual bool take_control_ping(ConnId conn) = 0;
+  virtual bool poll_control_ping(ConnId conn) = 0;
   virtual std::size_t queued_bytes(ConnId conn) const = 0;
   virtual std::optional<Millis> poll_timeout() const = 0;
 };

@@ -1,5 +1,5 @@
 // The `hub` suite of tests/vectors/README.md: a scripted run of a HubTarget (the core Hub here),
-// draining every connection after each step the way a driver would (take_dirty, pop_outgoing,
+// draining every connection after each step the way a driver would (poll_dirty, poll_outgoing,
 // poll_close).
 #include <algorithm>
 #include <map>
@@ -84,10 +84,10 @@ class CoreTarget final : public HubTarget {
     return hub_.snapshot(process_id);
   }
   void shutdown(Millis now) override { hub_.close_all(now); }
-  std::vector<ConnId> take_dirty() override { return hub_.take_dirty(); }
-  std::optional<SharedText> pop_outgoing(ConnId conn) override { return hub_.pop_outgoing(conn); }
+  std::vector<ConnId> poll_dirty() override { return hub_.poll_dirty(); }
+  std::optional<SharedText> poll_outgoing(ConnId conn) override { return hub_.poll_outgoing(conn); }
   std::optional<CloseRequest> poll_close(ConnId conn) override { return hub_.poll_close(conn); }
-  bool take_control_ping(ConnId conn) override { return hub_.take_control_ping(conn); }
+  bool poll_control_ping(ConnId conn) override { return hub_.poll_control_ping(conn); }
   std::size_t queued_bytes(ConnId conn) const override { return hub_.queued_bytes(conn); }
   std::optional<Millis> poll_timeout() const override { return hub_.poll_timeout(); }
 
@@ -186,12 +186,12 @@ class HubScript {
     std::map<ConnId, std::string> names;
     for (const auto& [name, c] : conns_) names[c.id] = name;
     json out = json::object();
-    for (ConnId id : hub_.take_dirty()) {
+    for (ConnId id : hub_.poll_dirty()) {
       auto name = names.find(id);
       if (name == names.end()) continue;
       const bool raw = conns_.at(name->second).raw;
       json frames = json::array();
-      while (auto text = hub_.pop_outgoing(id)) {
+      while (auto text = hub_.poll_outgoing(id)) {
         if (raw) {
           frames.push_back(**text);
         } else {
@@ -206,13 +206,13 @@ class HubScript {
         }
       }
       if (!frames.empty()) out[name->second] = frames;
-      if (hub_.take_control_ping(id)) out[name->second + ".control_ping"] = true;
+      if (hub_.poll_control_ping(id)) out[name->second + ".control_ping"] = true;
       if (auto close = hub_.poll_close(id))
         out[name->second + ".close"] = {{"code", close->code}, {"reason", close->reason}};
     }
     // A connection with output must have been reported dirty: check nothing was left behind.
     for (const auto& [name, c] : conns_) {
-      EXPECT_EQ(hub_.queued_bytes(c.id), 0u) << name << " has frames take_dirty() did not report";
+      EXPECT_EQ(hub_.queued_bytes(c.id), 0u) << name << " has frames poll_dirty() did not report";
     }
     return out;
   }

@@ -49,7 +49,7 @@ class Deadlines {
   }
 
   // Removes and returns every key due at `now`, earliest first.
-  std::vector<Key> take_due(Millis now) {
+  std::vector<Key> poll_due(Millis now) {
     std::vector<Key> due;
     while (!by_time_.empty() && by_time_.begin()->first <= now) {
       due.push_back(by_time_.begin()->second);

@@ -5,16 +5,16 @@
 //
 //   inputs   open / on_text / on_binary / on_oversize / on_closed / handle_timeout(now)
 //            create_process / publish / snapshot (HTTP API)
-//   outputs  take_dirty() -> connections with new output; pop_outgoing(conn) -> next frame to
+//   outputs  poll_dirty() -> connections with new output; poll_outgoing(conn) -> next frame to
 //            write; poll_close(conn) -> close once the queue is flushed; poll_timeout() -> when to
 //            call handle_timeout next.
 //
 // With HubConfig::records_are_external the records live in a shared store (the server's Redis
 // engine) and the hub mirrors only those its subscribers watch. Publishes are not applied here but
-// handed to the driver (take_publish_requests -> complete_publish); the driver follows the
-// processes take_interest_changes names and brings the store's records back through
+// handed to the driver (poll_publish_requests -> complete_publish); the driver follows the
+// processes poll_interest_changes names and brings the store's records back through
 // ingest_record (a load) and ingest_change (any node's write). Pending timeouts and not_found stay
-// local decisions; a mirrored lease that runs out is handed to the driver (take_lapsed_leases),
+// local decisions; a mirrored lease that runs out is handed to the driver (poll_lapsed_leases),
 // which writes the expiry to the store like a publish, so every node following it sees one failure.
 #include <cstddef>
 #include <cstdint>
@@ -52,7 +52,7 @@ struct HubConfig {
   std::size_t max_subscriptions_per_connection = 1'000;
   std::size_t max_frame_bytes = limits::kMaxFrameBytes;
   std::size_t max_queue_bytes = 256 * 1024;              // per connection, unsent bytes
-  bool record_changes = false;  // a store is attached and calls take_changes (record_store.hpp)
+  bool record_changes = false;  // a store is attached and calls poll_changes (record_store.hpp)
   std::string server_name = "progress-hub/0.1";
   // Access and abuse limits (docs/security.md). The token check returns why a
   // subscription's token is refused (nullopt: allowed); unset, subscriptions need no token. The
@@ -140,14 +140,14 @@ class Hub {
   void close_all(Millis now);
 
   // External records (records_are_external). Requests come in arrival order; answer each once.
-  std::vector<PublishRequest> take_publish_requests();
+  std::vector<PublishRequest> poll_publish_requests();
   // The store's verdict: an `ack` (when the publish had an id) or an `error` frame.
   void complete_publish(const PublishRequest& request, const Result<Ack>& outcome);
   // In order; a process may flip more than once. Every watch must be answered by ingest_record.
-  std::vector<InterestChange> take_interest_changes();
+  std::vector<InterestChange> poll_interest_changes();
   // Mirrored records whose lease ran out at the last handle_timeout: the driver expires each in the
   // store (ProcessRecord::expire_lease under its compare-and-set; a publish that re-armed it first wins).
-  std::vector<std::string> take_lapsed_leases();
+  std::vector<std::string> poll_lapsed_leases();
   // The processes followed now (to follow and reload again after the store came back).
   std::vector<std::string> watched() const;
   // The store's record after a load or reload (nullopt: no such process): subscribers waiting for
@@ -163,24 +163,24 @@ class Hub {
   std::optional<Snapshot> snapshot(std::string_view process_id) const;
 
   // Output side.
-  std::vector<ConnId> take_dirty();  // connections that got frames or a close since last call
-  void take_dirty(std::vector<ConnId>& out);  // the same, appended to `out` (reuses its storage)
-  std::optional<SharedText> pop_outgoing(ConnId conn);
+  std::vector<ConnId> poll_dirty();  // connections that got frames or a close since last call
+  void poll_dirty(std::vector<ConnId>& out);  // the same, appended to `out` (reuses its storage)
+  std::optional<SharedText> poll_outgoing(ConnId conn);
   // A whole write batch with one lookup: frames appended to `out` until `max_frames` were taken or
   // `max_bytes` reached (the last frame may cross it). Returns how many.
-  std::size_t pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
-                           std::size_t max_bytes);
+  std::size_t poll_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
+                            std::size_t max_bytes);
   std::optional<CloseRequest> poll_close(ConnId conn);  // only once its queue is empty
   // True once per heartbeat of a WebSocket connection: the driver sends an RFC 6455 ping control
   // frame (empty payload), which every browser and client library answers with a pong by itself.
-  bool take_control_ping(ConnId conn);
+  bool poll_control_ping(ConnId conn);
   std::size_t queued_bytes(ConnId conn) const;
 
   HubStats stats() const;
   const HubConfig& config() const noexcept;
 
   // Durability (record_store.hpp). Records changed since the last call, appended to `out`.
-  void take_changes(std::vector<RecordChange>& out);
+  void poll_changes(std::vector<RecordChange>& out);
   // At start-up, before the first connection.
   RestoreSummary restore(std::vector<StoredRecord> records, bool clean_shutdown);
   // While set (the store cannot commit), publishes and creations get `unavailable` with `reason`.

@@ -1,6 +1,6 @@
 #pragma once
 // What a durable store needs from the hub, with no I/O in it: which records changed and how
-// urgently (Hub::take_changes), a record's storable form and its JSON spelling, and the rule for
+// urgently (Hub::poll_changes), a record's storable form and its JSON spelling, and the rule for
 // loading records back after a restart (Hub::restore).
 //
 //   durable     creation, stage change, terminal state, lease expiry, removal after retention:

@@ -49,7 +49,7 @@ struct RegistryConfig {
   std::size_t max_processes = 100'000;
   std::size_t max_subscriptions = 1'000'000;
   std::size_t max_subscriptions_per_connection = 1'000;
-  bool record_changes = false;  // keep the changed ids for take_changes (a store is attached)
+  bool record_changes = false;  // keep the changed ids for poll_changes (a store is attached)
   // External records: a lease that ran out in the mirror is reported (TickResult::lapsed_leases)
   // for the store's writer to expire under its compare-and-set, not expired here.
   bool report_leases = false;
@@ -134,7 +134,7 @@ class Registry {
 
   // Durability (record_store.hpp): the records changed since the last call, one entry per id,
   // durable when any of its changes was; only while config.record_changes is set.
-  void take_changes(std::vector<RecordChange>& out);
+  void poll_changes(std::vector<RecordChange>& out);
   // Loads stored records at start-up (before any subscriber) under the restore rule; leases and
   // retention continue from the stored times, so what fell due while the hub was down fires on
   // the first tick.

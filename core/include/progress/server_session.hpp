@@ -55,7 +55,7 @@ class ServerSession {
     if (!closing()) heard(now);
   }
   // True once after each heartbeat of a WebSocket: the driver sends a control ping.
-  bool take_control_ping() noexcept { return std::exchange(control_ping_due_, false); }
+  bool poll_control_ping() noexcept { return std::exchange(control_ping_due_, false); }
   // The subscription token check of HubConfig: an `unauthorized` error naming the process and
   // the reason, or nullopt when the subscription may go ahead (also when no check is configured).
   std::optional<Error> authorize(const std::string& process_id, const std::optional<std::string>& token,
@@ -70,10 +70,10 @@ class ServerSession {
   // Requests a close once the queue is flushed; the first request wins.
   void close(int code, std::string reason);
 
-  std::optional<SharedText> pop();
+  std::optional<SharedText> poll_outgoing();
   // Moves frames to `out` until `max_frames` were taken or `max_bytes` reached (the last frame may
   // cross it) and returns how many: a driver's whole write batch without a lookup per frame.
-  std::size_t pop_into(std::vector<SharedText>& out, std::size_t max_frames, std::size_t max_bytes);
+  std::size_t poll_outgoing(std::vector<SharedText>& out, std::size_t max_frames, std::size_t max_bytes);
   std::optional<CloseRequest> poll_close();  // once, after the queue is empty
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
   bool closing() const noexcept { return close_.has_value(); }

@@ -101,11 +101,11 @@ std::optional<Snapshot> hub_service::snapshot(std::string_view process_id) const
   return hub_.snapshot(process_id);
 }
 
-std::optional<SharedText> hub_service::pop_outgoing(ConnId conn) { return hub_.pop_outgoing(conn); }
+std::optional<SharedText> hub_service::poll_outgoing(ConnId conn) { return hub_.poll_outgoing(conn); }
 
-std::size_t hub_service::pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
-                                      std::size_t max_bytes) {
-  return hub_.pop_outgoing(conn, out, max_frames, max_bytes);
+std::size_t hub_service::poll_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
+                                       std::size_t max_bytes) {
+  return hub_.poll_outgoing(conn, out, max_frames, max_bytes);
 }
 
 std::optional<CloseRequest> hub_service::poll_close(ConnId conn) { return hub_.poll_close(conn); }
@@ -149,7 +149,7 @@ void hub_service::kick_dirty() {
   // Kicking may end a session (a failed write), which calls on_closed and so after_call again; that
   // posts a new turn rather than touching the list being walked.
   dirty_.clear();
-  hub_.take_dirty(dirty_);
+  hub_.poll_dirty(dirty_);
   // Every session is looked up before any is kicked, so the lookups' cache misses overlap instead of
   // each waiting behind the previous session's write; the sessions a few places ahead are prefetched
   // so that each kick finds its own in cache (a cold session was 3% of fan-out time).

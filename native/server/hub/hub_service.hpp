@@ -63,12 +63,12 @@ class hub_service {
   Result<Ack> publish(const Publish& publish);
   std::optional<Snapshot> snapshot(std::string_view process_id) const;
 
-  std::optional<SharedText> pop_outgoing(ConnId conn);
+  std::optional<SharedText> poll_outgoing(ConnId conn);
   // Up to `max_frames` frames (stopping once `max_bytes` is reached) appended to `out`, one lookup.
-  std::size_t pop_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
-                           std::size_t max_bytes);
+  std::size_t poll_outgoing(ConnId conn, std::vector<SharedText>& out, std::size_t max_frames,
+                            std::size_t max_bytes);
   std::optional<CloseRequest> poll_close(ConnId conn);
-  bool take_control_ping(ConnId conn) { return hub_.take_control_ping(conn); }
+  bool poll_control_ping(ConnId conn) { return hub_.poll_control_ping(conn); }
 
   // Graceful shutdown: close 1001 to everyone, stop the timer once the last session is gone and
   // then call `drained` (once).

@@ -24,7 +24,7 @@ void channel_cb(redisAsyncContext*, void* reply, void* privdata) {
 
 void redis_engine::pump() {
   Hub& hub = hub_.core();
-  for (auto& request : hub.take_publish_requests()) {
+  for (auto& request : hub.poll_publish_requests()) {
     Publish publish = request.publish;
     this->publish(std::move(publish), [this, request = std::move(request)](Result<Ack> outcome) {
       if (outcome && !change_heard(request.publish.process_id, outcome.value().seq)) {
@@ -35,12 +35,12 @@ void redis_engine::pump() {
       hub_.deliver();
     });
   }
-  for (auto& process_id : hub.take_lapsed_leases()) {
+  for (auto& process_id : hub.poll_lapsed_leases()) {
     write_job expiry;
     expiry.expire_lease = true;
     enqueue(process_id, std::move(expiry));
   }
-  for (auto& change : hub.take_interest_changes()) {
+  for (auto& change : hub.poll_interest_changes()) {
     auto& state = channels_state_[change.process_id];
     state.want = change.watch;
     // Already following (the unsubscribe had not gone out yet): the new waiters need a load.

@@ -105,7 +105,7 @@ template <class Stream>
 void basic_sse_session<Stream>::kick() {
   if (!registered_ || ended_) return;
   while (!writing_) {
-    auto frame = hub_.pop_outgoing(conn_);
+    auto frame = hub_.poll_outgoing(conn_);
     if (!frame) break;
     out_ = format_sse_event(**frame);
     if (out_.empty()) continue;

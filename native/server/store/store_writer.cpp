@@ -50,7 +50,7 @@ void store_writer::flush() {
 
 void store_writer::collect() {
   taken_.clear();
-  hub_->take_changes(taken_);
+  hub_->poll_changes(taken_);
   for (auto& change : taken_) {
     urgent_ = urgent_ || change.durable;
     auto [it, inserted] = pending_.try_emplace(change.process_id, change);

@@ -139,7 +139,7 @@ void websocket_session::queue_whole(std::string bytes) {
 }
 
 void websocket_session::queue_control_ping() {
-  if (registered_ && !close_queued_ && hub_.take_control_ping(conn_)) {
+  if (registered_ && !close_queued_ && hub_.poll_control_ping(conn_)) {
     pending_.push_back(ws_outgoing{control_ping_frame(), true});
   }
 }
@@ -167,7 +167,7 @@ void websocket_session::flush() {
   // Filled and emptied within one call, and flush never runs inside another flush: one per thread.
   thread_local std::vector<SharedText> popped;
   std::vector<ws_outgoing>& batch = transport_->batch();
-  bool hub_drained = false;  // the last pop left the hub's queue empty: skip asking again
+  bool hub_drained = false;  // the last poll left the hub's queue empty: skip asking again
   for (;;) {
     queue_control_ping();
     // What the socket did not take last time goes first, then as much as the hub has queued.
@@ -177,7 +177,7 @@ void websocket_session::flush() {
     if (registered_ && !close_queued_ && !hub_drained && batch.size() < kBatchFrames) {
       const std::size_t want = kBatchFrames - batch.size();
       popped.clear();
-      const std::size_t got = hub_.pop_outgoing(conn_, popped, want, kBatchBytes);
+      const std::size_t got = hub_.poll_outgoing(conn_, popped, want, kBatchBytes);
       std::size_t bytes = 0;
       for (auto& frame : popped) {
         bytes += frame->size();
@@ -274,7 +274,7 @@ void websocket_session::forget() {
   // What the hub queued for this socket before it closed (the echo or ack of a frame that arrived in
   // the same read as the close or the faulty frame) still goes out, ahead of our close frame.
   std::vector<SharedText> queued;
-  while (hub_.pop_outgoing(conn_, queued, kBatchFrames, kBatchBytes) > 0) {
+  while (hub_.poll_outgoing(conn_, queued, kBatchFrames, kBatchBytes) > 0) {
   }
   for (auto& frame : queued) pending_.push_back(ws_outgoing{std::move(frame), false});
   registered_ = false;
