@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <type_traits>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <variant>
 
@@ -14,6 +13,7 @@
 #include "progress/deadlines.hpp"
 #include "progress/registry.hpp"
 #include "progress/server_session.hpp"
+#include "record_source.hpp"
 
 namespace progress {
 namespace {
@@ -42,17 +42,13 @@ RegistryConfig registry_config(const HubConfig& config) {
   return registry;
 }
 
-Error external_only(const std::string& what) {
-  return Error{ErrorCode::unavailable, what + " goes to the record store when records are external",
-               std::nullopt, std::nullopt};
-}
-
 }  // namespace
 
 struct Hub::Impl {
   Impl(HubConfig hub_config, Millis now, std::uint64_t seed)
       : config(std::move(hub_config)),
         registry(registry_config(config), seed),
+        source(config.records_are_external ? mirrored_records(registry) : embedded_records(registry)),
         hello(shared(encode(ServerFrame{Hello{limits::kProtocolVersion, config.heartbeat_ms,
                                               config.server_name}}))),
         started_at(now) {}
@@ -174,60 +170,10 @@ struct Hub::Impl {
     if (to_activated) deliver(fanout.activated, snapshot_frame(*fanout.snapshot, process_id));
   }
 
-  bool external() const noexcept { return config.records_are_external; }
-
-  // External records: follow a process while anyone here listens or waits for its load.
-  void update_interest(const std::string& process_id) {
-    if (!external()) return;
-    const bool want = registry.listeners(process_id) > 0 || loading.contains(process_id);
-    if (want == watching.contains(process_id)) return;
-    if (want) {
-      watching.insert(process_id);
-    } else {
-      watching.erase(process_id);
-      registry.forget(process_id);
-    }
-    interest_changes.push_back(InterestChange{process_id, want});
-  }
-
-  void stop_waiting(ConnId conn, const std::string& process_id) {
-    auto it = loading.find(process_id);
-    if (it == loading.end()) return;
-    std::erase_if(it->second, [conn](const Waiting& w) { return w.conn == conn; });
-    if (it->second.empty()) loading.erase(it);
-  }
-
-  void forget_connection(ConnId conn) {
-    if (!external()) {
-      registry.remove_subscriber(conn);
-      return;
-    }
-    std::vector<std::string> touched = registry.processes_of(conn);
-    registry.remove_subscriber(conn);
-    for (auto& [process_id, waiters] : loading) {
-      if (std::erase_if(waiters, [conn](const Waiting& w) { return w.conn == conn; }) > 0) {
-        touched.push_back(process_id);
-      }
-    }
-    std::erase_if(loading, [](const auto& item) { return item.second.empty(); });
-    for (const auto& process_id : touched) update_interest(process_id);
-  }
-
-  // External records: a process not mirrored and not known to be absent must be loaded before the
-  // subscriber can be told anything (it may exist in the store).
-  bool wait_for_load(ConnId conn, const Subscribe& subscribe) {
-    const std::string& id = subscribe.process_id;
-    if (!external() || registry.find(id) != nullptr) return false;
-    if (watching.contains(id) && !loading.contains(id)) return false;  // loaded: absent -> pending
-    auto& waiters = loading[id];
-    std::erase_if(waiters, [conn](const Waiting& w) { return w.conn == conn; });
-    waiters.push_back(Waiting{conn, subscribe});
-    update_interest(id);
-    return true;
-  }
+  void forget_connection(ConnId conn) { source->remove_connection(conn); }
 
   void subscribe(ConnId conn, ServerSession& session, const Subscribe& subscribe, Millis now) {
-    if (wait_for_load(conn, subscribe)) return;
+    if (source->hold(conn, subscribe)) return;
     auto reply = registry.subscribe(conn, subscribe.process_id, subscribe.after_seq, subscribe.epoch, now);
     if (!reply) {
       send_error(conn, session, reply.error());
@@ -272,8 +218,10 @@ struct Hub::Impl {
     }
   }
 
-  // `decoded`: the publish came through decode_client_frame, which already ran validate().
-  Result<Ack> publish(Publish&& publish, Millis now, bool decoded) {
+  // `decoded`: the publish came through decode_client_frame, which already ran validate(). `from`:
+  // the /ws/publish connection it came on (none: the HTTP API). nullopt: the record source handed it
+  // to the store, and complete_publish answers it.
+  std::optional<Result<Ack>> publish(std::optional<ConnId> from, Publish&& publish, Millis now, bool decoded) {
     if (!decoded) {
       if (auto invalid = validate(publish)) return count(std::move(*invalid));
     }
@@ -281,7 +229,9 @@ struct Hub::Impl {
       return count(Error{ErrorCode::unavailable, *unavailable, publish.process_id, publish.id});
     }
     Ack ack{publish.id.value_or(""), publish.process_id, 0};
-    auto fanout = registry.publish(std::move(publish), now);
+    auto applied = source->publish(from, std::move(publish), now);
+    if (!applied) return std::nullopt;
+    Result<Fanout>& fanout = *applied;
     if (!fanout) return count(fanout.error());
     if (fanout.value().repeated) {  // a retry of an applied update: its first answer, no event
       ack.seq = *fanout.value().repeated;
@@ -298,19 +248,17 @@ struct Hub::Impl {
       subscribe(conn, session, *sub, now);
     } else if (auto* unsub = std::get_if<Unsubscribe>(&frame)) {
       registry.unsubscribe(conn, unsub->process_id);
-      stop_waiting(conn, unsub->process_id);
-      update_interest(unsub->process_id);
-    } else if (auto* pub = std::get_if<Publish>(&frame); pub != nullptr && external()) {
-      publish_requests.push_back(PublishRequest{conn, std::move(*pub)});
-    } else if (pub != nullptr) {
+      source->unsubscribed(conn, unsub->process_id);
+    } else if (auto* pub = std::get_if<Publish>(&frame)) {
       const bool wants_ack = pub->id.has_value();
-      auto ack = publish(std::move(*pub), now, true);
+      auto ack = publish(conn, std::move(*pub), now, true);
+      if (!ack) return;  // gone to the store
       // The session may have been closed as a slow consumer of its own publish's fan-out.
       if (ServerSession* again = find(conn); again != nullptr) {
-        if (!ack) {
-          again->send(ServerFrame{ack.error()});
+        if (!*ack) {
+          again->send(ServerFrame{ack->error()});
         } else if (wants_ack) {
-          again->send(ServerFrame{ack.value()});
+          again->send(ServerFrame{ack->value()});
         }
       }
     }
@@ -319,11 +267,6 @@ struct Hub::Impl {
   Health health(Millis now) const {
     return Health{sessions.size(), registry.process_count(), (now - started_at) / 1000};
   }
-
-  struct Waiting {
-    ConnId conn = 0;
-    Subscribe subscribe;
-  };
 
   struct CachedSnapshot {
     std::string epoch;
@@ -339,14 +282,10 @@ struct Hub::Impl {
 
   HubConfig config;
   Registry registry;
+  std::unique_ptr<RecordSource> source;  // embedded or mirrored, for the Hub's whole life
   SharedText hello;  // the same for every connection: encoded once, shared like an event
   std::unordered_map<std::string, CachedSnapshot> snapshot_cache;  // by process id
   std::size_t snapshot_cache_bytes = 0;
-  std::unordered_map<std::string, std::vector<Waiting>> loading;  // external: waiting for a load
-  std::unordered_set<std::string> watching;                       // external: followed processes
-  std::vector<std::string> lapsed_leases;                         // external: for the driver to expire
-  std::vector<InterestChange> interest_changes;
-  std::vector<PublishRequest> publish_requests;
   Millis started_at;
   std::unordered_map<ConnId, ServerSession> sessions;
   ConnId last_found_conn = 0;
@@ -444,10 +383,10 @@ void Hub::handle_timeout(Millis now) {
           Error{ErrorCode::not_found, "process " + expired.process_id + " did not start in time",
                 expired.process_id, std::nullopt});
     }
-    impl_->update_interest(expired.process_id);
+    impl_->source->listeners_changed(expired.process_id);
   }
   for (const auto& fanout : tick.stalled) impl_->fan_out(fanout);
-  for (auto& process_id : tick.lapsed_leases) impl_->lapsed_leases.push_back(std::move(process_id));
+  impl_->source->lapsed(std::move(tick.lapsed_leases));
   for (ConnId conn : impl_->session_deadlines.poll_due(now)) {
     ServerSession* session = impl_->find(conn);
     if (session == nullptr) continue;
@@ -471,14 +410,13 @@ void Hub::close_all(Millis) {
 }
 
 Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Millis now) {
-  if (impl_->external()) return impl_->count(external_only("creating a process"));
   if (process_id && !is_valid_process_id(*process_id)) {
     return impl_->count(invalid_process_id_error(*process_id));
   }
   if (impl_->unavailable) {
     return impl_->count(Error{ErrorCode::unavailable, *impl_->unavailable, process_id, std::nullopt});
   }
-  auto created = impl_->registry.create(std::move(process_id), now);
+  auto created = impl_->source->create(std::move(process_id), now);
   if (!created) return impl_->count(created.error());
   Created& c = created.value();
   if (!c.activated.empty()) {
@@ -488,11 +426,11 @@ Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Mill
 }
 
 Result<Ack> Hub::publish(const Publish& publish, Millis now) {
-  if (impl_->external()) return impl_->count(external_only("a publish"));
-  return impl_->publish(Publish(publish), now, false);
+  // The HTTP API's publish has no connection to answer later: every source answers it now.
+  return *impl_->publish(std::nullopt, Publish(publish), now, false);
 }
 
-std::vector<PublishRequest> Hub::poll_publish_requests() { return std::exchange(impl_->publish_requests, {}); }
+std::vector<StoreRequest> Hub::poll_store_requests() { return impl_->source->poll_store_requests(); }
 
 void Hub::complete_publish(const PublishRequest& request, const Result<Ack>& outcome) {
   if (outcome) ++impl_->publishes;
@@ -506,30 +444,20 @@ void Hub::complete_publish(const PublishRequest& request, const Result<Ack>& out
   }
 }
 
-std::vector<InterestChange> Hub::poll_interest_changes() { return std::exchange(impl_->interest_changes, {}); }
-
-std::vector<std::string> Hub::poll_lapsed_leases() { return std::exchange(impl_->lapsed_leases, {}); }
-
-std::vector<std::string> Hub::watched() const { return {impl_->watching.begin(), impl_->watching.end()}; }
+std::vector<std::string> Hub::watched() const { return impl_->source->watched(); }
 
 void Hub::ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Millis now) {
-  if (!impl_->external() || !impl_->watching.contains(process_id)) return;
-  if (record && record->process_id() == process_id) impl_->fan_out(impl_->registry.mirror(std::move(*record), nullptr));
-  auto waiting = impl_->loading.extract(process_id);
-  if (!waiting.empty()) {
-    for (const auto& w : waiting.mapped()) {
-      ServerSession* session = impl_->find(w.conn);
-      if (session == nullptr || session->closing()) continue;
-      impl_->subscribe(w.conn, *session, w.subscribe, now);
-    }
+  Loaded loaded = impl_->source->ingest_record(process_id, std::move(record));
+  impl_->fan_out(loaded.fanout);
+  for (const HeldSubscribe& held : loaded.held) {
+    ServerSession* session = impl_->find(held.conn);
+    if (session == nullptr || session->closing()) continue;
+    impl_->subscribe(held.conn, *session, held.subscribe, now);
   }
-  impl_->update_interest(process_id);
+  impl_->source->listeners_changed(process_id);
 }
 
-void Hub::ingest_change(SharedChange change, Millis) {
-  if (!impl_->external() || !impl_->watching.contains(change.record.process_id())) return;
-  impl_->fan_out(impl_->registry.mirror(std::move(change.record), change.event));
-}
+void Hub::ingest_change(SharedChange change, Millis) { impl_->fan_out(impl_->source->ingest_change(std::move(change))); }
 
 std::optional<Snapshot> Hub::snapshot(std::string_view process_id) const {
   const ProcessRecord* record = impl_->registry.find(process_id);

@@ -2,6 +2,8 @@
 // drives it. The "store" here is a ProcessRecord the test applies publishes to, as the engine does
 // before its compare-and-set, and every change goes through the stored forms.
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -24,6 +26,16 @@ HubConfig external_config() {
   config.records_are_external = true;
   config.pending_timeout_ms = 5000;
   return config;
+}
+
+// The driver's store requests of one kind; the others are drained unseen.
+template <class Request>
+std::vector<Request> requests(Hub& hub) {
+  std::vector<Request> out;
+  for (auto& request : hub.poll_store_requests()) {
+    if (auto* wanted = std::get_if<Request>(&request)) out.push_back(std::move(*wanted));
+  }
+  return out;
 }
 
 // One writer's view of the store: applies a publish and returns the change every node hears.
@@ -52,7 +64,7 @@ TEST(HubExternal, SubscriberWaitsForTheLoadThenGetsTheStoredSnapshot) {
   store.publish(20);
   const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
   ASSERT_EQ(drain(hub, conn).size(), 1u);  // hello only: the record may exist elsewhere
-  const auto changes = hub.poll_interest_changes();
+  const auto changes = requests<InterestChange>(hub);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].process_id, "job");
   EXPECT_TRUE(changes[0].watch);
@@ -90,14 +102,14 @@ TEST(HubExternal, PendingStillTimesOutLocallyAndStopsFollowing) {
   const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
   hub.ingest_record("job", std::nullopt, kStart);
   drain(hub, conn);
-  hub.poll_interest_changes();
+  requests<InterestChange>(hub);
   hub.handle_timeout(kStart + 5000);
   const auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   const auto* error = std::get_if<Error>(&frames[0]);
   ASSERT_NE(error, nullptr);
   EXPECT_EQ(error->code, ErrorCode::not_found);
-  const auto changes = hub.poll_interest_changes();
+  const auto changes = requests<InterestChange>(hub);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_FALSE(changes[0].watch);
 }
@@ -169,13 +181,13 @@ TEST(HubExternal, PublishFramesBecomeRequestsAnsweredByTheDriver) {
   hub.on_text(producer, R"({"type":"publish","id":"a","process_id":"job","percent":10})", kStart);
   hub.on_text(producer, R"({"type":"publish","id":"b","process_id":"job","percent":5})", kStart);
   EXPECT_TRUE(drain(hub, producer).empty());  // nothing applied locally
-  const auto requests = hub.poll_publish_requests();
-  ASSERT_EQ(requests.size(), 2u);
-  EXPECT_EQ(requests[0].publish.percent, 10);
+  const auto writes = requests<PublishRequest>(hub);
+  ASSERT_EQ(writes.size(), 2u);
+  EXPECT_EQ(writes[0].publish.percent, 10);
 
-  hub.complete_publish(requests[0], Ack{"a", "job", 1});
-  hub.complete_publish(requests[1], Error{ErrorCode::invalid_update, "percent 5 is below the current 10",
-                                          std::string("job"), std::string("b")});
+  hub.complete_publish(writes[0], Ack{"a", "job", 1});
+  hub.complete_publish(writes[1], Error{ErrorCode::invalid_update, "percent 5 is below the current 10",
+                                        std::string("job"), std::string("b")});
   const auto frames = drain(hub, producer);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(std::get<Ack>(frames[0]).seq, 1u);
@@ -198,13 +210,13 @@ TEST(HubExternal, LastSubscriberLeavingStopsFollowingAndDropsTheMirror) {
   store.publish(10);
   const ConnId a = hub.open(target("/ws/progress/job"), kStart);
   const ConnId b = hub.open(target("/ws/progress/job"), kStart);
-  EXPECT_EQ(hub.poll_interest_changes().size(), 1u);  // one watch for both
+  EXPECT_EQ(requests<InterestChange>(hub).size(), 1u);  // one watch for both
   hub.ingest_record("job", store.record, kStart);
   EXPECT_TRUE(hub.snapshot("job").has_value());
   hub.on_closed(a);
-  EXPECT_TRUE(hub.poll_interest_changes().empty());
+  EXPECT_TRUE(requests<InterestChange>(hub).empty());
   hub.on_closed(b);
-  const auto changes = hub.poll_interest_changes();
+  const auto changes = requests<InterestChange>(hub);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_FALSE(changes[0].watch);
   EXPECT_FALSE(hub.snapshot("job").has_value());

@@ -143,8 +143,8 @@ class RedisTarget final : public vectors::HubTarget {
   std::optional<SharedText> poll_outgoing(ConnId conn) override { return service_.poll_outgoing(conn); }
   std::optional<CloseRequest> poll_close(ConnId conn) override { return service_.poll_close(conn); }
   bool poll_control_ping(ConnId conn) override { return service_.poll_control_ping(conn); }
-  std::size_t queued_bytes(ConnId conn) const override { return service_.core().queued_bytes(conn); }
-  std::optional<Millis> poll_timeout() const override { return service_.core().poll_timeout(); }
+  std::size_t queued_bytes(ConnId conn) const override { return service_.queued_bytes(conn); }
+  std::optional<Millis> poll_timeout() const override { return service_.poll_timeout(); }
 
  private:
   // Stands in for a WebSocket session: the service kicks it when its connection has output.

@@ -9,13 +9,14 @@
 //            write; poll_close(conn) -> close once the queue is flushed; poll_timeout() -> when to
 //            call handle_timeout next.
 //
-// With HubConfig::records_are_external the records live in a shared store (the server's Redis
-// engine) and the hub mirrors only those its subscribers watch. Publishes are not applied here but
-// handed to the driver (poll_publish_requests -> complete_publish); the driver follows the
-// processes poll_interest_changes names and brings the store's records back through
-// ingest_record (a load) and ingest_change (any node's write). Pending timeouts and not_found stay
-// local decisions; a mirrored lease that runs out is handed to the driver (poll_lapsed_leases),
-// which writes the expiry to the store like a publish, so every node following it sees one failure.
+// Where the records come from is chosen once, by HubConfig::records_are_external, and the Hub does
+// not branch on it (core/src/record_source.hpp). Embedded (the default), the hub holds the records
+// of truth. External, the records live in a shared store (the server's Redis engine) and the hub
+// mirrors only those its subscribers watch; like a connection, the store's driver feeds inputs in
+// (ingest_record: a load, ingest_change: any node's write, complete_publish: a write's outcome) and
+// drains what it must carry out (poll_store_requests: publishes to apply, processes to follow or
+// drop, lapsed leases to expire under the store's compare-and-set, so every node sees one failure).
+// Pending timeouts and not_found stay local decisions.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "progress/limits.hpp"
@@ -88,18 +90,24 @@ struct CloseRequest {
   std::string reason;
 };
 
-// records_are_external: a /ws/publish frame for the driver to apply to the store.
+// What an external hub asks of its store's driver (Hub::poll_store_requests), in the order it arose.
+// A /ws/publish frame to apply to the store; answer it once with complete_publish.
 struct PublishRequest {
   ConnId conn = 0;
   Publish publish;
 };
-
-// records_are_external: watch -> the first local subscriber of a process arrived (follow its
-// changes, then load it); !watch -> the last one left (stop following).
+// watch: the first local subscriber of a process arrived (follow its changes, then load it and answer
+// with ingest_record); !watch: the last one left (stop following).
 struct InterestChange {
   std::string process_id;
   bool watch = false;
 };
+// A mirrored record whose lease (or idle time) ran out at a handle_timeout: expire it in the store
+// (ProcessRecord::expire_lease under its compare-and-set; a publish that re-armed it first wins).
+struct LapsedLease {
+  std::string process_id;
+};
+using StoreRequest = std::variant<PublishRequest, InterestChange, LapsedLease>;
 
 struct HubStats {
   std::uint64_t connections = 0;
@@ -139,15 +147,10 @@ class Hub {
   // Graceful shutdown: every connection gets close 1001 after its queue.
   void close_all(Millis now);
 
-  // External records (records_are_external). Requests come in arrival order; answer each once.
-  std::vector<PublishRequest> poll_publish_requests();
-  // The store's verdict: an `ack` (when the publish had an id) or an `error` frame.
+  // External records (records_are_external); an embedded hub asks nothing and ignores these.
+  std::vector<StoreRequest> poll_store_requests();
+  // The store's verdict on a PublishRequest: an `ack` (when the publish had an id) or an `error` frame.
   void complete_publish(const PublishRequest& request, const Result<Ack>& outcome);
-  // In order; a process may flip more than once. Every watch must be answered by ingest_record.
-  std::vector<InterestChange> poll_interest_changes();
-  // Mirrored records whose lease ran out at the last handle_timeout: the driver expires each in the
-  // store (ProcessRecord::expire_lease under its compare-and-set; a publish that re-armed it first wins).
-  std::vector<std::string> poll_lapsed_leases();
   // The processes followed now (to follow and reload again after the store came back).
   std::vector<std::string> watched() const;
   // The store's record after a load or reload (nullopt: no such process): subscribers waiting for

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/log.hpp"
@@ -29,7 +30,7 @@ class stream_sink {
 };
 
 // Records kept outside the hub (HubConfig::records_are_external): after every hub call the
-// authority takes the hub's publish requests and interest changes (Hub::take_*).
+// authority carries out the hub's store requests (poll_store_requests).
 class record_authority {
  public:
   virtual ~record_authority() = default;
@@ -75,11 +76,18 @@ class hub_service {
   void shutdown(std::function<void()> drained);
   bool stopping() const noexcept { return stopping_; }
 
-  // External records: `authority` is pumped after every call; it feeds the store's answers to
-  // core() and then calls deliver().
+  // External records: `authority` is pumped after every call and carries out poll_store_requests.
+  // It feeds the store's answers in with the calls below, then calls deliver() once for the batch.
   void set_authority(record_authority* authority) noexcept { authority_ = authority; }
-  Hub& core() noexcept { return hub_; }
-  const Hub& core() const noexcept { return hub_; }
+  std::vector<StoreRequest> poll_store_requests() { return hub_.poll_store_requests(); }
+  void complete_publish(const PublishRequest& write, const Result<Ack>& outcome) {
+    hub_.complete_publish(write, outcome);
+  }
+  void ingest_record(const std::string& process_id, std::optional<ProcessRecord> record) {
+    hub_.ingest_record(process_id, std::move(record), now());
+  }
+  void ingest_change(SharedChange change) { hub_.ingest_change(std::move(change), now()); }
+  std::vector<std::string> watched() const { return hub_.watched(); }
 
   // Called after every kick pass that kicked a session: the writes the pass handed over go out then,
   // together (ring_queue).
@@ -87,6 +95,8 @@ class hub_service {
 
   HubStats stats() const;
   std::size_t total_queued_bytes() const;
+  std::size_t queued_bytes(ConnId conn) const { return hub_.queued_bytes(conn); }
+  std::optional<Millis> poll_timeout() const { return hub_.poll_timeout(); }  // the hub's next deadline
   std::size_t open_streams() const noexcept { return sinks_.size(); }
   const HubConfig& config() const noexcept { return hub_.config(); }
 

@@ -157,7 +157,7 @@ void redis_engine::on_ready() {
   log_.info("redis_up", {{"host", url_.host}, {"port", std::to_string(url_.port)}});
   // Follow every watched process again and reload it: changes while down were not heard.
   for (auto& [id, state] : channels_state_) state = channel_state{};
-  for (const auto& id : hub_.core().watched()) channels_state_[id].want = true;
+  for (const auto& id : hub_.watched()) channels_state_[id].want = true;
   std::vector<std::string> ids;
   for (const auto& [id, state] : channels_state_) ids.push_back(id);
   for (const auto& id : ids) sync_channel(id);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <memory>
 #include <utility>
+#include <variant>
 
 #include "progress/shared_record.hpp"
 #include "redis/redis_engine.hpp"
@@ -23,29 +24,28 @@ void channel_cb(redisAsyncContext*, void* reply, void* privdata) {
 }  // namespace
 
 void redis_engine::pump() {
-  Hub& hub = hub_.core();
-  for (auto& request : hub.poll_publish_requests()) {
-    Publish publish = request.publish;
-    this->publish(std::move(publish), [this, request = std::move(request)](Result<Ack> outcome) {
-      if (outcome && !change_heard(request.publish.process_id, outcome.value().seq)) {
-        held_acks_[request.publish.process_id].push_back(held_ack{request, outcome.value()});
-        return;
-      }
-      hub_.core().complete_publish(request, outcome);
-      hub_.deliver();
-    });
-  }
-  for (auto& process_id : hub.poll_lapsed_leases()) {
-    write_job expiry;
-    expiry.expire_lease = true;
-    enqueue(process_id, std::move(expiry));
-  }
-  for (auto& change : hub.poll_interest_changes()) {
-    auto& state = channels_state_[change.process_id];
-    state.want = change.watch;
-    // Already following (the unsubscribe had not gone out yet): the new waiters need a load.
-    if (change.watch && state.subscribed && !state.in_flight) load(change.process_id);
-    sync_channel(change.process_id);
+  for (auto& request : hub_.poll_store_requests()) {
+    if (auto* write = std::get_if<PublishRequest>(&request)) {
+      Publish publish = write->publish;
+      this->publish(std::move(publish), [this, request = std::move(*write)](Result<Ack> outcome) {
+        if (outcome && !change_heard(request.publish.process_id, outcome.value().seq)) {
+          held_acks_[request.publish.process_id].push_back(held_ack{request, outcome.value()});
+          return;
+        }
+        hub_.complete_publish(request, outcome);
+        hub_.deliver();
+      });
+    } else if (auto* lapsed = std::get_if<LapsedLease>(&request)) {
+      write_job expiry;
+      expiry.expire_lease = true;
+      enqueue(lapsed->process_id, std::move(expiry));
+    } else if (auto* change = std::get_if<InterestChange>(&request)) {
+      auto& state = channels_state_[change->process_id];
+      state.want = change->watch;
+      // Already following (the unsubscribe had not gone out yet): the new waiters need a load.
+      if (change->watch && state.subscribed && !state.in_flight) load(change->process_id);
+      sync_channel(change->process_id);
+    }
   }
 }
 
@@ -91,7 +91,7 @@ void redis_engine::on_channel_reply(redisReply* reply) {
       return;
     }
     const Seq seq = change.value().record.seq();
-    hub_.core().ingest_change(std::move(change.value()), hub_.now());
+    hub_.ingest_change(std::move(change.value()));
     release_acks(id, seq);
     hub_.deliver();
     return;
@@ -110,7 +110,7 @@ bool redis_engine::change_heard(const std::string& process_id, Seq seq) const {
   // it only then. Not followed (or not yet confirmed): nothing will come back to wait for.
   const auto it = channels_state_.find(process_id);
   if (it == channels_state_.end() || !it->second.subscribed || it->second.in_flight) return true;
-  const auto mirrored = hub_.core().snapshot(process_id);
+  const auto mirrored = hub_.snapshot(process_id);
   return mirrored && mirrored->seq >= seq;
 }
 
@@ -121,7 +121,7 @@ void redis_engine::release_acks(const std::string& process_id, std::optional<Seq
   const auto ready = std::stable_partition(held.begin(), held.end(), [up_to](const held_ack& h) {
     return up_to && h.ack.seq > *up_to;
   });
-  for (auto i = ready; i != held.end(); ++i) hub_.core().complete_publish(i->request, i->ack);
+  for (auto i = ready; i != held.end(); ++i) hub_.complete_publish(i->request, i->ack);
   held.erase(ready, held.end());
   if (held.empty()) held_acks_.erase(it);
 }
@@ -177,7 +177,7 @@ void redis_engine::load(const std::string& process_id) {
                  log_.error("redis_bad_record", {{"process_id", process_id}});
                  return;
                }
-               hub_.core().ingest_record(process_id, std::move(record), hub_.now());
+               hub_.ingest_record(process_id, std::move(record));
                hub_.deliver();
              });
 }
