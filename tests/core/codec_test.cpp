@@ -284,7 +284,7 @@ TEST(CodecNesting, DepthBoundIsSixtyFourLevels) {
 }
 
 TEST(CodecNesting, HugeDepthIsRefusedWithoutRecursion) {
-  auto r = decode_server_frame(std::string(1'000'000, '{'));
+  auto r = decode_server_frame(std::string(1'000'000, '['));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::bad_frame);
   EXPECT_NE(r.error().message.find("deeper"), std::string::npos);

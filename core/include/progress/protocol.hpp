@@ -87,9 +87,9 @@ struct Hello {
 
 // The process view, declared once and embedded (as a base) in the snapshot and progress frames,
 // the record (ProcessRecord, StoredRecord: SQLite, Redis) and the client's ProcessView. A new field
-// goes here, in write_process (codec_encode.cpp), read_view (codec.cpp), write_view
-// (client_json.cpp) and the vectors; a publish setting it adds a Publish field, its two decoders
-// (codec.cpp, codec_fast_decode.cpp) and a rule in ProcessRecord::apply.
+// goes here, in write_process (codec_encode.cpp), read_view (decode_server.cpp), write_view
+// (client_json.cpp) and the vectors; a publish setting it adds a Publish field, its slot and
+// reader in decode_client.cpp and a rule in ProcessRecord::apply.
 struct ProcessFields {
   std::string process_id;
   std::string epoch;
