@@ -392,50 +392,46 @@ void Scanner::read_token(Token& out, std::forward_list<std::string>& decoded, st
 }
 
 void Scanner::check_finite(std::string_view key) const {
-  const auto rest = std::string_view(p_, static_cast<std::size_t>(end_ - p_));
-  for (std::string_view token : {"NaN", "Infinity", "-Infinity"}) {
-    if (rest.substr(0, token.size()) == token) non_finite(token, key);
-  }
+  const std::string_view rest(p_, static_cast<std::size_t>(end_ - p_));
+  const std::size_t sign = rest.starts_with('-') ? 1 : 0;
+  if (rest.substr(sign).starts_with("Infinity")) non_finite(rest.substr(0, sign + 8), key);
+  if (sign == 0 && rest.starts_with("NaN")) non_finite("NaN", key);
 }
 
-void Scanner::read_json(Json& out, std::string_view key, bool& may_grow) { value<true>(&out, key, may_grow); }
+void Scanner::read_json(Json& out, std::string_view key, bool& may_grow) { value(&out, key, may_grow); }
 
 void Scanner::skip_value(std::string_view key) {
   bool may_grow = false;
-  value<false>(nullptr, key, may_grow);
+  value(nullptr, key, may_grow);
 }
 
-template <bool Build>
+// One function for building and for checking alone (`out` null): the wasm module carries one copy.
 void Scanner::value(Json* out, std::string_view key, bool& may_grow) {
   skip_ws();
   if (p_ == end_) syntax_error();
   switch (*p_) {
     case '{': {
       open_object();
-      if constexpr (Build) *out = Json::object();
+      if (out != nullptr) *out = Json::object();
       bool first = true;
       std::string_view member;
       std::string scratch;
       while (next_member(first, member, scratch)) {
-        if constexpr (Build) {
-          value<true>(&(*out)[std::string(member)], member, may_grow);
-        } else {
-          value<false>(nullptr, member, may_grow);
-        }
+        value(out != nullptr ? &(*out)[std::string(member)] : nullptr, member, may_grow);
       }
       return;
     }
     case '[': {
       open_array();
-      if constexpr (Build) *out = Json::array();
+      if (out != nullptr) *out = Json::array();
       bool first = true;
       while (next_element(first)) {
-        if constexpr (Build) {
+        Json* element = nullptr;
+        if (out != nullptr) {
           out->push_back(Json());
-          value<true>(&out->back(), {}, may_grow);
-        } else {
-          value<false>(nullptr, {}, may_grow);
+          element = &out->back();
         }
+        value(element, {}, may_grow);
       }
       return;
     }
@@ -443,40 +439,40 @@ void Scanner::value(Json* out, std::string_view key, bool& may_grow) {
       ++p_;
       std::string_view plain;
       if (plain_string(plain)) {
-        if constexpr (Build) *out = std::string(plain);
+        if (out != nullptr) *out = std::string(plain);
         return;
       }
       std::string text;
       read_string(text);
-      if constexpr (Build) *out = std::move(text);
+      if (out != nullptr) *out = std::move(text);
       return;
     }
     case 't':
     case 'f': {
-      const bool value = *p_ == 't';
-      read_literal(value ? "true" : "false");
-      if constexpr (Build) *out = value;
+      const bool literal = *p_ == 't';
+      read_literal(literal ? "true" : "false");
+      if (out != nullptr) *out = literal;
       return;
     }
     case 'n':
       read_literal("null");
-      if constexpr (Build) *out = nullptr;
+      if (out != nullptr) *out = nullptr;
       return;
     default: {
       check_finite(key);
       const Number n = read_number();
       if (n.kind == Number::Kind::floating) may_grow = true;
-      if constexpr (Build) {
-        if (n.kind == Number::Kind::unsigned_int) {
-          *out = n.u;
-        } else if (n.kind == Number::Kind::signed_int) {
-          *out = n.i;
-        } else {
-          *out = n.d;
-        }
+      if (out == nullptr) return;
+      if (n.kind == Number::Kind::unsigned_int) {
+        *out = n.u;
+      } else if (n.kind == Number::Kind::signed_int) {
+        *out = n.i;
+      } else {
+        *out = n.d;
       }
     }
   }
 }
 
 }  // namespace progress::json_scan
+

@@ -81,7 +81,6 @@ class Scanner {
   std::size_t position() const noexcept { return static_cast<std::size_t>(p_ - begin_); }
 
  private:
-  template <bool Build>
   void value(Json* out, std::string_view key, bool& may_grow);
   void skip_ws() noexcept;
   bool eat(char c) noexcept;

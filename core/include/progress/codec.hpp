@@ -2,9 +2,7 @@
 // JSON text <-> protocol structs. Decoding never throws: malformed JSON or a wrong field type is
 // `bad_frame`, an unknown `type` is `unknown_type`, a bad id is `invalid_process_id`, a publish
 // whose values break the record rules' static checks (percent, sizes) is `invalid_update`.
-// Unknown fields are ignored, except in a publish, which refuses them.
-// One single-pass decoder per direction (decode_client.cpp, decode_server.cpp over json_scan.cpp)
-// reads the frame without a Json tree; nlohmann holds only user JSON (`data`, `result`, `error`).
+// One pass (json_scan.cpp) reads the frame without a Json tree; nlohmann holds only user JSON.
 #include <string>
 #include <string_view>
 
