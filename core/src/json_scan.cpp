@@ -104,7 +104,7 @@ bool too_large(std::string_view token) noexcept {
 
 // The double nlohmann makes of a number token (its strtod, correctly rounded; an underflow is zero
 // or subnormal, an overflow infinite). libc++ in the wasm build has no floating-point from_chars;
-// its strtod (musl) knows no locale but C.
+// there strtod is the module's own (wasm/small_strtod.cpp), given a checked token as it expects.
 double to_double(std::string_view token) {
 #if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
   double value = 0;
