@@ -24,6 +24,7 @@
 #include <exception>
 #include <iterator>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -112,7 +113,10 @@ extern "C" {
 EMSCRIPTEN_KEEPALIVE Session* pw_session_new(const char* config, std::size_t size) {
   auto* s = new Session;
   char* failure = guarded([&] {
-    s->session.emplace(progress::client_config_from_json(Json::parse(text_of(config, size))));
+    // Read by the core's own JSON reader: nlohmann's parser is then not in the module at all.
+    auto options = progress::decode_json(text_of(config, size));
+    if (!options) throw std::invalid_argument("client options are not JSON: " + options.error().message);
+    s->session.emplace(progress::client_config_from_json(options.value()));
   });
   if (failure) {
     s->config_error = failure;

@@ -5,7 +5,10 @@
 #
 # Size matters: the browser downloads this module (`node bench/wasm_session_bench.mjs` measures it;
 # figures in bench/RESULTS.md). Plain C exports instead of embind, emmalloc and native wasm
-# exceptions keep it small; what is left is mostly the core's client path and nlohmann/json.
+# exceptions keep it small; what is left is mostly the core's client path. nlohmann/json is in it
+# only as the container of user JSON (`data`, `result`, `error`): the core's one-pass reader
+# (json_scan.cpp) parses and its json_writer.hpp writes, so nlohmann's parser and serializer,
+# and with them musl's printf, are not linked.
 #
 # The module links its own copy of the core, compiled with -Oz -flto, so link-time optimization
 # across the core and the bindings drops what the client never calls (the server half, unused
@@ -24,7 +27,7 @@ target_compile_options(progress_wasm_core PRIVATE -Oz -flto -fwasm-exceptions -f
 # (codec_encode.cpp).
 target_compile_definitions(progress_wasm_core PRIVATE PROGRESS_ENCODE_INTO_STRING)
 
-add_executable(progress_wasm ${CMAKE_CURRENT_SOURCE_DIR}/bindings.cpp ${CMAKE_CURRENT_SOURCE_DIR}/small_snprintf.cpp
+add_executable(progress_wasm ${CMAKE_CURRENT_SOURCE_DIR}/bindings.cpp
                              ${CMAKE_CURRENT_SOURCE_DIR}/small_strtod.cpp)
 target_link_libraries(progress_wasm PRIVATE progress_wasm_core progress_warnings)
 # -Oz on top of the preset's -Os: the bindings are not hot code, bytes over the wire matter more.
@@ -39,7 +42,7 @@ list(JOIN _progress_wasm_exports "," _progress_wasm_exports)
 target_link_options(progress_wasm PRIVATE
   -Oz
   -flto
-  # The core throws and catches internally (codec's FrameError, nlohmann's parse errors), so
+  # The core throws and catches internally (the decoder's FrameError, bad client options), so
   # exceptions stay on, but as native wasm exceptions: the toolchain's -fexceptions emulates them
   # with a JS call around every call that may throw (measured: 3.2 KB gzipped more, and most of
   # the per-frame time). Browsers with wasm exception handling (Chrome 95, Firefox 100,

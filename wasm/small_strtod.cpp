@@ -1,9 +1,10 @@
-// The module's own strtod. Its only caller is nlohmann/json's lexer, with a JSON number token it
-// has already checked ("-12.5e3"; also an integer too large for 64 bits). musl's strtod reads
-// every number as a long double, which wasm does in software as a 128-bit float: kilobytes of
-// arithmetic for one conversion. JavaScript's Number() reads the same token, correctly rounded
-// as strtod is, so the module asks the page. Only that grammar is read (sign, digits, fraction,
-// exponent): anything else, such as "inf" or a hex float, reads as 0 with nothing consumed.
+// The module's own strtod. Its only caller is the core's JSON reader (core/src/json_scan.cpp:
+// libc++ here has no floating-point from_chars), with a number token it has already checked
+// ("-12.5e3"; also an integer too large for 64 bits). musl's strtod reads every number as a long
+// double, which wasm does in software as a 128-bit float: kilobytes of arithmetic for one
+// conversion. JavaScript's Number() reads the same token, correctly rounded as strtod is, so the
+// module asks the page. Only that grammar is read (sign, digits, fraction, exponent): anything
+// else, such as "inf" or a hex float, reads as 0 with nothing consumed.
 #include <cstddef>
 
 #include <emscripten/em_js.h>

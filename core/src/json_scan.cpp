@@ -3,6 +3,8 @@
 // by kMaxNestingDepth, checked as each object or array opens.
 #include "json_scan.hpp"
 
+#include "progress/codec.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -476,3 +478,19 @@ void Scanner::value(Json* out, std::string_view key, bool& may_grow) {
 
 }  // namespace progress::json_scan
 
+namespace progress {
+
+Result<Json> decode_json(std::string_view text) {
+  try {
+    json_scan::Scanner scanner(text, false);
+    Json out;
+    bool may_grow = false;
+    scanner.read_json(out, {}, may_grow);
+    scanner.end_frame();
+    return out;
+  } catch (const json_scan::FrameError& e) {
+    return e.error;
+  }
+}
+
+}  // namespace progress

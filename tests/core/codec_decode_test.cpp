@@ -316,5 +316,17 @@ TEST(CodecDecode, DepthIsBoundedWhateverTheShape) {
   EXPECT_TRUE(has(decode_client_frame(past).error(), "deeper"));
 }
 
+// decode_json: one value of any kind with the frames' rules (the browser session's options).
+TEST(CodecDecode, DecodeJsonReadsOneValueWithTheFramesRules) {
+  const Result<Json> options = decode_json(" {\"url\":\"ws://h\",\"seed\":7,\"tokens\":true,\"x\":[1.5,-2,null]} ");
+  ASSERT_TRUE(options.ok()) << options.error().message;
+  EXPECT_EQ(options.value(), Json::parse(R"({"url":"ws://h","seed":7,"tokens":true,"x":[1.5,-2,null]})"));
+  EXPECT_TRUE(options.value()["seed"].is_number_unsigned());
+  EXPECT_EQ(decode_json("[1,2]").value(), Json::parse("[1,2]"));
+  EXPECT_EQ(decode_json("{} x").error().message, "frame is not valid JSON (syntax error at byte 4)");
+  EXPECT_EQ(decode_json("NaN").error().code, ErrorCode::bad_frame);  // no producer leniency here
+  EXPECT_TRUE(has(decode_json(std::string(100, '[')).error(), "deeper"));
+}
+
 }  // namespace
 }  // namespace progress

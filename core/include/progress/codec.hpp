@@ -17,6 +17,11 @@ Result<ServerFrame> decode_server_frame(std::string_view text);
 // `process_id` must equal it.
 Result<Publish> decode_publish_body(std::string_view text, std::string_view path_id);
 
+// One JSON value of any kind, read by the same one-pass reader as the frames (UTF-8, nesting
+// depth, numbers typed as nlohmann types them): structured input that is not a frame, such as the
+// browser session's options. Malformed text is `bad_frame`.
+Result<Json> decode_json(std::string_view text);
+
 // Static checks of a publish (id, state, percent in [0,100] and finite, string lengths, data an
 // object under the size limit, lease range). Record rules (percent monotonic, terminal final)
 // are checked by ProcessRecord.
