@@ -11,7 +11,8 @@
 // JSON text (control characters escaped), a state name or an exception message.
 //
 // Everything structured crosses as JSON text, written by the core's writers (client_json.hpp), so
-// the JS side gets plain objects from JSON.parse. Times cross as doubles (what Date.now() gives).
+// the JS side gets plain objects from JSON.parse. Times cross as doubles: performance.now()
+// (monotonic) and Date.now() (wall).
 //
 // No exception may reach JavaScript (it would surface as an opaque trap and leave the session
 // half-updated), so every entry point runs under `guarded`. A failing input is reported by the
@@ -156,7 +157,7 @@ constexpr Input kInputs[] = {
 };
 
 // kInputs[input] with its arguments: one switch costs the module less than a function each.
-void run_input(progress::ClientSession& s, int input, std::string_view t, double a, double b, Millis now) {
+void run_input(progress::ClientSession& s, int input, std::string_view t, double a, double b, progress::Now now) {
   const auto gen = static_cast<progress::Generation>(a);
   switch (input) {
     case 0: return s.start(now);
@@ -209,9 +210,10 @@ EMSCRIPTEN_KEEPALIVE char* pw_input_names() {
 // A C++ failure inside an input is kept and reported by the next pw_poll as an `internal` error
 // event, like every other error the page sees; an unknown input number is the wrapper's bug.
 EMSCRIPTEN_KEEPALIVE char* pw_input(Session* s, int input, const char* text, std::size_t size, double a, double b,
-                                    double now) {
+                                    double mono, double wall) {
   if (input < 0 || input >= static_cast<int>(std::size(kInputs))) return give("progress_wasm: unknown input");
-  char* failure = guarded([&] { run_input(*s->session, input, text_of(text, size), a, b, to_millis(now)); });
+  const progress::Now now{progress::MonoMillis(to_millis(mono)), to_millis(wall)};
+  char* failure = guarded([&] { run_input(*s->session, input, text_of(text, size), a, b, now); });
   if (failure) {
     s->failures.emplace_back(failure);
     std::free(failure);
@@ -248,7 +250,7 @@ EMSCRIPTEN_KEEPALIVE char* pw_poll(Session* s) {
 // -1 when no timer is wanted (timestamps are never negative).
 EMSCRIPTEN_KEEPALIVE double pw_timeout(const Session* s) {
   const auto at = s->session->poll_timeout();
-  return at ? static_cast<double>(*at) : -1.0;
+  return at ? static_cast<double>(at->count()) : -1.0;
 }
 
 EMSCRIPTEN_KEEPALIVE char* pw_state(const Session* s) {

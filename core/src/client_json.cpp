@@ -76,7 +76,7 @@ struct ActionWriter {
   void operator()(const SetTimer& a) const {
     Object o(out);
     if (a.at) {
-      o.integer("set_timer", *a.at);
+      o.integer("set_timer", a.at->count());
     } else {
       o.key("set_timer") += "null";
     }

@@ -14,9 +14,14 @@
 //     lost connection had stayed live for min_stable_ms (checked when it is lost, so a flapping
 //     server cannot keep the delays short). suspend_after_ms without a live connection ->
 //     `suspended`, one attempt every suspended_retry_ms.
-//   - online / visible / a timer firing clock_jump_ms late (laptop sleep): a live socket is
-//     probed with `ping` (no frame within probe_timeout_ms -> new socket, backoff reset); a
-//     waiting session connects at once with backoff reset.
+//   - online / visible / sleep: a live socket is probed with `ping` (no frame within
+//     probe_timeout_ms -> new socket, backoff reset); a waiting session connects at once with
+//     backoff reset.
+//   - Sleep is told by the two clocks of time.hpp: the timer fired clock_jump_ms later than it
+//     asked on the monotonic one (a throttled tab, or a host whose monotonic clock runs through
+//     sleep), or the wall clock ran clock_jump_ms further than the monotonic one since the timer
+//     was armed (performance.now() and CLOCK_MONOTONIC stop while the machine sleeps). A wall
+//     step backwards is no sleep; a step forwards costs one probe.
 //   - offline: attempts drop to the suspended pace until `online` (at backoff pace each would
 //     fail and only lengthen the backoff; one now and then still runs in case the browser's
 //     offline signal is wrong); a socket that is still open is left alone, stale detection
@@ -118,17 +123,18 @@ struct ClientSession::Impl {
   SocketPhase phase = SocketPhase::none;
   Generation generation = 0;  // of the current socket while phase != none
   std::int64_t heartbeat_ms;
-  Millis live_since = 0;
-  std::optional<Millis> without_live_since;  // the suspension clock
+  MonoMillis live_since;
+  std::optional<MonoMillis> without_live_since;  // the suspension clock
   bool network_offline = false;
 
-  std::optional<Millis> connect_deadline;
-  std::optional<Millis> stale_deadline;
-  std::optional<Millis> probe_deadline;
-  std::optional<Millis> retry_at;
-  std::optional<Millis> armed;  // the timer the host currently holds
+  std::optional<MonoMillis> connect_deadline;
+  std::optional<MonoMillis> stale_deadline;
+  std::optional<MonoMillis> probe_deadline;
+  std::optional<MonoMillis> retry_at;
+  std::optional<MonoMillis> armed;  // the timer the host currently holds
+  Millis armed_offset = 0;          // wall minus monotonic clock when it was armed
   int users = 0;                // retain() minus release_client()
-  std::optional<Millis> stop_at;
+  std::optional<MonoMillis> stop_at;
 
   // ---- small helpers ------------------------------------------------------------------------
 
@@ -161,8 +167,8 @@ struct ClientSession::Impl {
 
   void send(const ClientFrame& frame) { actions.push_back(Send{generation, encode(frame)}); }
 
-  std::optional<Millis> next_deadline() const {
-    std::optional<Millis> next;
+  std::optional<MonoMillis> next_deadline() const {
+    std::optional<MonoMillis> next;
     for (const auto& d : {connect_deadline, stale_deadline, probe_deadline, retry_at, stop_at}) {
       if (d && (!next || *d < *next)) next = d;
     }
@@ -175,11 +181,20 @@ struct ClientSession::Impl {
   }
 
   // Called at the end of every input: the host holds exactly one timer, re-armed on change.
-  void sync_timer() {
+  void sync_timer(Now now) {
     const auto next = next_deadline();
     if (next == armed) return;
     armed = next;
+    armed_offset = now.wall - now.mono.count();
     actions.push_back(SetTimer{next});
+  }
+
+  // The host slept between arming the timer and its firing (rules above): the timer fired
+  // clock_jump_ms later than asked on the monotonic clock, or the wall clock ran clock_jump_ms
+  // further than the monotonic one meanwhile.
+  bool slept(MonoMillis fired_for, Now now) const {
+    return now.mono - fired_for > config.clock_jump_ms ||
+           (now.wall - now.mono.count()) - armed_offset > config.clock_jump_ms;
   }
 
   // ---- socket lifecycle --------------------------------------------------------------------
@@ -190,7 +205,7 @@ struct ClientSession::Impl {
     probe_deadline.reset();
   }
 
-  void connect(Millis now) {
+  void connect(MonoMillis now) {
     if (!url) {
       events.push_back(ErrorEvent{Error{ErrorCode::unavailable, "bad server URL " + config.url + ": " + url_error, std::nullopt, std::nullopt}});
       retry_at.reset();
@@ -217,14 +232,14 @@ struct ClientSession::Impl {
   }
 
   // A connect from a resting state or on the user's or the network's word: a fresh start.
-  void connect_fresh(Millis now) {
+  void connect_fresh(MonoMillis now) {
     backoff.reset();
     without_live_since = now;
     connect(now);
   }
 
   // The socket is gone (closed by the peer, errored, or abandoned by us): wait, then retry.
-  void lost(Millis now, bool was_live) {
+  void lost(MonoMillis now, bool was_live) {
     if (was_live) {
       if (now - live_since >= config.min_stable_ms) backoff.reset();
       without_live_since = now;
@@ -253,11 +268,12 @@ struct ClientSession::Impl {
   }
 
   // online, visible, or a clock jump: whatever we were waiting for may be long dead.
-  void wake(Millis now) {
+  void wake(Now clocks) {
+    const MonoMillis now = clocks.mono;
     switch (phase) {
       case SocketPhase::live:
         if (!probe_deadline) {
-          send(Ping{now});
+          send(Ping{clocks.wall});
           probe_deadline = now + config.probe_timeout_ms;
           // The probe decides; silence that accumulated while asleep proves nothing yet.
           stale_deadline = std::max(stale_deadline.value_or(*probe_deadline), *probe_deadline);
@@ -281,7 +297,7 @@ struct ClientSession::Impl {
 
   // Unsubscribes and forgets every released watch whose linger ran out (all of them: `now`
   // unset), then ends cleanly if nothing is left.
-  void drop_released(std::optional<Millis> now) {
+  void drop_released(std::optional<MonoMillis> now) {
     bool dropped = false;
     for (auto it = watches.begin(); it != watches.end();) {
       if (!it->release_at || (now && *it->release_at > *now)) {
@@ -304,7 +320,7 @@ struct ClientSession::Impl {
     set_state(SessionState::stopped);
   }
 
-  void handle_due(Millis now) {
+  void handle_due(MonoMillis now) {
     if (stop_at && *stop_at <= now) {
       stop_now();
       return;
@@ -327,7 +343,7 @@ struct ClientSession::Impl {
   // ---- subscriptions and tokens ------------------------------------------------------------
 
   // Subscribes a watch on the live socket, first asking for a token when there is a source.
-  void subscribe_watch(client::Watch& watch, Millis now) {
+  void subscribe_watch(client::Watch& watch, MonoMillis now) {
     if (!config.tokens) {
       send(watch.subscribe_frame());
     } else if (!watch.token_deadline) {
@@ -350,7 +366,7 @@ struct ClientSession::Impl {
                             std::nullopt});
   }
 
-  void token_timeouts(Millis now) {
+  void token_timeouts(MonoMillis now) {
     for (auto& watch : watches) {
       if (watch.token_deadline && *watch.token_deadline <= now) {
         fail_token(watch, "the token source did not answer within " + std::to_string(config.token_timeout_ms) + " ms");
@@ -360,7 +376,7 @@ struct ClientSession::Impl {
 
   // ---- frames --------------------------------------------------------------------------------
 
-  void on_frame(const Hello& hello, Millis now) {
+  void on_frame(const Hello& hello, MonoMillis now) {
     if (phase != SocketPhase::open) return;
     phase = SocketPhase::live;
     connect_deadline.reset();
@@ -374,7 +390,7 @@ struct ClientSession::Impl {
     }
   }
 
-  void on_frame(const Snapshot& snapshot, Millis) {
+  void on_frame(const Snapshot& snapshot, MonoMillis) {
     client::Watch* watch = find(snapshot.process_id);
     if (watch != nullptr) watch->refreshed = false;  // the subscribe was accepted
     if (watch == nullptr || watch->apply(snapshot) != client::Applied::changed) return;
@@ -382,7 +398,7 @@ struct ClientSession::Impl {
     settle();
   }
 
-  void on_frame(const ProgressEvent& event, Millis now) {
+  void on_frame(const ProgressEvent& event, MonoMillis now) {
     client::Watch* watch = find(event.process_id);
     if (watch == nullptr) return;
     watch->refreshed = false;
@@ -393,13 +409,13 @@ struct ClientSession::Impl {
     }
   }
 
-  void on_frame(const Pending& pending, Millis) {
+  void on_frame(const Pending& pending, MonoMillis) {
     client::Watch* watch = find(pending.process_id);
     if (watch != nullptr) watch->refreshed = false;
     if (watch != nullptr && watch->apply_pending()) emit_view(*watch);
   }
 
-  void on_frame(const Error& error, Millis now) {
+  void on_frame(const Error& error, MonoMillis now) {
     // An error naming a watched process answers its subscribe (invalid id, unauthorized,
     // not_found after the pending timeout, a subscription limit): retrying the same subscribe
     // on the same server would get the same answer, so the watch ends with the server's reason.
@@ -418,10 +434,10 @@ struct ClientSession::Impl {
     fail_watch(*watch, error);
   }
 
-  void on_frame(const Ping& ping, Millis) { send(Pong{ping.ts}); }
-  void on_frame(const Pong&, Millis) {}    // life; the probe was cleared on arrival
-  void on_frame(const Ack&, Millis) {}     // answers publishes, which this session never sends
-  void on_frame(const Health&, Millis) {}  // /ws/health only
+  void on_frame(const Ping& ping, MonoMillis) { send(Pong{ping.ts}); }
+  void on_frame(const Pong&, MonoMillis) {}    // life; the probe was cleared on arrival
+  void on_frame(const Ack&, MonoMillis) {}     // answers publishes, which this session never sends
+  void on_frame(const Health&, MonoMillis) {}  // /ws/health only
 };
 
 // ---- public API: each input ends by syncing the host's timer ---------------------------------
@@ -431,18 +447,18 @@ ClientSession::~ClientSession() = default;
 ClientSession::ClientSession(ClientSession&&) noexcept = default;
 ClientSession& ClientSession::operator=(ClientSession&&) noexcept = default;
 
-void ClientSession::start(Millis now) {
+void ClientSession::start(Now now) {
   Impl& s = *impl_;
   if (s.active()) return;
   if (s.has_unfinished()) {
-    s.connect_fresh(now);
+    s.connect_fresh(now.mono);
   } else {
     s.set_state(s.resting_state());
   }
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::subscribe(std::string_view process_id, Millis now) {
+void ClientSession::subscribe(std::string_view process_id, Now now) {
   Impl& s = *impl_;
   if (!is_valid_process_id(process_id)) {
     Error error = invalid_process_id_error(process_id);
@@ -456,7 +472,7 @@ void ClientSession::subscribe(std::string_view process_id, Millis now) {
       s.emit_view(*watch);
       s.settle();
     }
-    s.sync_timer();
+    s.sync_timer(now);
     return;
   }
   client::Watch* watch = s.find(process_id);
@@ -469,24 +485,24 @@ void ClientSession::subscribe(std::string_view process_id, Millis now) {
   if (s.state == SessionState::stopped) {
     // Registered; start() or reconnect() brings the session back.
   } else if (s.active()) {
-    if (s.phase == SocketPhase::live) s.subscribe_watch(*watch, now);
+    if (s.phase == SocketPhase::live) s.subscribe_watch(*watch, now.mono);
   } else {
-    s.connect_fresh(now);
+    s.connect_fresh(now.mono);
   }
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::unsubscribe(std::string_view process_id, Millis) {
+void ClientSession::unsubscribe(std::string_view process_id, Now now) {
   Impl& s = *impl_;
   auto it = s.locate(process_id);
   if (it == s.watches.end()) return;
   if (s.phase == SocketPhase::live && !it->rejected_locally()) s.send(Unsubscribe{std::string(process_id)});
   s.watches.erase(it);
   s.settle();
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::reconnect(Millis now) {
+void ClientSession::reconnect(Now now) {
   Impl& s = *impl_;
   for (auto& watch : s.watches) {
     if (watch.finished() && !watch.rejected_locally()) {
@@ -496,14 +512,14 @@ void ClientSession::reconnect(Millis now) {
   }
   if (s.has_unfinished()) {
     s.abandon(kCloseNormal, "reconnect");
-    s.connect_fresh(now);
+    s.connect_fresh(now.mono);
   }
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::stop(Millis) {
+void ClientSession::stop(Now now) {
   impl_->stop_now();
-  impl_->sync_timer();
+  impl_->sync_timer(now);
 }
 
 namespace {
@@ -516,7 +532,7 @@ std::string watch_key(std::string_view process_id) {
 
 }  // namespace
 
-void ClientSession::watch(std::string_view process_id, Millis now) {
+void ClientSession::watch(std::string_view process_id, Now now) {
   Impl& s = *impl_;
   client::Watch* watch = s.find(watch_key(process_id));
   if (watch == nullptr || (watch->holders == 0 && !watch->release_at)) {
@@ -526,126 +542,124 @@ void ClientSession::watch(std::string_view process_id, Millis now) {
   }
   watch->release_at.reset();
   ++watch->holders;
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::release(std::string_view process_id, Millis now) {
+void ClientSession::release(std::string_view process_id, Now now) {
   Impl& s = *impl_;
   client::Watch* watch = s.find(watch_key(process_id));
   if (watch == nullptr || watch->holders == 0) return;
-  if (--watch->holders == 0) watch->release_at = now + s.config.linger_ms;
-  s.sync_timer();
+  if (--watch->holders == 0) watch->release_at = now.mono + s.config.linger_ms;
+  s.sync_timer(now);
 }
 
-void ClientSession::retain(Millis) {
+void ClientSession::retain(Now now) {
   Impl& s = *impl_;
   ++s.users;
   s.stop_at.reset();
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::release_client(Millis now) {
+void ClientSession::release_client(Now now) {
   Impl& s = *impl_;
   if (s.users == 0) return;
-  if (--s.users == 0 && s.state != SessionState::stopped) s.stop_at = now + s.config.linger_ms;
-  s.sync_timer();
+  if (--s.users == 0 && s.state != SessionState::stopped) s.stop_at = now.mono + s.config.linger_ms;
+  s.sync_timer(now);
 }
 
-void ClientSession::on_open(Generation generation, Millis now) {
+void ClientSession::on_open(Generation generation, Now now) {
   Impl& s = *impl_;
   if (generation != s.generation || s.phase != SocketPhase::connecting) return;
   s.phase = SocketPhase::open;
-  s.connect_deadline = now + s.config.connect_timeout_ms;
+  s.connect_deadline = now.mono + s.config.connect_timeout_ms;
   s.set_state(SessionState::open);
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::on_text(Generation generation, std::string_view text, Millis now) {
+void ClientSession::on_text(Generation generation, std::string_view text, Now now) {
   Impl& s = *impl_;
   if (generation != s.generation || (s.phase != SocketPhase::open && s.phase != SocketPhase::live)) return;
   s.probe_deadline.reset();
-  if (s.phase == SocketPhase::live) s.stale_deadline = now + s.heartbeat_ms + s.config.stale_grace_ms;
+  if (s.phase == SocketPhase::live) s.stale_deadline = now.mono + s.heartbeat_ms + s.config.stale_grace_ms;
   auto frame = decode_server_frame(text);
   if (!frame) {
     // A frame this client cannot read is reported, not fatal: the rest of the stream is intact.
     s.events.push_back(ErrorEvent{frame.error()});
   } else {
-    std::visit([&](const auto& f) { s.on_frame(f, now); }, frame.value());
+    std::visit([&](const auto& f) { s.on_frame(f, now.mono); }, frame.value());
   }
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::on_close(Generation generation, int, std::string_view, Millis now) {
+void ClientSession::on_close(Generation generation, int, std::string_view, Now now) {
   Impl& s = *impl_;
   if (generation != s.generation || s.phase == SocketPhase::none) return;
   const bool was_live = s.phase == SocketPhase::live;
   s.phase = SocketPhase::none;
   s.clear_socket_deadlines();
-  s.lost(now, was_live);
-  s.sync_timer();
+  s.lost(now.mono, was_live);
+  s.sync_timer(now);
 }
 
-void ClientSession::on_error(Generation generation, Millis now) {
+void ClientSession::on_error(Generation generation, Now now) {
   Impl& s = *impl_;
   if (generation != s.generation || s.phase == SocketPhase::none) return;
   const bool was_live = s.phase == SocketPhase::live;
   s.abandon(kCloseAbandoned, "socket error");
-  s.lost(now, was_live);
-  s.sync_timer();
+  s.lost(now.mono, was_live);
+  s.sync_timer(now);
 }
 
-void ClientSession::on_send_failed(Generation generation, Millis now) {
+void ClientSession::on_send_failed(Generation generation, Now now) {
   Impl& s = *impl_;
   if (generation != s.generation || s.phase == SocketPhase::none) return;
   const bool was_live = s.phase == SocketPhase::live;
   s.abandon(kCloseAbandoned, "send failed");
-  s.lost(now, was_live);
-  s.sync_timer();
+  s.lost(now.mono, was_live);
+  s.sync_timer(now);
 }
 
-void ClientSession::on_timer(Millis now) {
+void ClientSession::on_timer(Now now) {
   Impl& s = *impl_;
   const auto fired_for = s.armed;
   s.armed.reset();  // the host's timer is spent: whatever remains must be armed again
-  if (fired_for && now - *fired_for > s.config.clock_jump_ms) {
-    s.wake(now);
-  }
-  s.token_timeouts(now);
-  s.handle_due(now);
-  s.sync_timer();
+  if (fired_for && s.slept(*fired_for, now)) s.wake(now);
+  s.token_timeouts(now.mono);
+  s.handle_due(now.mono);
+  s.sync_timer(now);
 }
 
-void ClientSession::on_online(Millis now) {
+void ClientSession::on_online(Now now) {
   Impl& s = *impl_;
   s.network_offline = false;
   s.wake(now);
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::on_offline(Millis now) {
+void ClientSession::on_offline(Now now) {
   Impl& s = *impl_;
   s.network_offline = true;
-  if (s.phase == SocketPhase::none && s.retry_at) s.retry_at = now + s.config.suspended_retry_ms;
-  s.sync_timer();
+  if (s.phase == SocketPhase::none && s.retry_at) s.retry_at = now.mono + s.config.suspended_retry_ms;
+  s.sync_timer(now);
 }
 
-void ClientSession::on_visible(Millis now) {
+void ClientSession::on_visible(Now now) {
   Impl& s = *impl_;
   s.wake(now);
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
 // Hidden tabs keep their socket: the server's pings are answered from the network handler even
 // when timers are throttled, and a throttled timer that fires late counts as a clock jump.
-void ClientSession::on_hidden(Millis) {}
+void ClientSession::on_hidden(Now) {}
 
 // Only a page restored from the back/forward cache lost its socket (the cache froze it, the
 // server closed it): start over at once, as the user would with reconnect().
-void ClientSession::on_pageshow(bool persisted, Millis now) {
+void ClientSession::on_pageshow(bool persisted, Now now) {
   if (persisted) reconnect(now);
 }
 
-void ClientSession::on_token(std::string_view process_id, std::string_view token, Millis) {
+void ClientSession::on_token(std::string_view process_id, std::string_view token, Now now) {
   Impl& s = *impl_;
   client::Watch* watch = s.find(process_id);
   if (watch == nullptr || !watch->token_deadline || watch->finished()) {
@@ -660,21 +674,21 @@ void ClientSession::on_token(std::string_view process_id, std::string_view token
       s.send(frame);
     }
   }
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
-void ClientSession::on_token_failed(std::string_view process_id, std::string_view why, Millis) {
+void ClientSession::on_token_failed(std::string_view process_id, std::string_view why, Now now) {
   Impl& s = *impl_;
   client::Watch* watch = s.find(process_id);
   if (watch != nullptr && watch->token_deadline && !watch->finished()) s.fail_token(*watch, why);
-  s.sync_timer();
+  s.sync_timer(now);
 }
 
 std::vector<Action> ClientSession::poll_actions() { return std::exchange(impl_->actions, {}); }
 
 std::vector<ClientEvent> ClientSession::poll_events() { return std::exchange(impl_->events, {}); }
 
-std::optional<Millis> ClientSession::poll_timeout() const { return impl_->next_deadline(); }
+std::optional<MonoMillis> ClientSession::poll_timeout() const { return impl_->next_deadline(); }
 
 SessionState ClientSession::state() const noexcept { return impl_->state; }
 

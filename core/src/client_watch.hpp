@@ -51,10 +51,10 @@ class Watch {
   // Kept by the session for watch()/release(): how many hold this watch, and when the last
   // release runs out.
   int holders = 0;
-  std::optional<Millis> release_at;
+  std::optional<MonoMillis> release_at;
   // Kept by the session for tokens: when the outstanding NeedToken runs out, and whether the
   // last refusal was an expiry already answered with a fresh token.
-  std::optional<Millis> token_deadline;
+  std::optional<MonoMillis> token_deadline;
   bool refreshed = false;
 
  private:

@@ -17,18 +17,18 @@ class EmbeddedRecords final : public RecordSource {
   void listeners_changed(const std::string&) override {}
   void remove_connection(ConnId conn) override { registry_.remove_subscriber(conn); }
 
-  std::optional<Result<Fanout>> publish(std::optional<ConnId>, Publish&& publish, Millis now) override {
+  std::optional<Result<Fanout>> publish(std::optional<ConnId>, Publish&& publish, Now now) override {
     return registry_.publish(std::move(publish), now);
   }
-  Result<Created> create(std::optional<std::string> process_id, Millis now) override {
+  Result<Created> create(std::optional<std::string> process_id, Now now) override {
     return registry_.create(std::move(process_id), now);
   }
   // The registry expires its own leases: it reports none.
   void lapsed(std::vector<std::string>) override {}
 
   // No store sends anything, and none is asked for anything.
-  Loaded ingest_record(const std::string&, std::optional<ProcessRecord>) override { return {}; }
-  Fanout ingest_change(SharedChange) override { return {}; }
+  Loaded ingest_record(const std::string&, std::optional<ProcessRecord>, Now) override { return {}; }
+  Fanout ingest_change(SharedChange, Now) override { return {}; }
   std::vector<StoreRequest> poll_store_requests() override { return {}; }
   std::vector<std::string> watched() const override { return {}; }
 

@@ -45,13 +45,13 @@ RegistryConfig registry_config(const HubConfig& config) {
 }  // namespace
 
 struct Hub::Impl {
-  Impl(HubConfig hub_config, Millis now, std::uint64_t seed)
+  Impl(HubConfig hub_config, Now now, std::uint64_t seed)
       : config(std::move(hub_config)),
         registry(registry_config(config), seed),
         source(config.records_are_external ? mirrored_records(registry) : embedded_records(registry)),
         hello(shared(encode(ServerFrame{Hello{limits::kProtocolVersion, config.heartbeat_ms,
                                               config.server_name}}))),
-        started_at(now) {}
+        started_at(now.mono) {}
 
   ServerSession* find(ConnId conn) {
     // A driver writing a connection asks for it twice in a row (poll_outgoing, then poll_close once
@@ -172,7 +172,7 @@ struct Hub::Impl {
 
   void forget_connection(ConnId conn) { source->remove_connection(conn); }
 
-  void subscribe(ConnId conn, ServerSession& session, const Subscribe& subscribe, Millis now) {
+  void subscribe(ConnId conn, ServerSession& session, const Subscribe& subscribe, Now now) {
     if (source->hold(conn, subscribe)) return;
     auto reply = registry.subscribe(conn, subscribe.process_id, subscribe.after_seq, subscribe.epoch, now);
     if (!reply) {
@@ -221,7 +221,7 @@ struct Hub::Impl {
   // `decoded`: the publish came through decode_client_frame, which already ran validate(). `from`:
   // the /ws/publish connection it came on (none: the HTTP API). nullopt: the record source handed it
   // to the store, and complete_publish answers it.
-  std::optional<Result<Ack>> publish(std::optional<ConnId> from, Publish&& publish, Millis now, bool decoded) {
+  std::optional<Result<Ack>> publish(std::optional<ConnId> from, Publish&& publish, Now now, bool decoded) {
     if (!decoded) {
       if (auto invalid = validate(publish)) return count(std::move(*invalid));
     }
@@ -243,7 +243,7 @@ struct Hub::Impl {
     return ack;
   }
 
-  void on_client_frame(ConnId conn, ServerSession& session, ClientFrame& frame, Millis now) {
+  void on_client_frame(ConnId conn, ServerSession& session, ClientFrame& frame, Now now) {
     if (auto* sub = std::get_if<Subscribe>(&frame)) {
       subscribe(conn, session, *sub, now);
     } else if (auto* unsub = std::get_if<Unsubscribe>(&frame)) {
@@ -264,8 +264,8 @@ struct Hub::Impl {
     }
   }
 
-  Health health(Millis now) const {
-    return Health{sessions.size(), registry.process_count(), (now - started_at) / 1000};
+  Health health(Now now) const {
+    return Health{sessions.size(), registry.process_count(), (now.mono - started_at) / 1000};
   }
 
   struct CachedSnapshot {
@@ -286,7 +286,7 @@ struct Hub::Impl {
   SharedText hello;  // the same for every connection: encoded once, shared like an event
   std::unordered_map<std::string, CachedSnapshot> snapshot_cache;  // by process id
   std::size_t snapshot_cache_bytes = 0;
-  Millis started_at;
+  MonoMillis started_at;
   std::unordered_map<ConnId, ServerSession> sessions;
   ConnId last_found_conn = 0;
   ServerSession* last_found = nullptr;  // a node of `sessions` (stable until erased), or null
@@ -298,12 +298,12 @@ struct Hub::Impl {
   std::optional<std::string> unavailable;  // set_unavailable
 };
 
-Hub::Hub(HubConfig config, Millis now, std::uint64_t seed)
+Hub::Hub(HubConfig config, Now now, std::uint64_t seed)
     : impl_(std::make_unique<Impl>(std::move(config), now, seed)) {}
 
 Hub::~Hub() = default;
 
-ConnId Hub::open(const Target& target, Millis now) {
+ConnId Hub::open(const Target& target, Now now) {
   const ConnId conn = impl_->next_conn++;
   ServerSession& session =
       impl_->sessions.try_emplace(conn, target.endpoint, impl_->config, impl_->counters, now).first->second;
@@ -328,28 +328,28 @@ ConnId Hub::open(const Target& target, Millis now) {
   return conn;
 }
 
-void Hub::on_text(ConnId conn, std::string_view text, Millis now) {
+void Hub::on_text(ConnId conn, std::string_view text, Now now) {
   ServerSession* session = impl_->find(conn);
   if (session == nullptr) return;
   if (auto frame = session->on_text(text, now)) impl_->on_client_frame(conn, *session, *frame, now);
   if (ServerSession* again = impl_->find(conn)) impl_->settle(conn, *again);
 }
 
-void Hub::on_binary(ConnId conn, Millis now) {
+void Hub::on_binary(ConnId conn, Now now) {
   if (ServerSession* session = impl_->find(conn)) {
     session->on_binary(now);
     impl_->settle(conn, *session);
   }
 }
 
-void Hub::on_oversize(ConnId conn, Millis now) {
+void Hub::on_oversize(ConnId conn, Now now) {
   if (ServerSession* session = impl_->find(conn)) {
     session->on_oversize(now);
     impl_->settle(conn, *session);
   }
 }
 
-void Hub::on_control(ConnId conn, Millis now) {
+void Hub::on_control(ConnId conn, Now now) {
   if (ServerSession* session = impl_->find(conn)) {
     session->on_control(now);
     // Only the stale deadline moves: nothing to write, so the connection is not marked dirty.
@@ -374,7 +374,7 @@ void Hub::on_closed(ConnId conn) {
   impl_->sessions.erase(it);
 }
 
-void Hub::handle_timeout(Millis now) {
+void Hub::handle_timeout(Now now) {
   TickResult tick = impl_->registry.tick(now);
   for (const auto& expired : tick.not_found) {
     if (ServerSession* session = impl_->find(expired.subscriber)) {
@@ -387,7 +387,7 @@ void Hub::handle_timeout(Millis now) {
   }
   for (const auto& fanout : tick.stalled) impl_->fan_out(fanout);
   impl_->source->lapsed(std::move(tick.lapsed_leases));
-  for (ConnId conn : impl_->session_deadlines.poll_due(now)) {
+  for (ConnId conn : impl_->session_deadlines.poll_due(now.mono)) {
     ServerSession* session = impl_->find(conn);
     if (session == nullptr) continue;
     if (session->on_timer(now)) session->send(impl_->health(now));
@@ -395,21 +395,21 @@ void Hub::handle_timeout(Millis now) {
   }
 }
 
-std::optional<Millis> Hub::poll_timeout() const {
+std::optional<MonoMillis> Hub::poll_timeout() const {
   auto a = impl_->registry.next_deadline();
   auto b = impl_->session_deadlines.next();
   if (a && b) return std::min(*a, *b);
   return a ? a : b;
 }
 
-void Hub::close_all(Millis) {
+void Hub::close_all(Now) {
   for (auto& [conn, session] : impl_->sessions) {
     session.close(1001, "server shutting down");
     impl_->settle(conn, session);
   }
 }
 
-Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Millis now) {
+Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Now now) {
   if (process_id && !is_valid_process_id(*process_id)) {
     return impl_->count(invalid_process_id_error(*process_id));
   }
@@ -425,7 +425,7 @@ Result<Snapshot> Hub::create_process(std::optional<std::string> process_id, Mill
   return c.snapshot;
 }
 
-Result<Ack> Hub::publish(const Publish& publish, Millis now) {
+Result<Ack> Hub::publish(const Publish& publish, Now now) {
   // The HTTP API's publish has no connection to answer later: every source answers it now.
   return *impl_->publish(std::nullopt, Publish(publish), now, false);
 }
@@ -446,8 +446,8 @@ void Hub::complete_publish(const PublishRequest& request, const Result<Ack>& out
 
 std::vector<std::string> Hub::watched() const { return impl_->source->watched(); }
 
-void Hub::ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Millis now) {
-  Loaded loaded = impl_->source->ingest_record(process_id, std::move(record));
+void Hub::ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Now now) {
+  Loaded loaded = impl_->source->ingest_record(process_id, std::move(record), now);
   impl_->fan_out(loaded.fanout);
   for (const HeldSubscribe& held : loaded.held) {
     ServerSession* session = impl_->find(held.conn);
@@ -457,7 +457,9 @@ void Hub::ingest_record(const std::string& process_id, std::optional<ProcessReco
   impl_->source->listeners_changed(process_id);
 }
 
-void Hub::ingest_change(SharedChange change, Millis) { impl_->fan_out(impl_->source->ingest_change(std::move(change))); }
+void Hub::ingest_change(SharedChange change, Now now) {
+  impl_->fan_out(impl_->source->ingest_change(std::move(change), now));
+}
 
 std::optional<Snapshot> Hub::snapshot(std::string_view process_id) const {
   const ProcessRecord* record = impl_->registry.find(process_id);
@@ -527,8 +529,8 @@ const HubConfig& Hub::config() const noexcept { return impl_->config; }
 
 void Hub::poll_changes(std::vector<RecordChange>& out) { impl_->registry.poll_changes(out); }
 
-RestoreSummary Hub::restore(std::vector<StoredRecord> records, bool clean_shutdown) {
-  return impl_->registry.restore(std::move(records), clean_shutdown);
+RestoreSummary Hub::restore(std::vector<StoredRecord> records, bool clean_shutdown, Now now) {
+  return impl_->registry.restore(std::move(records), clean_shutdown, now);
 }
 
 void Hub::set_unavailable(std::optional<std::string> reason) { impl_->unavailable = std::move(reason); }

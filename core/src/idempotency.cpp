@@ -36,13 +36,13 @@ Error idempotency_reuse_error(const Publish& publish) {
                publish.process_id, publish.id};
 }
 
-std::optional<IdempotencyKeys::Entry> IdempotencyKeys::find(const std::string& key, Millis now) const {
+std::optional<IdempotencyKeys::Entry> IdempotencyKeys::find(const std::string& key, MonoMillis now) const {
   const auto it = by_key_.find(key);
   if (it == by_key_.end() || now - it->second.at >= limits::kIdempotencyKeyTtlMs) return std::nullopt;
   return it->second;
 }
 
-void IdempotencyKeys::remember(const std::string& key, std::uint64_t fingerprint, Seq seq, Millis now) {
+void IdempotencyKeys::remember(const std::string& key, std::uint64_t fingerprint, Seq seq, MonoMillis now) {
   while (!order_.empty() && (order_.size() >= limits::kIdempotencyKeysPerProcess ||
                              now - by_key_.at(order_.front()).at >= limits::kIdempotencyKeyTtlMs)) {
     by_key_.erase(order_.front());
@@ -57,7 +57,7 @@ void IdempotencyKeys::remember(const std::string& key, std::uint64_t fingerprint
   order_.push_back(key);
 }
 
-std::optional<Result<Seq>> recall(const IdempotencyKeys& keys, const Publish& publish, Millis now) {
+std::optional<Result<Seq>> recall(const IdempotencyKeys& keys, const Publish& publish, MonoMillis now) {
   if (!publish.idempotency_key) return std::nullopt;
   const auto earlier = keys.find(*publish.idempotency_key, now);
   if (!earlier) return std::nullopt;

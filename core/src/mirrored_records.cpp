@@ -57,27 +57,27 @@ class MirroredRecords final : public RecordSource {
   }
 
   // The HTTP API's writes are the driver's own (it applies them to the store without the hub).
-  std::optional<Result<Fanout>> publish(std::optional<ConnId> from, Publish&& publish, Millis) override {
+  std::optional<Result<Fanout>> publish(std::optional<ConnId> from, Publish&& publish, Now) override {
     if (!from) return Result<Fanout>(store_only("a publish"));
     requests_.emplace_back(PublishRequest{*from, std::move(publish)});
     return std::nullopt;
   }
-  Result<Created> create(std::optional<std::string>, Millis) override { return store_only("creating a process"); }
+  Result<Created> create(std::optional<std::string>, Now) override { return store_only("creating a process"); }
   void lapsed(std::vector<std::string> process_ids) override {
     for (auto& process_id : process_ids) requests_.emplace_back(LapsedLease{std::move(process_id)});
   }
 
-  Loaded ingest_record(const std::string& process_id, std::optional<ProcessRecord> record) override {
+  Loaded ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Now now) override {
     Loaded loaded;
     if (!watching_.contains(process_id)) return loaded;
-    if (record && record->process_id() == process_id) loaded.fanout = registry_.mirror(std::move(*record), nullptr);
+    if (record && record->process_id() == process_id) loaded.fanout = registry_.mirror(std::move(*record), nullptr, now);
     if (auto held = loading_.extract(process_id)) loaded.held = std::move(held.mapped());
     return loaded;
   }
 
-  Fanout ingest_change(SharedChange change) override {
+  Fanout ingest_change(SharedChange change, Now now) override {
     if (!watching_.contains(change.record.process_id())) return {};
-    return registry_.mirror(std::move(change.record), change.event);
+    return registry_.mirror(std::move(change.record), change.event, now);
   }
 
   std::vector<StoreRequest> poll_store_requests() override { return std::exchange(requests_, {}); }

@@ -131,8 +131,8 @@ Result<SharedEvent> ProcessRecord::apply(Publish&& publish, Millis now) {
   return record_event(new_stage, now);
 }
 
-SharedEvent ProcessRecord::expire_lease(Millis now) {
-  if (!lease_deadline_ || *lease_deadline_ > now || finished()) return nullptr;
+SharedEvent ProcessRecord::expire_lease(Millis now, bool due) {
+  if (!lease_deadline_ || (!due && *lease_deadline_ > now) || finished()) return nullptr;
   view_.state = State::failed;
   view_.error = Json{{"code", "stalled"},
                 {"message", "no update within the lease of " + std::to_string(*lease_ms_) + " ms"}};
@@ -145,9 +145,9 @@ std::optional<Millis> ProcessRecord::idle_deadline(std::int64_t idle_ms) const n
   return updated_at_ + idle_ms;
 }
 
-SharedEvent ProcessRecord::expire_idle(Millis now, std::int64_t idle_ms) {
-  const auto due = idle_deadline(idle_ms);
-  if (!due || *due > now) return nullptr;
+SharedEvent ProcessRecord::expire_idle(Millis now, std::int64_t idle_ms, bool due) {
+  const auto at = idle_deadline(idle_ms);
+  if (!at || (!due && *at > now)) return nullptr;
   view_.state = State::failed;
   view_.error = Json{{"code", "stalled"}, {"message", "no update for " + std::to_string(idle_ms) + " ms"}};
   finish(now);

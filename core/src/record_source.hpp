@@ -59,15 +59,15 @@ class RecordSource {
 
   // A publish that passed validate(), from a /ws/publish connection or (no `from`) the HTTP API.
   // nullopt: handed to the store; Hub::complete_publish answers it. Without `from` there is an answer.
-  virtual std::optional<Result<Fanout>> publish(std::optional<ConnId> from, Publish&& publish, Millis now) = 0;
+  virtual std::optional<Result<Fanout>> publish(std::optional<ConnId> from, Publish&& publish, Now now) = 0;
   // An id that passed is_valid_process_id, or none for a generated one.
-  virtual Result<Created> create(std::optional<std::string> process_id, Millis now) = 0;
+  virtual Result<Created> create(std::optional<std::string> process_id, Now now) = 0;
   // The registry's tick found these leases (or idle times) run out (RegistryConfig::report_leases).
   virtual void lapsed(std::vector<std::string> process_ids) = 0;
 
   // The store's inputs and the work it is asked to do.
-  virtual Loaded ingest_record(const std::string& process_id, std::optional<ProcessRecord> record) = 0;
-  virtual Fanout ingest_change(SharedChange change) = 0;
+  virtual Loaded ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Now now) = 0;
+  virtual Fanout ingest_change(SharedChange change, Now now) = 0;
   virtual std::vector<StoreRequest> poll_store_requests() = 0;
   virtual std::vector<std::string> watched() const = 0;
 };

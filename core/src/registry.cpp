@@ -8,7 +8,7 @@ Registry::Registry(RegistryConfig config, std::uint64_t seed) : config_(std::mov
 
 Result<SubscribeReply> Registry::subscribe(SubscriberId subscriber, const std::string& process_id,
                                            std::optional<Seq> after_seq,
-                                           const std::optional<std::string>& epoch, Millis now) {
+                                           const std::optional<std::string>& epoch, Now now) {
   auto entry_it = entries_.find(process_id);
   const bool registered = entry_it != entries_.end() && entry_it->second.position.contains(subscriber);
   if (!registered) {
@@ -26,7 +26,7 @@ Result<SubscribeReply> Registry::subscribe(SubscriberId subscriber, const std::s
   }
   Entry& entry = entry_it->second;
   if (!entry.record) {
-    deadlines_.set(TimerKey{TimerKind::pending, process_id, subscriber}, now + config_.pending_timeout_ms);
+    deadlines_.set(TimerKey{TimerKind::pending, process_id, subscriber}, now.mono + config_.pending_timeout_ms);
     return PendingReply{process_id};
   }
   const ProcessRecord& record = *entry.record;
@@ -64,7 +64,7 @@ std::string Registry::generate_id() {
   return config_.process_ids ? config_.process_ids() : epochs_.next_process_id();
 }
 
-Result<Created> Registry::create(std::optional<std::string> process_id, Millis now) {
+Result<Created> Registry::create(std::optional<std::string> process_id, Now now) {
   std::string id = process_id ? std::move(*process_id) : generate_id();
   if (!process_id && !is_valid_process_id(id)) {
     return Error{ErrorCode::unavailable, "no process id could be generated; retry later", std::nullopt,
@@ -76,30 +76,30 @@ Result<Created> Registry::create(std::optional<std::string> process_id, Millis n
     return Error{ErrorCode::unavailable, "process limit reached", id, std::nullopt};
   }
   Created created{Snapshot{}, true, {}};
-  Entry& entry = install(id, std::make_unique<ProcessRecord>(id, epochs_.next_epoch(), now, config_.history),
+  Entry& entry = install(id, std::make_unique<ProcessRecord>(id, epochs_.next_epoch(), now.wall, config_.history),
                          created.activated);
-  arm_record_timers(*entry.record);
+  arm_record_timers(*entry.record, now);
   created.snapshot = entry.record->snapshot();
   note_change(id, true);
   return created;
 }
 
-Result<Fanout> Registry::publish(Publish&& publish, Millis now) {
+Result<Fanout> Registry::publish(Publish&& publish, Now now) {
   auto it = entries_.find(publish.process_id);
   std::optional<std::string> key = publish.idempotency_key;
   const std::uint64_t fingerprint = key ? idempotency_fingerprint(publish) : 0;
   if (it != entries_.end() && it->second.record) {
     Entry& entry = it->second;
-    if (auto earlier = recall(entry.keys, publish, now)) {
+    if (auto earlier = recall(entry.keys, publish, now.mono)) {
       if (!earlier->ok()) return earlier->error();
       return Fanout{nullptr, nullptr, {}, std::nullopt, earlier->value()};
     }
     const HistorySize before = history_of(entry);
-    auto applied = entry.record->apply(std::move(publish), now);
+    auto applied = entry.record->apply(std::move(publish), now.wall);
     if (!applied) return applied.error();
     account(entry, before, true);
-    if (key) entry.keys.remember(*key, fingerprint, applied.value()->event.seq, now);
-    arm_record_timers(*entry.record);
+    if (key) entry.keys.remember(*key, fingerprint, applied.value()->event.seq, now.mono);
+    arm_record_timers(*entry.record, now);
     note_change(it->first, applied.value()->stage_changed || entry.record->finished());
     return Fanout{std::move(applied.value()), &entry.subscribers, {}, std::nullopt, std::nullopt};
   }
@@ -108,22 +108,22 @@ Result<Fanout> Registry::publish(Publish&& publish, Millis now) {
   }
   // Applied before it is installed, so a refused first publish leaves no record behind.
   auto record =
-      std::make_unique<ProcessRecord>(publish.process_id, epochs_.next_epoch(), now, config_.history);
-  auto applied = record->apply(std::move(publish), now);
+      std::make_unique<ProcessRecord>(publish.process_id, epochs_.next_epoch(), now.wall, config_.history);
+  auto applied = record->apply(std::move(publish), now.wall);
   if (!applied) return applied.error();
   Fanout fanout{std::move(applied.value()), nullptr, {}, std::nullopt, std::nullopt};
   const std::string& process_id = record->process_id();  // the record outlives the move of its owner
   Entry& entry = install(process_id, std::move(record), fanout.activated);
   account(entry, HistorySize{}, true);
-  if (key) entry.keys.remember(*key, fingerprint, fanout.event->event.seq, now);
+  if (key) entry.keys.remember(*key, fingerprint, fanout.event->event.seq, now.mono);
   fanout.subscribers = nullptr;  // every listener was waiting: they get the snapshot instead
   if (!fanout.activated.empty()) fanout.snapshot = entry.record->snapshot();
-  arm_record_timers(*entry.record);
+  arm_record_timers(*entry.record, now);
   note_change(process_id, true);
   return fanout;
 }
 
-Fanout Registry::mirror(ProcessRecord record, const SharedEvent& event) {
+Fanout Registry::mirror(ProcessRecord record, const SharedEvent& event, Now now) {
   const std::string process_id = record.process_id();
   Fanout out{event, nullptr, {}, std::nullopt, std::nullopt};
   Entry& entry = entries_[process_id];
@@ -140,7 +140,7 @@ Fanout Registry::mirror(ProcessRecord record, const SharedEvent& event) {
       record.continue_history(std::move(*entry.record), event);
       *entry.record = std::move(record);
       account(entry, before, true);
-      arm_record_timers(*entry.record);
+      arm_record_timers(*entry.record, now);
       out.subscribers = &entry.subscribers;
       return out;
     }
@@ -154,7 +154,7 @@ Fanout Registry::mirror(ProcessRecord record, const SharedEvent& event) {
   }
   account(entry, before, event != nullptr);
   if (!out.activated.empty()) out.snapshot = entry.record->snapshot();
-  arm_record_timers(*entry.record);
+  arm_record_timers(*entry.record, now);
   return out;
 }
 
@@ -177,9 +177,9 @@ std::vector<std::string> Registry::processes_of(SubscriberId subscriber) const {
   return {it->second.begin(), it->second.end()};
 }
 
-TickResult Registry::tick(Millis now) {
+TickResult Registry::tick(Now now) {
   TickResult result;
-  for (auto& key : deadlines_.poll_due(now)) {
+  for (auto& key : deadlines_.poll_due(now.mono)) {
     auto it = entries_.find(key.process_id);
     if (it == entries_.end()) continue;
     Entry& entry = it->second;
@@ -193,13 +193,14 @@ TickResult Registry::tick(Millis now) {
       case TimerKind::idle:
         if (!entry.record) break;
         if (config_.report_leases) {
+          // The countdown ran out; the store judges the stored deadline on its own clock.
           const auto at = key.kind == TimerKind::lease ? entry.record->lease_deadline()
                                                        : entry.record->idle_deadline(config_.idle_timeout_ms);
-          if (at && *at <= now && !entry.record->finished()) result.lapsed_leases.push_back(key.process_id);
+          if (at && !entry.record->finished()) result.lapsed_leases.push_back(key.process_id);
           break;
         }
         if (auto event = expire(entry, key.kind, now)) {
-          arm_record_timers(*entry.record);
+          arm_record_timers(*entry.record, now);
           note_change(key.process_id, true);
           result.stalled.push_back(Fanout{std::move(event), &entry.subscribers, {}, std::nullopt, std::nullopt});
         }
@@ -220,10 +221,11 @@ TickResult Registry::tick(Millis now) {
   return result;
 }
 
-SharedEvent Registry::expire(Entry& entry, TimerKind kind, Millis now) {
+SharedEvent Registry::expire(Entry& entry, TimerKind kind, Now now) {
   const HistorySize before = history_of(entry);
-  SharedEvent event = kind == TimerKind::lease ? entry.record->expire_lease(now)
-                                               : entry.record->expire_idle(now, config_.idle_timeout_ms);
+  // Called when the monotonic countdown ran out: the wall clock only stamps the event.
+  SharedEvent event = kind == TimerKind::lease ? entry.record->expire_lease(now.wall, true)
+                                               : entry.record->expire_idle(now.wall, config_.idle_timeout_ms, true);
   if (event) account(entry, before, true);
   return event;
 }
@@ -237,7 +239,7 @@ void Registry::poll_changes(std::vector<RecordChange>& out) {
   changed_.clear();
 }
 
-RestoreSummary Registry::restore(std::vector<StoredRecord> records, bool clean_shutdown) {
+RestoreSummary Registry::restore(std::vector<StoredRecord> records, bool clean_shutdown, Now now) {
   RestoreSummary summary;
   for (auto& stored : records) {
     const std::string& id = stored.snapshot.process_id;
@@ -252,7 +254,7 @@ RestoreSummary Registry::restore(std::vector<StoredRecord> records, bool clean_s
     std::vector<SubscriberId> activated;
     Entry& entry = install(id, std::make_unique<ProcessRecord>(stored, std::move(epoch), config_.history),
                            activated);
-    arm_record_timers(*entry.record);
+    arm_record_timers(*entry.record, now);
     ++summary.restored;
     if (renew) {
       ++summary.new_epochs;
@@ -371,21 +373,22 @@ void Registry::enforce_budget() {
   }
 }
 
-void Registry::arm_record_timers(const ProcessRecord& record) {
+void Registry::arm_record_timers(const ProcessRecord& record, Now now) {
   const TimerKey lease{TimerKind::lease, record.process_id(), 0};
   if (auto at = record.lease_deadline()) {
-    deadlines_.set(lease, *at);
+    deadlines_.set(lease, now.mono_at(*at));
   } else {
     deadlines_.clear(lease);
   }
   const TimerKey idle{TimerKind::idle, record.process_id(), 0};
   if (auto at = record.idle_deadline(config_.idle_timeout_ms)) {
-    deadlines_.set(idle, *at);
+    deadlines_.set(idle, now.mono_at(*at));
   } else {
     deadlines_.clear(idle);
   }
   if (auto finished = record.finished_at()) {
-    deadlines_.set(TimerKey{TimerKind::retention, record.process_id(), 0}, *finished + config_.retention_ms);
+    deadlines_.set(TimerKey{TimerKind::retention, record.process_id(), 0},
+                   now.mono_at(*finished + config_.retention_ms));
   }
 }
 

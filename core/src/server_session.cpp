@@ -22,24 +22,24 @@ std::size_t frame_rate(Endpoint endpoint, const HubConfig& config) {
 }  // namespace
 
 ServerSession::ServerSession(Endpoint endpoint, const HubConfig& config, SessionCounters& counters,
-                             Millis now)
+                             Now now)
     : endpoint_(endpoint),
       config_(config),
       counters_(counters),
-      last_heard_(now),
-      next_ping_(now + config.heartbeat_ms) {
-  if (endpoint_ == Endpoint::health) next_health_ = now + config.health_interval_ms;
+      last_heard_(now.mono),
+      next_ping_(now.mono + config.heartbeat_ms) {
+  if (endpoint_ == Endpoint::health) next_health_ = now.mono + config.health_interval_ms;
   // Producers are authenticated by the API key and publish at their job's pace: their limit is
   // separate and off by default, so the benchmark publisher is never throttled.
   if (const std::size_t rate = frame_rate(endpoint_, config); rate > 0) {
     rate_.emplace(static_cast<double>(rate), static_cast<double>(config.frame_burst), config.rate_limit_grace,
-                  now);
+                  now.mono);
   }
 }
 
-bool ServerSession::admit_frame(Millis now) {
+bool ServerSession::admit_frame(Now now) {
   if (!rate_) return true;
-  const RateVerdict verdict = rate_->on_frame(now);
+  const RateVerdict verdict = rate_->on_frame(now.mono);
   if (verdict == RateVerdict::admit) return true;
   if (endpoint_ != Endpoint::test_echo) {
     send_error(Error{ErrorCode::rate_limited,
@@ -52,15 +52,15 @@ bool ServerSession::admit_frame(Millis now) {
 }
 
 std::optional<Error> ServerSession::authorize(const std::string& process_id,
-                                              const std::optional<std::string>& token, Millis now) const {
+                                              const std::optional<std::string>& token, Now now) const {
   if (!config_.subscription_check) return std::nullopt;
-  auto refusal = config_.subscription_check(process_id, token.value_or(std::string()), now);
+  auto refusal = config_.subscription_check(process_id, token.value_or(std::string()), now.wall);
   if (!refusal) return std::nullopt;
   return Error{ErrorCode::unauthorized, "subscription to " + process_id + " refused: " + refusal->message,
                process_id, std::nullopt, refusal->reason};
 }
 
-std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis now) {
+std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Now now) {
   if (closing()) return std::nullopt;  // the close is decided; nothing more is answered
   heard(now);
   ++counters_.frames_in;
@@ -100,7 +100,7 @@ std::optional<ClientFrame> ServerSession::on_text(std::string_view text, Millis 
   return std::move(frame);
 }
 
-void ServerSession::on_binary(Millis now) {
+void ServerSession::on_binary(Now now) {
   if (closing()) return;
   heard(now);
   ++counters_.frames_in;
@@ -112,7 +112,7 @@ void ServerSession::on_binary(Millis now) {
   close(1003, "binary frames are not supported");
 }
 
-void ServerSession::on_oversize(Millis now) {
+void ServerSession::on_oversize(Now now) {
   if (closing()) return;
   heard(now);
   if (endpoint_ != Endpoint::test_echo) {
@@ -123,30 +123,30 @@ void ServerSession::on_oversize(Millis now) {
   close(1009, "frame too large");
 }
 
-bool ServerSession::on_timer(Millis now) {
+bool ServerSession::on_timer(Now now) {
   if (closing()) return false;
-  if (detects_stale() && now >= last_heard_ + config_.heartbeat_ms + config_.stale_grace_ms) {
+  if (detects_stale() && now.mono >= last_heard_ + config_.heartbeat_ms + config_.stale_grace_ms) {
     close(1001, "stale");
     return false;
   }
-  if (has_heartbeat() && now >= next_ping_) {
-    send(Ping{now});
+  if (has_heartbeat() && now.mono >= next_ping_) {
+    send(Ping{now.wall});
     // The control ping goes with the JSON one, so a socket costs one of each per heartbeat. A client
     // need not answer the JSON ping: its browser's automatic pong is the sign of life.
     if (sends_control_pings()) control_ping_due_ = true;
-    next_ping_ = now + config_.heartbeat_ms;  // missed beats are not caught up: one ping is enough
+    next_ping_ = now.mono + config_.heartbeat_ms;  // missed beats are not caught up: one ping is enough
   }
-  if (next_health_ && now >= *next_health_) {
-    next_health_ = now + config_.health_interval_ms;
+  if (next_health_ && now.mono >= *next_health_) {
+    next_health_ = now.mono + config_.health_interval_ms;
     return true;
   }
   return false;
 }
 
-std::optional<Millis> ServerSession::next_deadline() const {
+std::optional<MonoMillis> ServerSession::next_deadline() const {
   if (closing()) return std::nullopt;
-  std::optional<Millis> next = next_health_;
-  auto earliest = [&next](Millis at) { next = next ? std::min(*next, at) : at; };
+  std::optional<MonoMillis> next = next_health_;
+  auto earliest = [&next](MonoMillis at) { next = next ? std::min(*next, at) : at; };
   if (has_heartbeat()) earliest(next_ping_);
   if (detects_stale()) earliest(last_heard_ + config_.heartbeat_ms + config_.stale_grace_ms);
   return next;

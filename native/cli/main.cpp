@@ -116,11 +116,11 @@ int main(int argc, char** argv) {
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
     interrupted = true;
-    driver.feed([](progress::ClientSession& s, progress::Millis now) { s.stop(now); });
+    driver.feed([](progress::ClientSession& s, progress::Now now) { s.stop(now); });
     ioc.stop();
   });
 
-  driver.feed([&](progress::ClientSession& s, progress::Millis now) { s.subscribe(process_id, now); });
+  driver.feed([&](progress::ClientSession& s, progress::Now now) { s.subscribe(process_id, now); });
   if (finishing && !driver.has_socket()) ioc.stop();  // refused locally (invalid id): no socket to close
   ioc.run();
   display.finish();

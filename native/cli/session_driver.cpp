@@ -23,6 +23,12 @@ Millis wall_now() {
       .count();
 }
 
+Now clock_now() {
+  const auto mono =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch());
+  return Now{MonoMillis(mono.count()), wall_now()};
+}
+
 // One socket of one generation. Reports to the driver through `report`, which stays valid while
 // the driver lives (the driver outlives io_context::run).
 struct session_driver::connection : std::enable_shared_from_this<connection> {
@@ -64,7 +70,7 @@ struct session_driver::connection : std::enable_shared_from_this<connection> {
           if (ec3) return self->fail();
           self->open = true;
           self->ws.text(true);
-          self->driver.feed([g = self->generation](ClientSession& s, Millis now) { s.on_open(g, now); });
+          self->driver.feed([g = self->generation](ClientSession& s, Now now) { s.on_open(g, now); });
           self->do_read();
           self->do_write();
         });
@@ -82,7 +88,7 @@ struct session_driver::connection : std::enable_shared_from_this<connection> {
       const auto data = self->buffer.cdata();
       const std::string text(static_cast<const char*>(data.data()), data.size());
       self->buffer.consume(self->buffer.size());
-      self->driver.feed([g = self->generation, &text](ClientSession& s, Millis now) { s.on_text(g, text, now); });
+      self->driver.feed([g = self->generation, &text](ClientSession& s, Now now) { s.on_text(g, text, now); });
       if (!self->finished) self->do_read();
     });
   }
@@ -121,14 +127,14 @@ struct session_driver::connection : std::enable_shared_from_this<connection> {
     if (finished) return;
     finished = true;
     release();
-    driver.feed([g = generation](ClientSession& s, Millis now) { s.on_error(g, now); });
+    driver.feed([g = generation](ClientSession& s, Now now) { s.on_error(g, now); });
   }
 
   void closed(int code, std::string reason) {
     if (finished) return;
     finished = true;
     release();
-    driver.feed([g = generation, code, &reason](ClientSession& s, Millis now) { s.on_close(g, code, reason, now); });
+    driver.feed([g = generation, code, &reason](ClientSession& s, Now now) { s.on_close(g, code, reason, now); });
   }
 };
 
@@ -142,8 +148,8 @@ session_driver::session_driver(net::io_context& ioc, ClientSession& session, eve
 
 session_driver::~session_driver() = default;
 
-void session_driver::feed(const std::function<void(ClientSession&, Millis)>& input) {
-  input(session_, wall_now());
+void session_driver::feed(const std::function<void(ClientSession&, Now)>& input) {
+  input(session_, clock_now());
   pump();
 }
 
@@ -162,7 +168,7 @@ void session_driver::pump() {
     } else if (auto* n = std::get_if<NeedToken>(&action)) {
       // Answered from the loop, not from inside this one, so events keep their order.
       net::post(ioc_, [this, id = std::move(n->process_id)] {
-        feed([&](ClientSession& session, Millis now) { session.on_token(id, token_, now); });
+        feed([&](ClientSession& session, Now now) { session.on_token(id, token_, now); });
       });
     }
   }
@@ -189,14 +195,14 @@ void session_driver::close(Generation generation, int code, std::string reason) 
   if (current_ && current_->generation == generation) current_->close(code, std::move(reason));
 }
 
-void session_driver::arm_timer(std::optional<Millis> at) {
+void session_driver::arm_timer(std::optional<MonoMillis> at) {
   timer_.cancel();
   if (!at) return;
-  const auto delay = std::max<Millis>(0, *at - wall_now());
+  const auto delay = std::max<Millis>(0, *at - clock_now().mono);
   timer_.expires_after(std::chrono::milliseconds(delay));
   timer_.async_wait([this](error_code ec) {
     if (ec) return;
-    feed([](ClientSession& s, Millis now) { s.on_timer(now); });
+    feed([](ClientSession& s, Now now) { s.on_timer(now); });
   });
 }
 

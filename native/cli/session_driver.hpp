@@ -22,7 +22,7 @@ class session_driver {
   ~session_driver();
 
   // Runs `input` against the session (with the current time), then carries out its actions.
-  void feed(const std::function<void(ClientSession&, Millis)>& input);
+  void feed(const std::function<void(ClientSession&, Now)>& input);
   // True while a socket of the session is connecting, open or closing.
   bool has_socket() const;
   // The answer to every NeedToken: one fixed subscription token (--token / PROGRESS_TOKEN).
@@ -34,7 +34,7 @@ class session_driver {
   void connect(std::string url, Generation generation);
   void send(Generation generation, std::string text);
   void close(Generation generation, int code, std::string reason);
-  void arm_timer(std::optional<Millis> at);
+  void arm_timer(std::optional<MonoMillis> at);
 
   boost::asio::io_context& ioc_;
   ClientSession& session_;
@@ -46,5 +46,7 @@ class session_driver {
 };
 
 Millis wall_now();
+// Both clocks, read once per input: steady_clock runs the session's timers (time.hpp).
+Now clock_now();
 
 }  // namespace progress::cli

@@ -14,6 +14,7 @@
 #include "progress/server_session.hpp"
 #include "progress/target.hpp"
 #include "hub_test_support.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -35,46 +36,46 @@ const Error* first_error(const std::vector<ServerFrame>& frames) {
 }
 
 TEST(TokenBucket, StartsFullThenRefillsAtTheRate) {
-  TokenBucket bucket(100, 3, 1000);  // one token per 10 ms
-  EXPECT_TRUE(bucket.try_take(1000));
-  EXPECT_TRUE(bucket.try_take(1000));
-  EXPECT_TRUE(bucket.try_take(1000));
-  EXPECT_FALSE(bucket.try_take(1000));
-  EXPECT_FALSE(bucket.try_take(1009));
-  EXPECT_TRUE(bucket.try_take(1010));
-  EXPECT_FALSE(bucket.try_take(1010));
+  TokenBucket bucket(100, 3, MonoMillis(1000));  // one token per 10 ms
+  EXPECT_TRUE(bucket.try_take(MonoMillis(1000)));
+  EXPECT_TRUE(bucket.try_take(MonoMillis(1000)));
+  EXPECT_TRUE(bucket.try_take(MonoMillis(1000)));
+  EXPECT_FALSE(bucket.try_take(MonoMillis(1000)));
+  EXPECT_FALSE(bucket.try_take(MonoMillis(1009)));
+  EXPECT_TRUE(bucket.try_take(MonoMillis(1010)));
+  EXPECT_FALSE(bucket.try_take(MonoMillis(1010)));
 }
 
 TEST(TokenBucket, NeverHoldsMoreThanTheBurst) {
-  TokenBucket bucket(100, 2, 0);
-  EXPECT_DOUBLE_EQ(bucket.tokens(1'000'000), 2.0);
-  EXPECT_TRUE(bucket.try_take(1'000'000));
-  EXPECT_TRUE(bucket.try_take(1'000'000));
-  EXPECT_FALSE(bucket.try_take(1'000'000));
+  TokenBucket bucket(100, 2, MonoMillis(0));
+  EXPECT_DOUBLE_EQ(bucket.tokens(MonoMillis(1'000'000)), 2.0);
+  EXPECT_TRUE(bucket.try_take(MonoMillis(1'000'000)));
+  EXPECT_TRUE(bucket.try_take(MonoMillis(1'000'000)));
+  EXPECT_FALSE(bucket.try_take(MonoMillis(1'000'000)));
 }
 
 TEST(TokenBucket, AClockGoingBackwardsRefillsNothing) {
-  TokenBucket bucket(100, 1, 10'000);
-  EXPECT_TRUE(bucket.try_take(10'000));
-  EXPECT_FALSE(bucket.try_take(5'000));
-  EXPECT_FALSE(bucket.try_take(10'005));  // the earlier time did not move the refill point back
-  EXPECT_TRUE(bucket.try_take(10'010));
+  TokenBucket bucket(100, 1, MonoMillis(10'000));
+  EXPECT_TRUE(bucket.try_take(MonoMillis(10'000)));
+  EXPECT_FALSE(bucket.try_take(MonoMillis(5'000)));
+  EXPECT_FALSE(bucket.try_take(MonoMillis(10'005)));  // the earlier time did not move the refill point back
+  EXPECT_TRUE(bucket.try_take(MonoMillis(10'010)));
 }
 
 TEST(FrameRateLimit, RefusesWithinTheGraceThenCloses) {
-  FrameRateLimit limit(1, 1, 2, 0);
-  EXPECT_EQ(limit.on_frame(0), RateVerdict::admit);
-  EXPECT_EQ(limit.on_frame(1), RateVerdict::refuse);
-  EXPECT_EQ(limit.on_frame(2), RateVerdict::refuse);
-  EXPECT_EQ(limit.on_frame(3), RateVerdict::close);
+  FrameRateLimit limit(1, 1, 2, MonoMillis(0));
+  EXPECT_EQ(limit.on_frame(MonoMillis(0)), RateVerdict::admit);
+  EXPECT_EQ(limit.on_frame(MonoMillis(1)), RateVerdict::refuse);
+  EXPECT_EQ(limit.on_frame(MonoMillis(2)), RateVerdict::refuse);
+  EXPECT_EQ(limit.on_frame(MonoMillis(3)), RateVerdict::close);
 }
 
 TEST(FrameRateLimit, RefusalsOutsideTheWindowStartAFreshCount) {
-  FrameRateLimit limit(0.5, 1, 1, 0);  // one token per 2 s
-  EXPECT_EQ(limit.on_frame(0), RateVerdict::admit);
-  EXPECT_EQ(limit.on_frame(100), RateVerdict::refuse);
-  EXPECT_EQ(limit.on_frame(100 + FrameRateLimit::kRefusalWindowMs), RateVerdict::refuse);
-  EXPECT_EQ(limit.on_frame(150 + FrameRateLimit::kRefusalWindowMs), RateVerdict::close);
+  FrameRateLimit limit(0.5, 1, 1, MonoMillis(0));  // one token per 2 s
+  EXPECT_EQ(limit.on_frame(MonoMillis(0)), RateVerdict::admit);
+  EXPECT_EQ(limit.on_frame(MonoMillis(100)), RateVerdict::refuse);
+  EXPECT_EQ(limit.on_frame(MonoMillis(100 + FrameRateLimit::kRefusalWindowMs)), RateVerdict::refuse);
+  EXPECT_EQ(limit.on_frame(MonoMillis(150 + FrameRateLimit::kRefusalWindowMs)), RateVerdict::close);
 }
 
 class RateTest : public ::testing::Test {
@@ -89,12 +90,12 @@ class RateTest : public ::testing::Test {
 };
 
 TEST_F(RateTest, OverTheRateTheFrameIsRefusedNotProcessed) {
-  ServerSession session(Endpoint::progress_multi, config_, counters_, 0);
-  EXPECT_FALSE(session.on_text(R"({"type":"ping","ts":1})", 0).has_value());
-  EXPECT_FALSE(session.on_text(R"({"type":"ping","ts":2})", 0).has_value());
+  ServerSession session(Endpoint::progress_multi, config_, counters_, at(0));
+  EXPECT_FALSE(session.on_text(R"({"type":"ping","ts":1})", at(0)).has_value());
+  EXPECT_FALSE(session.on_text(R"({"type":"ping","ts":2})", at(0)).has_value());
   EXPECT_EQ(count_of<Pong>(drain(session)), 2u);
 
-  EXPECT_FALSE(session.on_text(R"({"type":"subscribe","process_id":"job"})", 0).has_value());
+  EXPECT_FALSE(session.on_text(R"({"type":"subscribe","process_id":"job"})", at(0)).has_value());
   auto frames = drain(session);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(std::get<Error>(frames[0]).code, ErrorCode::rate_limited);
@@ -102,12 +103,12 @@ TEST_F(RateTest, OverTheRateTheFrameIsRefusedNotProcessed) {
   EXPECT_EQ(counters_.errors[ErrorCode::rate_limited], 1u);
 
   // After one token's time (100 ms at 10/s) the client may go on.
-  EXPECT_TRUE(session.on_text(R"({"type":"subscribe","process_id":"job"})", 100).has_value());
+  EXPECT_TRUE(session.on_text(R"({"type":"subscribe","process_id":"job"})", at(100)).has_value());
 }
 
 TEST_F(RateTest, StillOverAfterTheGraceClosesWith1008) {
-  ServerSession session(Endpoint::progress, config_, counters_, 0);
-  for (int i = 0; i < 4; ++i) session.on_text(R"({"type":"ping"})", 0);
+  ServerSession session(Endpoint::progress, config_, counters_, at(0));
+  for (int i = 0; i < 4; ++i) session.on_text(R"({"type":"ping"})", at(0));
   auto frames = drain(session);
   EXPECT_EQ(count_of<Pong>(frames), 2u);
   EXPECT_EQ(count_of<Error>(frames), 2u);
@@ -115,28 +116,28 @@ TEST_F(RateTest, StillOverAfterTheGraceClosesWith1008) {
   ASSERT_TRUE(close.has_value());
   EXPECT_EQ(close->code, 1008);
   EXPECT_EQ(close->reason, "rate limited");
-  EXPECT_FALSE(session.on_text(R"({"type":"ping"})", 10'000).has_value());
+  EXPECT_FALSE(session.on_text(R"({"type":"ping"})", at(10'000)).has_value());
 }
 
 TEST_F(RateTest, PublishConnectionsHaveTheirOwnLimitOffByDefault) {
-  ServerSession session(Endpoint::publish, config_, counters_, 0);
+  ServerSession session(Endpoint::publish, config_, counters_, at(0));
   for (int i = 0; i < 500; ++i) {
-    EXPECT_TRUE(session.on_text(R"({"type":"publish","process_id":"job","percent":1})", 0).has_value());
+    EXPECT_TRUE(session.on_text(R"({"type":"publish","process_id":"job","percent":1})", at(0)).has_value());
   }
   EXPECT_FALSE(session.closing());
 
   config_.max_publish_frames_per_s = 1;
-  ServerSession limited(Endpoint::publish, config_, counters_, 0);
-  EXPECT_TRUE(limited.on_text(R"({"type":"publish","process_id":"job","percent":1})", 0).has_value());
-  EXPECT_TRUE(limited.on_text(R"({"type":"publish","process_id":"job","percent":2})", 0).has_value());
-  EXPECT_FALSE(limited.on_text(R"({"type":"publish","process_id":"job","percent":3})", 0).has_value());
+  ServerSession limited(Endpoint::publish, config_, counters_, at(0));
+  EXPECT_TRUE(limited.on_text(R"({"type":"publish","process_id":"job","percent":1})", at(0)).has_value());
+  EXPECT_TRUE(limited.on_text(R"({"type":"publish","process_id":"job","percent":2})", at(0)).has_value());
+  EXPECT_FALSE(limited.on_text(R"({"type":"publish","process_id":"job","percent":3})", at(0)).has_value());
   EXPECT_EQ(std::get<Error>(drain(limited).at(0)).code, ErrorCode::rate_limited);
 }
 
 TEST_F(RateTest, ZeroTurnsTheLimitOff) {
   config_.max_frames_per_s = 0;
-  ServerSession session(Endpoint::progress_multi, config_, counters_, 0);
-  for (int i = 0; i < 1000; ++i) session.on_text(R"({"type":"ping"})", 0);
+  ServerSession session(Endpoint::progress_multi, config_, counters_, at(0));
+  for (int i = 0; i < 1000; ++i) session.on_text(R"({"type":"ping"})", at(0));
   auto frames = drain(session);
   EXPECT_EQ(count_of<Pong>(frames), 1000u);
   EXPECT_EQ(count_of<Error>(frames), 0u);
@@ -159,9 +160,9 @@ HubConfig checked_config() {
 }
 
 TEST(SubscriptionToken, PathFormWithAWrongTokenGetsUnauthorizedNoDataAndClose1008) {
-  Hub hub(checked_config(), 0, 1);
-  ASSERT_TRUE(hub.create_process(std::string("job-1"), 0).ok());
-  const ConnId conn = hub.open(target("/ws/progress/job-1?token=ok:job-2"), 10);
+  Hub hub(checked_config(), at(0), 1);
+  ASSERT_TRUE(hub.create_process(std::string("job-1"), at(0)).ok());
+  const ConnId conn = hub.open(target("/ws/progress/job-1?token=ok:job-2"), at(10));
   auto frames = drain(hub, conn);
   EXPECT_EQ(count_of<Snapshot>(frames), 0u);
   const Error* error = first_error(frames);
@@ -178,13 +179,13 @@ TEST(SubscriptionToken, PathFormWithAWrongTokenGetsUnauthorizedNoDataAndClose100
   Publish p;
   p.process_id = "job-1";
   p.percent = 50;
-  ASSERT_TRUE(hub.publish(p, 20).ok());
+  ASSERT_TRUE(hub.publish(p, at(20)).ok());
   EXPECT_TRUE(drain(hub, conn).empty());
 }
 
 TEST(SubscriptionToken, PathFormWithoutATokenSaysSo) {
-  Hub hub(checked_config(), 0, 1);
-  const ConnId conn = hub.open(target("/ws/progress/job-1"), 10);
+  Hub hub(checked_config(), at(0), 1);
+  const ConnId conn = hub.open(target("/ws/progress/job-1"), at(10));
   const auto frames = drain(hub, conn);
   const Error* error = first_error(frames);
   ASSERT_NE(error, nullptr);
@@ -193,9 +194,9 @@ TEST(SubscriptionToken, PathFormWithoutATokenSaysSo) {
 }
 
 TEST(SubscriptionToken, PathFormWithTheRightTokenGetsTheSnapshot) {
-  Hub hub(checked_config(), 0, 1);
-  ASSERT_TRUE(hub.create_process(std::string("job-1"), 0).ok());
-  const ConnId conn = hub.open(target("/ws/progress/job-1?token=ok:job-1"), 10);
+  Hub hub(checked_config(), at(0), 1);
+  ASSERT_TRUE(hub.create_process(std::string("job-1"), at(0)).ok());
+  const ConnId conn = hub.open(target("/ws/progress/job-1?token=ok:job-1"), at(10));
   auto frames = drain(hub, conn);
   EXPECT_EQ(count_of<Snapshot>(frames), 1u);
   EXPECT_EQ(first_error(frames), nullptr);
@@ -203,8 +204,8 @@ TEST(SubscriptionToken, PathFormWithTheRightTokenGetsTheSnapshot) {
 }
 
 TEST(SubscriptionToken, SseIsCheckedLikeThePathForm) {
-  Hub hub(checked_config(), 0, 1);
-  const ConnId conn = hub.open(target("/sse/progress/job-1?token=bad"), 10);
+  Hub hub(checked_config(), at(0), 1);
+  const ConnId conn = hub.open(target("/sse/progress/job-1?token=bad"), at(10));
   auto frames = drain(hub, conn);
   EXPECT_EQ(count_of<Pending>(frames), 0u);
   ASSERT_NE(first_error(frames), nullptr);
@@ -213,11 +214,11 @@ TEST(SubscriptionToken, SseIsCheckedLikeThePathForm) {
 }
 
 TEST(SubscriptionToken, SubscribeFramesAreCheckedAndTheConnectionStays) {
-  Hub hub(checked_config(), 0, 1);
-  const ConnId conn = hub.open(target("/ws/progress"), 0);
+  Hub hub(checked_config(), at(0), 1);
+  const ConnId conn = hub.open(target("/ws/progress"), at(0));
   drain(hub, conn);  // hello
 
-  hub.on_text(conn, R"({"type":"subscribe","process_id":"job-2","token":"ok:job-1"})", 50);
+  hub.on_text(conn, R"({"type":"subscribe","process_id":"job-2","token":"ok:job-1"})", at(50));
   auto frames = drain(hub, conn);
   ASSERT_NE(first_error(frames), nullptr);
   EXPECT_EQ(first_error(frames)->process_id, "job-2");
@@ -225,7 +226,7 @@ TEST(SubscriptionToken, SubscribeFramesAreCheckedAndTheConnectionStays) {
   EXPECT_EQ(first_error(frames)->reason, RefusalReason::wrong_process);
   EXPECT_EQ(count_of<Pending>(frames), 0u);
 
-  hub.on_text(conn, R"({"type":"subscribe","process_id":"job-1","token":"ok:job-1"})", 100);
+  hub.on_text(conn, R"({"type":"subscribe","process_id":"job-1","token":"ok:job-1"})", at(100));
   frames = drain(hub, conn);
   EXPECT_EQ(first_error(frames), nullptr);
   EXPECT_EQ(count_of<Pending>(frames), 1u);
@@ -235,16 +236,16 @@ TEST(SubscriptionToken, SubscribeFramesAreCheckedAndTheConnectionStays) {
   Publish p;
   p.process_id = "job-2";
   p.percent = 5;
-  ASSERT_TRUE(hub.publish(p, 200).ok());
+  ASSERT_TRUE(hub.publish(p, at(200)).ok());
   EXPECT_TRUE(drain(hub, conn).empty());
   p.process_id = "job-1";
-  ASSERT_TRUE(hub.publish(p, 300).ok());
+  ASSERT_TRUE(hub.publish(p, at(300)).ok());
   EXPECT_EQ(count_of<Snapshot>(drain(hub, conn)), 1u);
 }
 
 TEST(SubscriptionToken, ExpiryUsesTheTimeTheHubIsGiven) {
-  Hub hub(checked_config(), 0, 1);
-  const ConnId conn = hub.open(target("/ws/progress/job-1?token=ok:job-1"), 6000);
+  Hub hub(checked_config(), at(0), 1);
+  const ConnId conn = hub.open(target("/ws/progress/job-1?token=ok:job-1"), at(6000));
   const auto frames = drain(hub, conn);
   const Error* error = first_error(frames);
   ASSERT_NE(error, nullptr);
@@ -253,8 +254,8 @@ TEST(SubscriptionToken, ExpiryUsesTheTimeTheHubIsGiven) {
 }
 
 TEST(SubscriptionToken, WithoutACheckTokensAreNotNeeded) {
-  Hub hub(HubConfig{}, 0, 1);
-  const ConnId conn = hub.open(target("/ws/progress/job-1"), 10);
+  Hub hub(HubConfig{}, at(0), 1);
+  const ConnId conn = hub.open(target("/ws/progress/job-1"), at(10));
   auto frames = drain(hub, conn);
   EXPECT_EQ(count_of<Pending>(frames), 1u);
   EXPECT_EQ(first_error(frames), nullptr);

@@ -10,6 +10,7 @@
 
 #include "progress/client_session.hpp"
 #include "progress/hub.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -17,11 +18,13 @@ namespace {
 class Link {
  public:
   explicit Link(HubConfig hub_config = {}, std::uint64_t hub_seed = 1)
-      : hub_(std::make_unique<Hub>(hub_config, now_, hub_seed)), hub_config_(hub_config), client_(client_config()) {}
+      : hub_(std::make_unique<Hub>(hub_config, at(now_), hub_seed)),
+        hub_config_(hub_config),
+        client_(client_config()) {}
 
   ClientSession& client() { return client_; }
   Hub& hub() { return *hub_; }
-  Millis now() const { return now_; }
+  Now now() const { return at(now_); }
   int connects() const { return connects_; }
   const std::vector<ProcessView>& views() const { return views_; }
   std::vector<Seq> seqs(const std::string& id) const {
@@ -37,7 +40,7 @@ class Link {
     p.process_id = id;
     p.percent = percent;
     p.state = state;
-    ASSERT_TRUE(hub_->publish(p, now_)) << "publish " << id << " " << percent;
+    ASSERT_TRUE(hub_->publish(p, at(now_))) << "publish " << id << " " << percent;
     pump();
   }
 
@@ -46,7 +49,7 @@ class Link {
     ASSERT_TRUE(conn_);
     hub_->on_closed(*conn_);
     conn_.reset();
-    client_.on_close(generation_, 1006, "", now_);
+    client_.on_close(generation_, 1006, "", at(now_));
     pump();
   }
 
@@ -54,9 +57,9 @@ class Link {
   void restart_hub(std::uint64_t seed) {
     if (conn_) {
       conn_.reset();
-      client_.on_close(generation_, 1006, "", now_);
+      client_.on_close(generation_, 1006, "", at(now_));
     }
-    hub_ = std::make_unique<Hub>(hub_config_, now_, seed);
+    hub_ = std::make_unique<Hub>(hub_config_, at(now_), seed);
     pump();
   }
 
@@ -64,14 +67,14 @@ class Link {
   void advance(Millis ms) {
     const Millis until = now_ + ms;
     for (;;) {
-      std::optional<Millis> next = hub_->poll_timeout();
+      std::optional<MonoMillis> next = hub_->poll_timeout();
       if (client_timer_ && (!next || *client_timer_ < *next)) next = client_timer_;
-      if (!next || *next > until) break;
-      now_ = std::max(now_, *next);
-      if (hub_->poll_timeout() && *hub_->poll_timeout() <= now_) hub_->handle_timeout(now_);
-      if (client_timer_ && *client_timer_ <= now_) {
+      if (!next || *next > mono(until)) break;
+      now_ = std::max(now_, next->count());
+      if (hub_->poll_timeout() && *hub_->poll_timeout() <= mono(now_)) hub_->handle_timeout(at(now_));
+      if (client_timer_ && *client_timer_ <= mono(now_)) {
         client_timer_.reset();
-        client_.on_timer(now_);
+        client_.on_timer(at(now_));
       }
       pump();
     }
@@ -89,12 +92,12 @@ class Link {
           auto target = parse_target(path);
           ASSERT_TRUE(target) << path;
           generation_ = c->generation;
-          conn_ = hub_->open(*target, now_);
+          conn_ = hub_->open(*target, at(now_));
           ++connects_;
-          client_.on_open(generation_, now_);
+          client_.on_open(generation_, at(now_));
         } else if (const auto* s = std::get_if<Send>(&action)) {
           ASSERT_EQ(s->generation, generation_);
-          if (conn_) hub_->on_text(*conn_, s->text, now_);
+          if (conn_) hub_->on_text(*conn_, s->text, at(now_));
         } else if (const auto* cl = std::get_if<Close>(&action)) {
           if (conn_ && cl->generation == generation_) {
             hub_->on_closed(*conn_);
@@ -111,13 +114,13 @@ class Link {
         if (!conn_ || id != *conn_) continue;
         while (auto text = hub_->poll_outgoing(id)) {
           busy = true;
-          client_.on_text(generation_, **text, now_);
+          client_.on_text(generation_, **text, at(now_));
         }
         if (auto close = hub_->poll_close(id)) {
           busy = true;
           hub_->on_closed(id);
           conn_.reset();
-          client_.on_close(generation_, close->code, close->reason, now_);
+          client_.on_close(generation_, close->code, close->reason, at(now_));
         }
       }
     }
@@ -137,7 +140,7 @@ class Link {
   ClientSession client_;
   std::optional<ConnId> conn_;
   Generation generation_ = 0;
-  std::optional<Millis> client_timer_;
+  std::optional<MonoMillis> client_timer_;
   int connects_ = 0;
   std::vector<ProcessView> views_;
 };

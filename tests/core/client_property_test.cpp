@@ -22,6 +22,7 @@
 #include "progress/client_session.hpp"
 #include "progress/codec.hpp"
 #include "progress/splitmix.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -64,7 +65,7 @@ class World {
   void run(int steps) {
     for (int i = 0; i < kProcesses; ++i) {
       ids_.push_back("p" + std::to_string(i));
-      session_.subscribe(ids_.back(), now_);
+      session_.subscribe(ids_.back(), at(now_));
       settle();
     }
     for (int step = 0; step < steps && !::testing::Test::HasFailure(); ++step) random_step();
@@ -100,7 +101,7 @@ class World {
         ASSERT_EQ(socket_, cl->generation);
         drop_socket();
       } else if (const auto* t = std::get_if<SetTimer>(&action)) {
-        timer_ = t->at;
+        timer_ = in_ms(t->at);
       }
     }
     for (const auto& event : session_.poll_events()) {
@@ -141,7 +142,7 @@ class World {
   }
 
   void deliver(const std::string& text) {
-    session_.on_text(*socket_, text, now_);
+    session_.on_text(*socket_, text, at(now_));
     delivered_.push_back(text);
     settle();
   }
@@ -255,11 +256,12 @@ class World {
       case 9:  // the socket opens (and the hub says hello), or is refused
         if (socket_ && !open_) {
           if (chance(80)) {
-            session_.on_open(*socket_, now_);
+            session_.on_open(*socket_, at(now_));
             open_ = true;
-            session_.on_text(*socket_, R"({"type":"hello","protocol":1,"heartbeat_ms":20000,"server":"model"})", now_);
+            session_.on_text(*socket_, R"({"type":"hello","protocol":1,"heartbeat_ms":20000,"server":"model"})",
+                             at(now_));
           } else {
-            session_.on_close(*socket_, 1006, "", now_);
+            session_.on_close(*socket_, 1006, "", at(now_));
             drop_socket();
           }
           settle();
@@ -267,11 +269,11 @@ class World {
         break;
       case 10:  // the network drops the socket
         if (socket_ && chance(50)) {
-          session_.on_error(*socket_, now_);  // the session closes it itself
+          session_.on_error(*socket_, at(now_));  // the session closes it itself
         } else if (socket_) {
           const Generation g = *socket_;
           drop_socket();
-          session_.on_close(g, 1006, "", now_);
+          session_.on_close(g, 1006, "", at(now_));
         }
         settle();
         break;
@@ -279,7 +281,7 @@ class World {
         if (!late_.empty()) {
           const Delivered late = late_[index(late_.size())];
           if (late.generation != socket_) {
-            session_.on_text(late.generation, late.text, now_);
+            session_.on_text(late.generation, late.text, at(now_));
             EXPECT_TRUE(session_.poll_actions().empty()) << "a late frame of generation " << late.generation << " acted";
             EXPECT_TRUE(session_.poll_events().empty()) << "a late frame of generation " << late.generation << " emitted";
           }
@@ -289,7 +291,7 @@ class World {
         if (timer_) {
           now_ = std::max(now_, *timer_);
           timer_.reset();
-          session_.on_timer(now_);
+          session_.on_timer(at(now_));
           settle();
         }
         break;
@@ -300,16 +302,16 @@ class World {
         } else if (socket_) {
           const Generation g = *socket_;
           drop_socket();
-          session_.on_close(g, 1001, "going away", now_);
+          session_.on_close(g, 1001, "going away", at(now_));
           settle();
           for (const auto& other : ids_) recreate(other, chance(50));
         }
         break;
       case 15:
         switch (pick(4)) {
-          case 0: session_.on_offline(now_); break;
-          case 1: session_.on_online(now_); break;
-          case 2: session_.on_visible(now_); break;
+          case 0: session_.on_offline(at(now_)); break;
+          case 1: session_.on_online(at(now_)); break;
+          case 2: session_.on_visible(at(now_)); break;
           default:
             if (socket_ && open_) push(Ping{now_});
             break;
@@ -321,14 +323,14 @@ class World {
 
   // The network behaves from here on: every job runs to its end and every watch must follow.
   void calm_down() {
-    session_.on_online(now_);
+    session_.on_online(at(now_));
     settle();
     for (int i = 0; i < 5000 && session_.state() != SessionState::done && !::testing::Test::HasFailure(); ++i) {
       now_ += 100;
       if (socket_ && !open_) {
-        session_.on_open(*socket_, now_);
+        session_.on_open(*socket_, at(now_));
         open_ = true;
-        session_.on_text(*socket_, R"({"type":"hello","protocol":1,"heartbeat_ms":20000,"server":"model"})", now_);
+        session_.on_text(*socket_, R"({"type":"hello","protocol":1,"heartbeat_ms":20000,"server":"model"})", at(now_));
         settle();
       } else if (socket_ && !inbox_.empty()) {
         const std::string text = inbox_.front();
@@ -341,7 +343,7 @@ class World {
       } else if (timer_) {
         now_ = std::max(now_, *timer_);
         timer_.reset();
-        session_.on_timer(now_);
+        session_.on_timer(at(now_));
         settle();
       }
     }

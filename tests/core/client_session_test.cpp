@@ -12,6 +12,7 @@
 #include "progress/client_session.hpp"
 #include "progress/codec.hpp"
 #include "progress/splitmix.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -50,7 +51,7 @@ struct Host {
         close_codes.push_back(cl->code);
         socket.reset();
       } else if (const auto* t = std::get_if<SetTimer>(&action)) {
-        timer = t->at;
+        timer = in_ms(t->at);
       }
     }
   }
@@ -63,7 +64,7 @@ std::string hello() { return R"({"type":"hello","protocol":1,"heartbeat_ms":2000
 void drive(ClientSession& session, Host& host) {
   host.apply(session.poll_actions());
   session.poll_events();
-  EXPECT_EQ(session.poll_timeout(), host.timer) << "poll_timeout() must agree with the last SetTimer";
+  EXPECT_EQ(in_ms(session.poll_timeout()), host.timer) << "poll_timeout() must agree with the last SetTimer";
 }
 
 TEST(ClientSession, SameSeedGivesTheSameRunAndDifferentSeedsDiffer) {
@@ -71,15 +72,15 @@ TEST(ClientSession, SameSeedGivesTheSameRunAndDifferentSeedsDiffer) {
     ClientSession session(config(seed));
     Host host;
     std::vector<Millis> times;
-    session.subscribe("a", 0);
+    session.subscribe("a", at(0));
     drive(session, host);
     for (int i = 0; i < 8; ++i) {
       const Millis now = *host.timer;
-      session.on_close(*host.socket, 1006, "", now);
+      session.on_close(*host.socket, 1006, "", at(now));
       host.peer_closed();
       drive(session, host);
       times.push_back(*host.timer);
-      session.on_timer(*host.timer);
+      session.on_timer(at(*host.timer));
       drive(session, host);
     }
     return times;
@@ -90,22 +91,22 @@ TEST(ClientSession, SameSeedGivesTheSameRunAndDifferentSeedsDiffer) {
 
 TEST(ClientSession, ViewsAndIdsInSubscriptionOrder) {
   ClientSession session(config());
-  session.subscribe("b", 0);
-  session.subscribe("a", 0);
-  session.subscribe("no spaces allowed", 0);
+  session.subscribe("b", at(0));
+  session.subscribe("a", at(0));
+  session.subscribe("no spaces allowed", at(0));
   EXPECT_EQ(session.process_ids(), (std::vector<std::string>{"b", "a", "no spaces allowed"}));
   ASSERT_NE(session.view("a"), nullptr);
   EXPECT_EQ(session.view("a")->status, WatchStatus::waiting);
   EXPECT_EQ(session.view("no spaces allowed")->status, WatchStatus::failed);
   EXPECT_EQ(session.view("zzz"), nullptr);
-  session.unsubscribe("b", 0);
+  session.unsubscribe("b", at(0));
   EXPECT_EQ(session.view("b"), nullptr);
 }
 
 TEST(ClientSession, OverlongInvalidIdIsReportedCutToTheIdLimit) {
   ClientSession session(config());
   const std::string id(100'000, 'x');
-  session.subscribe(id, 0);
+  session.subscribe(id, at(0));
   const auto events = session.poll_events();
   ASSERT_FALSE(events.empty());
   const auto* error = std::get_if<ErrorEvent>(&events.front());
@@ -119,20 +120,20 @@ TEST(ClientSession, OverlongInvalidIdIsReportedCutToTheIdLimit) {
 TEST(ClientSession, InvalidIdCutToAValidWatchedIdLeavesThatWatchAlone) {
   ClientSession session(config());
   const std::string valid(128, 'x');
-  session.subscribe(valid, 0);
-  session.subscribe(valid + "!", 0);
+  session.subscribe(valid, at(0));
+  session.subscribe(valid + "!", at(0));
   EXPECT_EQ(session.view(valid)->status, WatchStatus::waiting);
   EXPECT_EQ(session.state(), SessionState::connecting);
 }
 
 TEST(ClientSession, MovedSessionKeepsWorking) {
   ClientSession first(config());
-  first.subscribe("a", 0);
+  first.subscribe("a", at(0));
   ClientSession second(std::move(first));
   Host host;
   drive(second, host);
-  second.on_open(1, 10);
-  second.on_text(1, hello(), 20);
+  second.on_open(1, at(10));
+  second.on_text(1, hello(), at(20));
   drive(second, host);
   ASSERT_EQ(host.sent.size(), 1u);
   EXPECT_EQ(host.sent[0]["type"], "subscribe");
@@ -141,15 +142,15 @@ TEST(ClientSession, MovedSessionKeepsWorking) {
 
 TEST(ClientSession, ViewPointerSurvivesFrames) {
   ClientSession session(config());
-  session.subscribe("a", 0);
-  session.on_open(1, 1);
-  session.on_text(1, hello(), 2);
-  session.on_text(1, R"({"type":"pending","process_id":"a"})", 3);
+  session.subscribe("a", at(0));
+  session.on_open(1, at(1));
+  session.on_text(1, hello(), at(2));
+  session.on_text(1, R"({"type":"pending","process_id":"a"})", at(3));
   EXPECT_EQ(session.view("a")->status, WatchStatus::pending);
   session.on_text(1,
                   R"({"type":"progress","process_id":"a","epoch":"e","seq":1,"state":"running","stage":"s",)"
                   R"("percent":12.5,"message":"m","data":{"k":1},"ts":5})",
-                  5);
+                  at(5));
   const ProcessView* view = session.view("a");
   ASSERT_NE(view, nullptr);
   EXPECT_EQ(view->percent, 12.5);
@@ -173,36 +174,36 @@ TEST(ClientSession, RandomInputsNeverDoubleSockets) {
       const Generation current = host.socket.value_or(last_issued);
       const Generation any_gen = static_cast<Generation>(pick(current + 2));
       switch (pick(14)) {
-        case 0: session.subscribe("p" + std::to_string(pick(4)), now); break;
-        case 1: session.unsubscribe("p" + std::to_string(pick(4)), now); break;
-        case 2: session.on_open(current, now); break;
-        case 3: session.on_text(current, hello(), now); break;
+        case 0: session.subscribe("p" + std::to_string(pick(4)), at(now)); break;
+        case 1: session.unsubscribe("p" + std::to_string(pick(4)), at(now)); break;
+        case 2: session.on_open(current, at(now)); break;
+        case 3: session.on_text(current, hello(), at(now)); break;
         case 4:
           if (host.socket) {
-            session.on_close(current, 1006, "", now);
+            session.on_close(current, 1006, "", at(now));
             host.peer_closed();
           }
           break;
-        case 5: session.on_error(any_gen, now); break;
+        case 5: session.on_error(any_gen, at(now)); break;
         case 6:
           // The host's timer fires and is spent; the session re-arms whatever remains.
           now = std::max(now, host.timer.value_or(now));
           host.timer.reset();
-          session.on_timer(now);
+          session.on_timer(at(now));
           break;
-        case 7: session.on_online(now); break;
-        case 8: session.on_offline(now); break;
-        case 9: session.on_visible(now); break;
-        case 10: session.reconnect(now); break;
-        case 11: pick(4) == 0 ? session.stop(now) : session.start(now); break;
-        case 12: session.on_text(any_gen, R"({"type":"ping","ts":1})", now); break;
+        case 7: session.on_online(at(now)); break;
+        case 8: session.on_offline(at(now)); break;
+        case 9: session.on_visible(at(now)); break;
+        case 10: session.reconnect(at(now)); break;
+        case 11: pick(4) == 0 ? session.stop(at(now)) : session.start(at(now)); break;
+        case 12: session.on_text(any_gen, R"({"type":"ping","ts":1})", at(now)); break;
         case 13:
           session.on_text(current,
                           R"({"type":"progress","process_id":"p)" + std::to_string(pick(4)) +
                               R"(","epoch":"e","seq":)" + std::to_string(pick(20) + 1) +
                               R"(,"state":")" + (pick(6) == 0 ? "completed" : "running") +
                               R"(","stage":"s","percent":1,"message":"","data":{},"ts":1})",
-                          now);
+                          at(now));
           break;
       }
       if (host.socket) last_issued = *host.socket;

@@ -12,6 +12,7 @@
 #include "progress/codec.hpp"
 #include "progress/hub.hpp"
 #include "hub_test_support.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -29,11 +30,11 @@ Seq seq_of(const SharedText& text) {
 }
 
 TEST(HubDelivery, BatchPopTakesFramesInOrderUpToTheFrameLimit) {
-  Hub hub({}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 0), 0).ok());
-  ConnId c = hub.open(target("/ws/progress/job"), 0);
+  Hub hub({}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 0), at(0)).ok());
+  ConnId c = hub.open(target("/ws/progress/job"), at(0));
   drain(hub, c);  // hello, snapshot
-  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(hub.publish(update("job", i), i).ok());
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(hub.publish(update("job", i), at(i)).ok());
 
   std::vector<SharedText> batch;
   EXPECT_EQ(hub.poll_outgoing(c, batch, 3, 1 << 20), 3u);
@@ -52,11 +53,11 @@ TEST(HubDelivery, BatchPopTakesFramesInOrderUpToTheFrameLimit) {
 }
 
 TEST(HubDelivery, BatchPopStopsOnceTheByteLimitIsReached) {
-  Hub hub({}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 0), 0).ok());
-  ConnId c = hub.open(target("/ws/progress/job"), 0);
+  Hub hub({}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 0), at(0)).ok());
+  ConnId c = hub.open(target("/ws/progress/job"), at(0));
   drain(hub, c);
-  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(hub.publish(update("job", i), i).ok());
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(hub.publish(update("job", i), at(i)).ok());
   const std::size_t all = hub.queued_bytes(c);
 
   std::vector<SharedText> batch;
@@ -65,7 +66,7 @@ TEST(HubDelivery, BatchPopStopsOnceTheByteLimitIsReached) {
   EXPECT_EQ(hub.queued_bytes(c), all - batch[0]->size());
   // Exactly two frames' bytes: stops after the second.
   std::vector<SharedText> rest;
-  ASSERT_TRUE(hub.publish(update("job", 5), 5).ok());
+  ASSERT_TRUE(hub.publish(update("job", 5), at(5)).ok());
   const std::size_t before = hub.queued_bytes(c);
   auto peek = hub.poll_outgoing(c);
   ASSERT_TRUE(peek.has_value());
@@ -77,9 +78,9 @@ TEST(HubDelivery, BatchPopStopsOnceTheByteLimitIsReached) {
 TEST(HubDelivery, FramesOfOneConnectionStayInOrderAcrossManyPartialPops) {
   // A reader that never empties its queue: the queue's storage is recycled underneath, the order
   // and the count of frames must not change.
-  Hub hub({}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 0), 0).ok());
-  ConnId c = hub.open(target("/ws/progress/job"), 0);
+  Hub hub({}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 0), at(0)).ok());
+  ConnId c = hub.open(target("/ws/progress/job"), at(0));
   drain(hub, c);
   Seq expected = 2;
   int percent = 0;
@@ -87,7 +88,7 @@ TEST(HubDelivery, FramesOfOneConnectionStayInOrderAcrossManyPartialPops) {
   for (int round = 0; round < 200; ++round) {
     for (int i = 0; i < 3; ++i) {
       percent = std::min(percent + 1, 99);
-      ASSERT_TRUE(hub.publish(update("job", percent), round).ok());
+      ASSERT_TRUE(hub.publish(update("job", percent), at(round)).ok());
     }
     batch.clear();
     hub.poll_outgoing(c, batch, 2, 1 << 20);  // takes 2 of every 3: the queue keeps growing
@@ -99,13 +100,13 @@ TEST(HubDelivery, FramesOfOneConnectionStayInOrderAcrossManyPartialPops) {
 }
 
 TEST(HubDelivery, TakeDirtyNamesEachConnectionOnceAndNotAfterItClosed) {
-  Hub hub({}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 0), 0).ok());
-  ConnId a = hub.open(target("/ws/progress/job"), 0);
-  ConnId b = hub.open(target("/ws/progress/job"), 0);
-  ConnId gone = hub.open(target("/ws/progress/job"), 0);
+  Hub hub({}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 0), at(0)).ok());
+  ConnId a = hub.open(target("/ws/progress/job"), at(0));
+  ConnId b = hub.open(target("/ws/progress/job"), at(0));
+  ConnId gone = hub.open(target("/ws/progress/job"), at(0));
   static_cast<void>(hub.poll_dirty());
-  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(hub.publish(update("job", i), i).ok());
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(hub.publish(update("job", i), at(i)).ok());
   hub.on_closed(gone);
 
   std::vector<ConnId> dirty{42};  // appended after what the caller holds
@@ -117,7 +118,7 @@ TEST(HubDelivery, TakeDirtyNamesEachConnectionOnceAndNotAfterItClosed) {
   EXPECT_TRUE(hub.poll_dirty().empty());
 
   // Listed again after new output, also when its earlier frames were never popped.
-  ASSERT_TRUE(hub.publish(update("job", 11), 11).ok());
+  ASSERT_TRUE(hub.publish(update("job", 11), at(11)).ok());
   auto again = hub.poll_dirty();
   std::sort(again.begin(), again.end());
   EXPECT_EQ(again, (std::vector<ConnId>{a, b}));
@@ -126,14 +127,14 @@ TEST(HubDelivery, TakeDirtyNamesEachConnectionOnceAndNotAfterItClosed) {
 TEST(HubDelivery, TakeDirtyNamesProducersBeforeSubscribers) {
   // A producer with a window of unacknowledged publishes waits for its acks: written first, they let
   // it send the next publishes while the same turn's fan-out is still being written.
-  Hub hub({}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 0), 0).ok());
-  ConnId a = hub.open(target("/ws/progress/job"), 0);
-  ConnId b = hub.open(target("/ws/progress/job"), 0);
-  ConnId producer = hub.open(target("/ws/publish"), 0);
+  Hub hub({}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 0), at(0)).ok());
+  ConnId a = hub.open(target("/ws/progress/job"), at(0));
+  ConnId b = hub.open(target("/ws/progress/job"), at(0));
+  ConnId producer = hub.open(target("/ws/publish"), at(0));
   drain(hub, producer);  // hello
   static_cast<void>(hub.poll_dirty());
-  hub.on_text(producer, R"({"type":"publish","id":"p1","process_id":"job","percent":5})", 1);
+  hub.on_text(producer, R"({"type":"publish","id":"p1","process_id":"job","percent":5})", at(1));
 
   const auto dirty = hub.poll_dirty();
   ASSERT_EQ(dirty.size(), 3u);
@@ -147,10 +148,10 @@ TEST(HubDelivery, TakeDirtyNamesProducersBeforeSubscribers) {
 }
 
 TEST(HubDelivery, JoinersOfAnUnchangedProcessShareOneEncodedSnapshot) {
-  Hub hub({}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 10), 0).ok());
-  ConnId a = hub.open(target("/ws/progress/job"), 1);
-  ConnId b = hub.open(target("/ws/progress/job"), 2);
+  Hub hub({}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 10), at(0)).ok());
+  ConnId a = hub.open(target("/ws/progress/job"), at(1));
+  ConnId b = hub.open(target("/ws/progress/job"), at(2));
   std::vector<SharedText> from_a;
   std::vector<SharedText> from_b;
   hub.poll_outgoing(a, from_a, 64, 1 << 20);
@@ -162,12 +163,12 @@ TEST(HubDelivery, JoinersOfAnUnchangedProcessShareOneEncodedSnapshot) {
 }
 
 TEST(HubDelivery, AJoinerAfterAChangeGetsTheNewSnapshotNotACachedOne) {
-  Hub hub({}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 10), 0).ok());
-  ConnId first = hub.open(target("/ws/progress/job"), 1);
+  Hub hub({}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 10), at(0)).ok());
+  ConnId first = hub.open(target("/ws/progress/job"), at(1));
   drain(hub, first);
-  ASSERT_TRUE(hub.publish(update("job", 20), 2).ok());
-  ConnId second = hub.open(target("/ws/progress/job"), 3);
+  ASSERT_TRUE(hub.publish(update("job", 20), at(2)).ok());
+  ConnId second = hub.open(target("/ws/progress/job"), at(3));
   auto frames = drain(hub, second);
   ASSERT_EQ(frames.size(), 2u);
   const auto* snapshot = std::get_if<Snapshot>(&frames[1]);
@@ -178,17 +179,17 @@ TEST(HubDelivery, AJoinerAfterAChangeGetsTheNewSnapshotNotACachedOne) {
   // Finished, then expired and created again under the same id: a new epoch, never the old text.
   HubConfig config;
   config.retention_ms = 10;
-  Hub short_lived(config, 0, 7);
-  ASSERT_TRUE(short_lived.publish(update("job", 100, std::nullopt, State::completed), 0).ok());
-  ConnId early = short_lived.open(target("/ws/progress/job"), 1);
+  Hub short_lived(config, at(0), 7);
+  ASSERT_TRUE(short_lived.publish(update("job", 100, std::nullopt, State::completed), at(0)).ok());
+  ConnId early = short_lived.open(target("/ws/progress/job"), at(1));
   auto early_frames = drain(short_lived, early);
   ASSERT_EQ(early_frames.size(), 2u);
   const auto* old_snapshot = std::get_if<Snapshot>(&early_frames[1]);
   ASSERT_NE(old_snapshot, nullptr);
   short_lived.on_closed(early);
-  short_lived.handle_timeout(1000);
-  ASSERT_TRUE(short_lived.publish(update("job", 5), 1001).ok());
-  ConnId late = short_lived.open(target("/ws/progress/job"), 1002);
+  short_lived.handle_timeout(at(1000));
+  ASSERT_TRUE(short_lived.publish(update("job", 5), at(1001)).ok());
+  ConnId late = short_lived.open(target("/ws/progress/job"), at(1002));
   auto late_frames = drain(short_lived, late);
   ASSERT_EQ(late_frames.size(), 2u);
   const auto* new_snapshot = std::get_if<Snapshot>(&late_frames[1]);

@@ -13,6 +13,7 @@
 #include "progress/shared_record.hpp"
 #include "progress/target.hpp"
 #include "hub_test_support.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -58,18 +59,18 @@ struct Store {
 };
 
 TEST(HubExternal, SubscriberWaitsForTheLoadThenGetsTheStoredSnapshot) {
-  Hub hub(external_config(), kStart, 1);
+  Hub hub(external_config(), at(kStart), 1);
   Store store;
   store.publish(10, "upload");
   store.publish(20);
-  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
+  const ConnId conn = hub.open(target("/ws/progress/job"), at(kStart));
   ASSERT_EQ(drain(hub, conn).size(), 1u);  // hello only: the record may exist elsewhere
   const auto changes = requests<InterestChange>(hub);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].process_id, "job");
   EXPECT_TRUE(changes[0].watch);
 
-  hub.ingest_record("job", store.record, kStart);
+  hub.ingest_record("job", store.record, at(kStart));
   const auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   const auto* snapshot = std::get_if<Snapshot>(&frames[0]);
@@ -80,16 +81,16 @@ TEST(HubExternal, SubscriberWaitsForTheLoadThenGetsTheStoredSnapshot) {
 }
 
 TEST(HubExternal, UnknownProcessIsPendingUntilAnotherNodeCreatesIt) {
-  Hub hub(external_config(), kStart, 1);
-  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
+  Hub hub(external_config(), at(kStart), 1);
+  const ConnId conn = hub.open(target("/ws/progress/job"), at(kStart));
   drain(hub, conn);
-  hub.ingest_record("job", std::nullopt, kStart);
+  hub.ingest_record("job", std::nullopt, at(kStart));
   auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_TRUE(std::holds_alternative<Pending>(frames[0]));
 
   Store store;
-  hub.ingest_change(store.publish(5, "upload"), kStart + 10);
+  hub.ingest_change(store.publish(5, "upload"), at(kStart + 10));
   frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   const auto* snapshot = std::get_if<Snapshot>(&frames[0]);
@@ -98,12 +99,12 @@ TEST(HubExternal, UnknownProcessIsPendingUntilAnotherNodeCreatesIt) {
 }
 
 TEST(HubExternal, PendingStillTimesOutLocallyAndStopsFollowing) {
-  Hub hub(external_config(), kStart, 1);
-  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
-  hub.ingest_record("job", std::nullopt, kStart);
+  Hub hub(external_config(), at(kStart), 1);
+  const ConnId conn = hub.open(target("/ws/progress/job"), at(kStart));
+  hub.ingest_record("job", std::nullopt, at(kStart));
   drain(hub, conn);
   requests<InterestChange>(hub);
-  hub.handle_timeout(kStart + 5000);
+  hub.handle_timeout(at(kStart + 5000));
   const auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   const auto* error = std::get_if<Error>(&frames[0]);
@@ -115,23 +116,23 @@ TEST(HubExternal, PendingStillTimesOutLocallyAndStopsFollowing) {
 }
 
 TEST(HubExternal, NextEventIsDeliveredDuplicateIgnoredGapGivesSnapshot) {
-  Hub hub(external_config(), kStart, 1);
+  Hub hub(external_config(), at(kStart), 1);
   Store store;
   store.publish(10);
-  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
-  hub.ingest_record("job", store.record, kStart);
+  const ConnId conn = hub.open(target("/ws/progress/job"), at(kStart));
+  hub.ingest_record("job", store.record, at(kStart));
   drain(hub, conn);
 
   const SharedChange second = store.publish(20);
-  hub.ingest_change(second, kStart + 1);
-  hub.ingest_change(second, kStart + 1);  // heard twice (a reload raced the channel)
+  hub.ingest_change(second, at(kStart + 1));
+  hub.ingest_change(second, at(kStart + 1));  // heard twice (a reload raced the channel)
   auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   ASSERT_TRUE(std::holds_alternative<ProgressEvent>(frames[0]));
   EXPECT_EQ(std::get<ProgressEvent>(frames[0]).seq, 2u);
 
   store.publish(30);  // missed (the channel dropped it)
-  hub.ingest_change(store.publish(40), kStart + 2);
+  hub.ingest_change(store.publish(40), at(kStart + 2));
   frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   const auto* snapshot = std::get_if<Snapshot>(&frames[0]);
@@ -141,7 +142,7 @@ TEST(HubExternal, NextEventIsDeliveredDuplicateIgnoredGapGivesSnapshot) {
 }
 
 TEST(HubExternal, ResumeReplaysTheLoadedHistory) {
-  Hub hub(external_config(), kStart, 1);
+  Hub hub(external_config(), at(kStart), 1);
   Store store;
   std::vector<SharedEvent> history;
   for (double percent : {10.0, 20.0, 30.0, 40.0}) history.push_back(store.publish(percent).event);
@@ -149,8 +150,8 @@ TEST(HubExternal, ResumeReplaysTheLoadedHistory) {
   loaded = decode_record(encode_record(store.record), 256).value();
   loaded.start_history(history);
 
-  const ConnId conn = hub.open(target("/ws/progress/job?after_seq=2&epoch=e1"), kStart);
-  hub.ingest_record("job", loaded, kStart);
+  const ConnId conn = hub.open(target("/ws/progress/job?after_seq=2&epoch=e1"), at(kStart));
+  hub.ingest_record("job", loaded, at(kStart));
   const auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 3u);  // hello, then seq 3 and 4
   EXPECT_EQ(std::get<ProgressEvent>(frames[1]).seq, 3u);
@@ -158,16 +159,16 @@ TEST(HubExternal, ResumeReplaysTheLoadedHistory) {
 }
 
 TEST(HubExternal, LoadArrivingAfterTheChannelEventStillReplays) {
-  Hub hub(external_config(), kStart, 1);
+  Hub hub(external_config(), at(kStart), 1);
   Store store;
   std::vector<SharedEvent> history;
   for (double percent : {10.0, 20.0, 30.0}) history.push_back(store.publish(percent).event);
   ProcessRecord loaded = decode_record(encode_record(store.record), 256).value();
   loaded.start_history(history);
 
-  const ConnId conn = hub.open(target("/ws/progress/job?after_seq=1&epoch=e1"), kStart);
-  hub.ingest_change(decode_change(encode_change(store.record, history.back().get()), 256).value(), kStart);
-  hub.ingest_record("job", loaded, kStart);  // read after the channel delivered seq 3
+  const ConnId conn = hub.open(target("/ws/progress/job?after_seq=1&epoch=e1"), at(kStart));
+  hub.ingest_change(decode_change(encode_change(store.record, history.back().get()), 256).value(), at(kStart));
+  hub.ingest_record("job", loaded, at(kStart));  // read after the channel delivered seq 3
   const auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 3u);  // hello, then seq 2 and 3: no snapshot fallback
   EXPECT_EQ(std::get<ProgressEvent>(frames[1]).seq, 2u);
@@ -175,11 +176,11 @@ TEST(HubExternal, LoadArrivingAfterTheChannelEventStillReplays) {
 }
 
 TEST(HubExternal, PublishFramesBecomeRequestsAnsweredByTheDriver) {
-  Hub hub(external_config(), kStart, 1);
-  const ConnId producer = hub.open(target("/ws/publish"), kStart);
+  Hub hub(external_config(), at(kStart), 1);
+  const ConnId producer = hub.open(target("/ws/publish"), at(kStart));
   drain(hub, producer);
-  hub.on_text(producer, R"({"type":"publish","id":"a","process_id":"job","percent":10})", kStart);
-  hub.on_text(producer, R"({"type":"publish","id":"b","process_id":"job","percent":5})", kStart);
+  hub.on_text(producer, R"({"type":"publish","id":"a","process_id":"job","percent":10})", at(kStart));
+  hub.on_text(producer, R"({"type":"publish","id":"b","process_id":"job","percent":5})", at(kStart));
   EXPECT_TRUE(drain(hub, producer).empty());  // nothing applied locally
   const auto writes = requests<PublishRequest>(hub);
   ASSERT_EQ(writes.size(), 2u);
@@ -197,21 +198,21 @@ TEST(HubExternal, PublishFramesBecomeRequestsAnsweredByTheDriver) {
 }
 
 TEST(HubExternal, HttpWritesAreRefusedHereBecauseTheDriverOwnsThem) {
-  Hub hub(external_config(), kStart, 1);
+  Hub hub(external_config(), at(kStart), 1);
   Publish p;
   p.process_id = "job";
-  EXPECT_EQ(hub.publish(p, kStart).error().code, ErrorCode::unavailable);
-  EXPECT_EQ(hub.create_process(std::string("job"), kStart).error().code, ErrorCode::unavailable);
+  EXPECT_EQ(hub.publish(p, at(kStart)).error().code, ErrorCode::unavailable);
+  EXPECT_EQ(hub.create_process(std::string("job"), at(kStart)).error().code, ErrorCode::unavailable);
 }
 
 TEST(HubExternal, LastSubscriberLeavingStopsFollowingAndDropsTheMirror) {
-  Hub hub(external_config(), kStart, 1);
+  Hub hub(external_config(), at(kStart), 1);
   Store store;
   store.publish(10);
-  const ConnId a = hub.open(target("/ws/progress/job"), kStart);
-  const ConnId b = hub.open(target("/ws/progress/job"), kStart);
+  const ConnId a = hub.open(target("/ws/progress/job"), at(kStart));
+  const ConnId b = hub.open(target("/ws/progress/job"), at(kStart));
   EXPECT_EQ(requests<InterestChange>(hub).size(), 1u);  // one watch for both
-  hub.ingest_record("job", store.record, kStart);
+  hub.ingest_record("job", store.record, at(kStart));
   EXPECT_TRUE(hub.snapshot("job").has_value());
   hub.on_closed(a);
   EXPECT_TRUE(requests<InterestChange>(hub).empty());
@@ -220,21 +221,21 @@ TEST(HubExternal, LastSubscriberLeavingStopsFollowingAndDropsTheMirror) {
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_FALSE(changes[0].watch);
   EXPECT_FALSE(hub.snapshot("job").has_value());
-  hub.ingest_change(store.publish(20), kStart);  // late news about an unwatched process
+  hub.ingest_change(store.publish(20), at(kStart));  // late news about an unwatched process
   EXPECT_FALSE(hub.snapshot("job").has_value());
 }
 
 TEST(HubExternal, RecreatedRecordUnderANewEpochReplacesTheMirror) {
-  Hub hub(external_config(), kStart, 1);
+  Hub hub(external_config(), at(kStart), 1);
   Store store;
   store.publish(100, std::nullopt, State::completed);
-  const ConnId conn = hub.open(target("/ws/progress/job"), kStart);
-  hub.ingest_record("job", store.record, kStart);
+  const ConnId conn = hub.open(target("/ws/progress/job"), at(kStart));
+  hub.ingest_record("job", store.record, at(kStart));
   drain(hub, conn);
 
   Store recreated;
   recreated.record = ProcessRecord("job", "e2", kStart + 10, 0);
-  hub.ingest_change(recreated.publish(1), kStart + 10);
+  hub.ingest_change(recreated.publish(1), at(kStart + 10));
   const auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   const auto* snapshot = std::get_if<Snapshot>(&frames[0]);

@@ -11,6 +11,7 @@
 #include "progress/hub.hpp"
 #include "progress/target.hpp"
 #include "hub_test_support.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -63,13 +64,13 @@ TEST(PercentDecode, RefusesMalformedEscapes) {
 }
 
 TEST(Hub, FanOutEncodesOnceAndSharesTheText) {
-  Hub hub({}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 1), 0).ok());
-  ConnId a = hub.open(target("/ws/progress/job"), 0);
-  ConnId b = hub.open(target("/ws/progress/job"), 0);
+  Hub hub({}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 1), at(0)).ok());
+  ConnId a = hub.open(target("/ws/progress/job"), at(0));
+  ConnId b = hub.open(target("/ws/progress/job"), at(0));
   drain(hub, a);
   drain(hub, b);
-  ASSERT_TRUE(hub.publish(update("job", 2), 1).ok());
+  ASSERT_TRUE(hub.publish(update("job", 2), at(1)).ok());
   auto from_a = hub.poll_outgoing(a);
   auto from_b = hub.poll_outgoing(b);
   ASSERT_TRUE(from_a && from_b);
@@ -80,8 +81,8 @@ TEST(Hub, FanOutEncodesOnceAndSharesTheText) {
 }
 
 TEST(Hub, AClosedConnectionHasNoOutputEvenRightAfterItWasWritten) {
-  Hub hub({}, 0, 1);
-  ConnId a = hub.open(target("/ws/progress/job"), 0);
+  Hub hub({}, at(0), 1);
+  ConnId a = hub.open(target("/ws/progress/job"), at(0));
   ASSERT_TRUE(hub.poll_outgoing(a).has_value());  // hello, as a driver writing `a` asks
   drain(hub, a);
   EXPECT_FALSE(hub.poll_close(a).has_value());
@@ -89,8 +90,8 @@ TEST(Hub, AClosedConnectionHasNoOutputEvenRightAfterItWasWritten) {
   EXPECT_FALSE(hub.poll_outgoing(a).has_value());
   EXPECT_FALSE(hub.poll_close(a).has_value());
   EXPECT_EQ(hub.queued_bytes(a), 0u);
-  ConnId b = hub.open(target("/ws/progress/job"), 0);
-  ASSERT_TRUE(hub.publish(update("job", 5), 1).ok());
+  ConnId b = hub.open(target("/ws/progress/job"), at(0));
+  ASSERT_TRUE(hub.publish(update("job", 5), at(1)).ok());
   // The new connection gets its own frames: hello, the waiting snapshot, then the first publish's.
   const auto frames = drain(hub, b);
   ASSERT_FALSE(frames.empty());
@@ -101,13 +102,13 @@ TEST(Hub, AClosedConnectionHasNoOutputEvenRightAfterItWasWritten) {
 TEST(Hub, LiveSlowConsumerLosesOnlyIntermediateProgress) {
   HubConfig config;
   config.max_queue_bytes = 2000;
-  Hub hub(config, 0, 1);
-  ConnId c = hub.open(target("/ws/progress/job"), 0);
-  ASSERT_TRUE(hub.publish(update("job", 0, "upload_received"), 1).ok());
-  for (int i = 1; i <= 60; ++i) ASSERT_TRUE(hub.publish(update("job", i), 1 + i).ok());
-  ASSERT_TRUE(hub.publish(update("job", 70, "analysis"), 100).ok());
-  for (int i = 71; i <= 90; ++i) ASSERT_TRUE(hub.publish(update("job", i), 100 + i).ok());
-  ASSERT_TRUE(hub.publish(update("job", std::nullopt, std::nullopt, State::completed), 300).ok());
+  Hub hub(config, at(0), 1);
+  ConnId c = hub.open(target("/ws/progress/job"), at(0));
+  ASSERT_TRUE(hub.publish(update("job", 0, "upload_received"), at(1)).ok());
+  for (int i = 1; i <= 60; ++i) ASSERT_TRUE(hub.publish(update("job", i), at(1 + i)).ok());
+  ASSERT_TRUE(hub.publish(update("job", 70, "analysis"), at(100)).ok());
+  for (int i = 71; i <= 90; ++i) ASSERT_TRUE(hub.publish(update("job", i), at(100 + i)).ok());
+  ASSERT_TRUE(hub.publish(update("job", std::nullopt, std::nullopt, State::completed), at(300)).ok());
   EXPECT_LE(hub.queued_bytes(c), config.max_queue_bytes);
 
   std::vector<std::string> stages;
@@ -132,10 +133,10 @@ TEST(Hub, LiveSlowConsumerLosesOnlyIntermediateProgress) {
 TEST(Hub, ConsumerThatCannotBeConflatedIsClosedAndUnsubscribed) {
   HubConfig config;
   config.max_queue_bytes = 1000;
-  Hub hub(config, 0, 1);
-  ConnId c = hub.open(target("/ws/progress/job"), 0);
+  Hub hub(config, at(0), 1);
+  ConnId c = hub.open(target("/ws/progress/job"), at(0));
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(hub.publish(update("job", i, "stage" + std::to_string(i)), i).ok());
+    ASSERT_TRUE(hub.publish(update("job", i, "stage" + std::to_string(i)), at(i)).ok());
   }
   EXPECT_EQ(hub.queued_bytes(c), 0u);
   auto close = hub.poll_close(c);
@@ -148,13 +149,13 @@ TEST(Hub, ConsumerThatCannotBeConflatedIsClosedAndUnsubscribed) {
 }
 
 TEST(Hub, StatsCountWhatHappened) {
-  Hub hub({}, 0, 1);
-  ConnId c = hub.open(target("/ws/progress"), 0);
-  hub.on_text(c, R"({"type":"subscribe","process_id":"b"})", 0);
-  hub.on_text(c, "not json", 0);
-  ASSERT_TRUE(hub.publish(update("a", 1), 0).ok());
-  ASSERT_TRUE(hub.publish(update("a", std::nullopt, std::nullopt, State::completed), 0).ok());
-  EXPECT_FALSE(hub.publish(update("a", 1), 0).ok());
+  Hub hub({}, at(0), 1);
+  ConnId c = hub.open(target("/ws/progress"), at(0));
+  hub.on_text(c, R"({"type":"subscribe","process_id":"b"})", at(0));
+  hub.on_text(c, "not json", at(0));
+  ASSERT_TRUE(hub.publish(update("a", 1), at(0)).ok());
+  ASSERT_TRUE(hub.publish(update("a", std::nullopt, std::nullopt, State::completed), at(0)).ok());
+  EXPECT_FALSE(hub.publish(update("a", 1), at(0)).ok());
   drain(hub, c);
   HubStats stats = hub.stats();
   EXPECT_EQ(stats.connections, 1u);
@@ -169,12 +170,12 @@ TEST(Hub, StatsCountWhatHappened) {
 }
 
 TEST(Hub, InvalidPublishThroughTheApiIsRefusedBeforeTheRecord) {
-  Hub hub({}, 0, 1);
-  auto r = hub.publish(update("job", 250), 0);
+  Hub hub({}, at(0), 1);
+  auto r = hub.publish(update("job", 250), at(0));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::invalid_update);
   EXPECT_FALSE(hub.snapshot("job").has_value());
-  auto bad_id = hub.publish(update("bad id", 1), 0);
+  auto bad_id = hub.publish(update("bad id", 1), at(0));
   ASSERT_FALSE(bad_id.ok());
   EXPECT_EQ(bad_id.error().code, ErrorCode::invalid_process_id);
 }
@@ -208,7 +209,7 @@ struct Client {
 
 class PropertyRun {
  public:
-  explicit PropertyRun(std::uint64_t seed) : rng_{seed}, hub_(config(), 0, seed) {}
+  explicit PropertyRun(std::uint64_t seed) : rng_{seed}, hub_(config(), at(0), seed) {}
 
   void run(int steps) {
     for (int i = 0; i < steps && !::testing::Test::HasFailure(); ++i) step();
@@ -258,7 +259,7 @@ class PropertyRun {
     Publish pub = update(id, std::min(100.0, model.percent + static_cast<double>(rng_.below(4))));
     if (model.stage < kStages && rng_.below(3) == 0) pub.stage = "stage" + std::to_string(++model.stage);
     if (rng_.below(25) == 0) pub.state = rng_.below(2) ? State::completed : State::failed;
-    auto ack = hub_.publish(pub, now_);
+    auto ack = hub_.publish(pub, at(now_));
     ASSERT_TRUE(ack.ok()) << ack.error().message;
     model.percent = *pub.percent;
     model.finished = pub.state.has_value();
@@ -269,7 +270,7 @@ class PropertyRun {
 
   void connect(Client& c) {
     if (c.conn) return;
-    c.conn = hub_.open(target("/ws/progress"), now_);
+    c.conn = hub_.open(target("/ws/progress"), at(now_));
     for (std::uint64_t p = 0; p < kProcesses; ++p) {
       const std::string id = "p" + std::to_string(p);
       Seen& seen = c.seen[id];
@@ -281,7 +282,7 @@ class PropertyRun {
         frame["epoch"] = seen.epoch;
         seen.based = true;
       }
-      hub_.on_text(*c.conn, frame.dump(), now_);
+      hub_.on_text(*c.conn, frame.dump(), at(now_));
     }
   }
 
@@ -348,7 +349,7 @@ class PropertyRun {
     for (std::uint64_t p = 0; p < kProcesses; ++p) {
       const std::string id = "p" + std::to_string(p);
       if (!producers_[id].finished) {
-        ASSERT_TRUE(hub_.publish(update(id, std::nullopt, std::nullopt, State::completed), ++now_).ok());
+        ASSERT_TRUE(hub_.publish(update(id, std::nullopt, std::nullopt, State::completed), at(++now_)).ok());
         producers_[id].finished = true;
       }
     }

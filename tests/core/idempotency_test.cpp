@@ -5,6 +5,7 @@
 
 #include "progress/idempotency.hpp"
 #include "progress/limits.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -39,12 +40,12 @@ TEST(IdempotencyKeyGrammar, VisibleAsciiOneTo128) {
 
 TEST(IdempotencyKeys, RecallsTheFirstSeqAndRefusesAnotherUpdate) {
   IdempotencyKeys keys;
-  EXPECT_FALSE(recall(keys, keyed("a", 10), 0).has_value());
-  keys.remember("a", idempotency_fingerprint(keyed("a", 10)), 4, 0);
-  const auto same = recall(keys, keyed("a", 10, "retry"), 1);
+  EXPECT_FALSE(recall(keys, keyed("a", 10), mono(0)).has_value());
+  keys.remember("a", idempotency_fingerprint(keyed("a", 10)), 4, mono(0));
+  const auto same = recall(keys, keyed("a", 10, "retry"), mono(1));
   ASSERT_TRUE(same && same->ok());
   EXPECT_EQ(same->value(), 4U);
-  const auto other = recall(keys, keyed("a", 20, "p9"), 1);
+  const auto other = recall(keys, keyed("a", 20, "p9"), mono(1));
   ASSERT_TRUE(other && !other->ok());
   EXPECT_EQ(other->error().code, ErrorCode::invalid_update);
   EXPECT_EQ(other->error().id, "p9");
@@ -54,24 +55,24 @@ TEST(IdempotencyKeys, RecallsTheFirstSeqAndRefusesAnotherUpdate) {
 TEST(IdempotencyKeys, KeepsTheNewest1000) {
   IdempotencyKeys keys;
   for (std::size_t i = 0; i <= limits::kIdempotencyKeysPerProcess; ++i) {
-    keys.remember("k" + std::to_string(i), 0, i, 0);
+    keys.remember("k" + std::to_string(i), 0, i, mono(0));
   }
   EXPECT_EQ(keys.size(), limits::kIdempotencyKeysPerProcess);
-  EXPECT_FALSE(keys.find("k0", 0));
-  EXPECT_TRUE(keys.find("k1", 0));
-  EXPECT_TRUE(keys.find("k1000", 0));
+  EXPECT_FALSE(keys.find("k0", mono(0)));
+  EXPECT_TRUE(keys.find("k1", mono(0)));
+  EXPECT_TRUE(keys.find("k1000", mono(0)));
 }
 
 TEST(IdempotencyKeys, ForgetsAKeyAfterTenMinutes) {
   IdempotencyKeys keys;
-  keys.remember("a", 0, 1, 1000);
-  EXPECT_TRUE(keys.find("a", 1000 + limits::kIdempotencyKeyTtlMs - 1));
-  EXPECT_FALSE(keys.find("a", 1000 + limits::kIdempotencyKeyTtlMs));
-  keys.remember("b", 0, 2, 1000 + limits::kIdempotencyKeyTtlMs);  // drops the expired one
+  keys.remember("a", 0, 1, mono(1000));
+  EXPECT_TRUE(keys.find("a", mono(1000 + limits::kIdempotencyKeyTtlMs - 1)));
+  EXPECT_FALSE(keys.find("a", mono(1000 + limits::kIdempotencyKeyTtlMs)));
+  keys.remember("b", 0, 2, mono(1000 + limits::kIdempotencyKeyTtlMs));  // drops the expired one
   EXPECT_EQ(keys.size(), 1U);
-  keys.remember("b", 0, 3, 1000 + 2 * limits::kIdempotencyKeyTtlMs);  // an expired key used again
+  keys.remember("b", 0, 3, mono(1000 + 2 * limits::kIdempotencyKeyTtlMs));  // an expired key used again
   EXPECT_EQ(keys.size(), 1U);
-  EXPECT_EQ(keys.find("b", 1000 + 2 * limits::kIdempotencyKeyTtlMs)->seq, 3U);
+  EXPECT_EQ(keys.find("b", mono(1000 + 2 * limits::kIdempotencyKeyTtlMs))->seq, 3U);
 }
 
 }  // namespace

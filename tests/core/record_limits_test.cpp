@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "progress/registry.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -40,14 +41,14 @@ TEST(RecordLimits, GeneratedIdsComeFromTheSourceGiven) {
     return handed.back();
   };
   Registry registry(config, 1);
-  auto first = registry.create(std::nullopt, 0);
-  auto second = registry.create(std::nullopt, 0);
+  auto first = registry.create(std::nullopt, at(0));
+  auto second = registry.create(std::nullopt, at(0));
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(first.value().snapshot.process_id, "given-0");
   EXPECT_EQ(second.value().snapshot.process_id, "given-1");
   EXPECT_EQ(handed.size(), 2u);
-  ASSERT_TRUE(registry.create(std::string("named"), 0).ok());
+  ASSERT_TRUE(registry.create(std::string("named"), at(0)).ok());
   EXPECT_EQ(handed.size(), 2u);  // a named create draws nothing
 }
 
@@ -55,7 +56,7 @@ TEST(RecordLimits, AnIdSourceGivingNoValidIdAnswersUnavailable) {
   RegistryConfig config;
   config.process_ids = [] { return std::string(); };
   Registry registry(config, 1);
-  auto created = registry.create(std::nullopt, 0);
+  auto created = registry.create(std::nullopt, at(0));
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code, ErrorCode::unavailable);
   EXPECT_EQ(registry.process_count(), 0u);
@@ -66,17 +67,17 @@ TEST(RecordLimits, HistoryStaysUnderItsByteBoundAndAnOlderResumeGetsTheSnapshot)
   config.history = 1000;
   config.history_bytes = 64 * 1024;
   Registry registry(config, 1);
-  for (int i = 1; i <= 200; ++i) ASSERT_TRUE(registry.publish(wide_update("job", i / 4.0, i), i).ok());
+  for (int i = 1; i <= 200; ++i) ASSERT_TRUE(registry.publish(wide_update("job", i / 4.0, i), at(i)).ok());
   const ProcessRecord* record = registry.find("job");
   ASSERT_NE(record, nullptr);
   EXPECT_LE(record->history_bytes(), config.history_bytes);
   EXPECT_GT(record->history_size(), 1u);
   EXPECT_LT(record->history_size(), 200u);
   EXPECT_EQ(registry.history_bytes(), record->history_bytes());
-  ASSERT_TRUE(registry.subscribe(1, "job", Seq{1}, std::nullopt, 300).ok());
+  ASSERT_TRUE(registry.subscribe(1, "job", Seq{1}, std::nullopt, at(300)).ok());
   EXPECT_TRUE(std::holds_alternative<SnapshotReply>(
-      registry.subscribe(2, "job", Seq{1}, std::nullopt, 300).value()));
-  const auto recent = registry.subscribe(3, "job", Seq{199}, std::nullopt, 300);
+      registry.subscribe(2, "job", Seq{1}, std::nullopt, at(300)).value()));
+  const auto recent = registry.subscribe(3, "job", Seq{199}, std::nullopt, at(300));
   ASSERT_TRUE(std::holds_alternative<ReplayReply>(recent.value()));
   EXPECT_EQ(std::get<ReplayReply>(recent.value()).events.size(), 1u);
 }
@@ -118,8 +119,8 @@ TEST(RecordLimits, TheGlobalBudgetTrimsTheOldestEventsOfAnyRecordFirst) {
   config.history_bytes = 1024 * 1024;
   config.history_budget_bytes = 96 * 1024;
   Registry registry(config, 1);
-  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(registry.publish(wide_update("old", i, i), i).ok());
-  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(registry.publish(wide_update("new", i, i), 100 + i).ok());
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(registry.publish(wide_update("old", i, i), at(i)).ok());
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(registry.publish(wide_update("new", i, i), at(100 + i)).ok());
   const ProcessRecord* old_record = registry.find("old");
   const ProcessRecord* new_record = registry.find("new");
   EXPECT_LE(registry.history_bytes(), config.history_budget_bytes);
@@ -127,21 +128,21 @@ TEST(RecordLimits, TheGlobalBudgetTrimsTheOldestEventsOfAnyRecordFirst) {
   EXPECT_EQ(old_record->history_size(), 0u);  // every event of "old" is older than any of "new"
   EXPECT_GT(new_record->history_size(), 0u);
   EXPECT_TRUE(std::holds_alternative<SnapshotReply>(
-      registry.subscribe(1, "old", Seq{19}, std::nullopt, 200).value()));
+      registry.subscribe(1, "old", Seq{19}, std::nullopt, at(200)).value()));
   // Publishing to the record the budget emptied is never refused.
-  ASSERT_TRUE(registry.publish(limits_update("old", 30), 201).ok());
+  ASSERT_TRUE(registry.publish(limits_update("old", 30), at(201)).ok());
 }
 
 TEST(RecordLimits, AnIdleRunningRecordEndsFailedStalled) {
   RegistryConfig config;
   config.idle_timeout_ms = 100;
   Registry registry(config, 1);
-  ASSERT_TRUE(registry.publish(limits_update("job", 10), 1000).ok());
-  ASSERT_TRUE(registry.subscribe(7, "job", std::nullopt, std::nullopt, 1000).ok());
-  ASSERT_TRUE(registry.publish(limits_update("job", 20), 1050).ok());  // a publish restarts the clock
-  EXPECT_EQ(registry.next_deadline(), 1150);
-  EXPECT_TRUE(registry.tick(1149).stalled.empty());
-  auto tick = registry.tick(1150);
+  ASSERT_TRUE(registry.publish(limits_update("job", 10), at(1000)).ok());
+  ASSERT_TRUE(registry.subscribe(7, "job", std::nullopt, std::nullopt, at(1000)).ok());
+  ASSERT_TRUE(registry.publish(limits_update("job", 20), at(1050)).ok());  // a publish restarts the clock
+  EXPECT_EQ(registry.next_deadline(), MonoMillis(1150));
+  EXPECT_TRUE(registry.tick(at(1149)).stalled.empty());
+  auto tick = registry.tick(at(1150));
   ASSERT_EQ(tick.stalled.size(), 1u);
   const ProgressEvent& failed = tick.stalled[0].event->event;
   EXPECT_EQ(failed.state, State::failed);
@@ -155,8 +156,8 @@ TEST(RecordLimits, APendingRecordIdlesOutToo) {
   RegistryConfig config;
   config.idle_timeout_ms = 100;
   Registry registry(config, 1);
-  ASSERT_TRUE(registry.create(std::string("job"), 0).ok());
-  auto tick = registry.tick(100);
+  ASSERT_TRUE(registry.create(std::string("job"), at(0)).ok());
+  auto tick = registry.tick(at(100));
   ASSERT_EQ(tick.stalled.size(), 1u);
   EXPECT_EQ(registry.find("job")->state(), State::failed);
 }
@@ -167,10 +168,10 @@ TEST(RecordLimits, ALeasedRecordFollowsItsLeaseNotTheIdleTimeout) {
   Registry registry(config, 1);
   Publish leased = limits_update("job", 10);
   leased.lease_ms = 500;
-  ASSERT_TRUE(registry.publish(std::move(leased), 0).ok());
-  EXPECT_TRUE(registry.tick(499).stalled.empty());
+  ASSERT_TRUE(registry.publish(std::move(leased), at(0)).ok());
+  EXPECT_TRUE(registry.tick(at(499)).stalled.empty());
   EXPECT_EQ(registry.find("job")->state(), State::running);
-  EXPECT_EQ(registry.tick(500).stalled.size(), 1u);
+  EXPECT_EQ(registry.tick(at(500)).stalled.size(), 1u);
 }
 
 TEST(RecordLimits, ARestoredRecordIdlesFromItsStoredUpdateTime) {
@@ -183,9 +184,9 @@ TEST(RecordLimits, ARestoredRecordIdlesFromItsStoredUpdateTime) {
   stored.snapshot.seq = 4;
   stored.snapshot.state = State::running;
   stored.snapshot.updated_at = 1000;
-  ASSERT_EQ(registry.restore({stored}, true).restored, 1u);
-  EXPECT_EQ(registry.next_deadline(), 1100);
-  auto tick = registry.tick(5000);  // the hub was down past it: due at the first tick
+  ASSERT_EQ(registry.restore({stored}, true, at(5000)).restored, 1u);
+  EXPECT_EQ(registry.next_deadline(), MonoMillis(1100));
+  auto tick = registry.tick(at(5000));  // the hub was down past it: due at the first tick
   ASSERT_EQ(tick.stalled.size(), 1u);
   EXPECT_EQ(tick.stalled[0].event->event.seq, 5u);
 }
@@ -194,7 +195,7 @@ TEST(RecordLimits, IdleTimeoutZeroNeverExpires) {
   RegistryConfig config;
   config.idle_timeout_ms = 0;
   Registry registry(config, 1);
-  ASSERT_TRUE(registry.publish(limits_update("job", 10), 0).ok());
+  ASSERT_TRUE(registry.publish(limits_update("job", 10), at(0)).ok());
   EXPECT_FALSE(registry.next_deadline().has_value());
 }
 

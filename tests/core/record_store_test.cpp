@@ -9,6 +9,7 @@
 #include "progress/registry.hpp"
 #include "progress/target.hpp"
 #include "hub_test_support.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -32,7 +33,7 @@ std::vector<RecordChange> changes(Hub& hub) {
 std::vector<ServerFrame> resume(Hub& hub, const std::string& id, Seq after_seq, const std::string& epoch,
                                 Millis now) {
   Target target{Endpoint::progress, id, after_seq, epoch, std::nullopt};
-  const ConnId conn = hub.open(target, now);
+  const ConnId conn = hub.open(target, at(now));
   auto frames = drain(hub, conn);
   EXPECT_FALSE(frames.empty());
   if (!frames.empty()) frames.erase(frames.begin());  // hello
@@ -49,29 +50,29 @@ std::vector<StoredRecord> stored_records(Hub& hub) {
 }
 
 TEST(RecordChanges, CreationStageChangesAndTerminalStatesAreDurableProgressIsWrittenBehind) {
-  Hub hub(durable_config(), 0, 1);
-  ASSERT_TRUE(hub.create_process(std::string("job"), 1).ok());
+  Hub hub(durable_config(), at(0), 1);
+  ASSERT_TRUE(hub.create_process(std::string("job"), at(1)).ok());
   auto created = changes(hub);
   ASSERT_EQ(created.size(), 1u);
   EXPECT_TRUE(created[0].durable);
   ASSERT_TRUE(created[0].record.has_value());
   EXPECT_EQ(created[0].record->snapshot.seq, 0u);
 
-  ASSERT_TRUE(hub.publish(update("job", 10, "extract"), 2).ok());
+  ASSERT_TRUE(hub.publish(update("job", 10, "extract"), at(2)).ok());
   auto staged = changes(hub);
   ASSERT_EQ(staged.size(), 1u);
   EXPECT_TRUE(staged[0].durable);
 
-  ASSERT_TRUE(hub.publish(update("job", 20), 3).ok());
-  ASSERT_TRUE(hub.publish(update("job", 30), 4).ok());
+  ASSERT_TRUE(hub.publish(update("job", 20), at(3)).ok());
+  ASSERT_TRUE(hub.publish(update("job", 30), at(4)).ok());
   auto progress = changes(hub);
   ASSERT_EQ(progress.size(), 1u);  // one entry per record, the newest state
   EXPECT_FALSE(progress[0].durable);
   EXPECT_EQ(progress[0].record->snapshot.seq, 3u);
   EXPECT_EQ(progress[0].record->snapshot.percent, 30);
 
-  ASSERT_TRUE(hub.publish(update("job", 40), 5).ok());
-  ASSERT_TRUE(hub.publish(update("job", std::nullopt, std::nullopt, State::completed), 6).ok());
+  ASSERT_TRUE(hub.publish(update("job", 40), at(5)).ok());
+  ASSERT_TRUE(hub.publish(update("job", std::nullopt, std::nullopt, State::completed), at(6)).ok());
   auto done = changes(hub);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_TRUE(done[0].durable);  // a write-behind change folded into a durable one is durable
@@ -81,35 +82,35 @@ TEST(RecordChanges, CreationStageChangesAndTerminalStatesAreDurableProgressIsWri
 }
 
 TEST(RecordChanges, FirstPublishToAnUnknownIdIsDurableAndRefusedPublishesChangeNothing) {
-  Hub hub(durable_config(), 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 50), 1).ok());
+  Hub hub(durable_config(), at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 50), at(1)).ok());
   auto first = changes(hub);
   ASSERT_EQ(first.size(), 1u);
   EXPECT_TRUE(first[0].durable);
-  EXPECT_FALSE(hub.publish(update("job", 10), 2).ok());  // percent backwards
+  EXPECT_FALSE(hub.publish(update("job", 10), at(2)).ok());  // percent backwards
   EXPECT_TRUE(changes(hub).empty());
 }
 
 TEST(RecordChanges, NothingIsRecordedWithoutAStore) {
-  Hub hub(HubConfig{}, 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 50, "a"), 1).ok());
+  Hub hub(HubConfig{}, at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 50, "a"), at(1)).ok());
   EXPECT_TRUE(changes(hub).empty());
 }
 
 TEST(RecordChanges, LeaseExpiryIsDurableAndRetentionRemovesTheRecord) {
-  Hub hub(durable_config(), 0, 1);
+  Hub hub(durable_config(), at(0), 1);
   Publish leased = update("job", 5);
   leased.lease_ms = 1000;
-  ASSERT_TRUE(hub.publish(leased, 0).ok());
+  ASSERT_TRUE(hub.publish(leased, at(0)).ok());
   changes(hub);
-  hub.handle_timeout(1000);
+  hub.handle_timeout(at(1000));
   auto stalled = changes(hub);
   ASSERT_EQ(stalled.size(), 1u);
   EXPECT_TRUE(stalled[0].durable);
   EXPECT_EQ(stalled[0].record->snapshot.state, State::failed);
   EXPECT_EQ(stalled[0].record->snapshot.error.value()["code"], "stalled");
 
-  hub.handle_timeout(1000 + 60'000);
+  hub.handle_timeout(at(1000 + 60'000));
   auto removed = changes(hub);
   ASSERT_EQ(removed.size(), 1u);
   EXPECT_EQ(removed[0].process_id, "job");
@@ -117,14 +118,14 @@ TEST(RecordChanges, LeaseExpiryIsDurableAndRetentionRemovesTheRecord) {
 }
 
 TEST(StoredRecordCodec, RoundTripsEveryField) {
-  Hub hub(durable_config(), 0, 1);
+  Hub hub(durable_config(), at(0), 1);
   Publish p = update("job", 40, "analysis");
   p.message = "page 4";
   p.data = Json{{"pages", 10}};
   p.result = Json{{"early", true}};  // kept although the snapshot shows it only when terminal
   p.lease_ms = 5000;
-  ASSERT_TRUE(hub.publish(update("job", 10, "extract"), 1).ok());
-  ASSERT_TRUE(hub.publish(p, 2).ok());
+  ASSERT_TRUE(hub.publish(update("job", 10, "extract"), at(1)).ok());
+  ASSERT_TRUE(hub.publish(p, at(2)).ok());
   auto records = stored_records(hub);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].lease_deadline, 5002);
@@ -143,8 +144,8 @@ TEST(StoredRecordCodec, RefusesWhatIsNotAStoredRecord) {
     EXPECT_EQ(decoded.error().code, ErrorCode::bad_frame);
     EXPECT_FALSE(decoded.error().message.empty());
   }
-  Hub hub(durable_config(), 0, 1);
-  ASSERT_TRUE(hub.publish(update("job", 1), 1).ok());
+  Hub hub(durable_config(), at(0), 1);
+  ASSERT_TRUE(hub.publish(update("job", 1), at(1)).ok());
   Json bad = Json::parse(encode_stored(stored_records(hub).at(0)));
   bad["finished_at"] = 5;  // a running record cannot have finished
   EXPECT_FALSE(decode_stored(bad.dump()).ok());
@@ -160,19 +161,19 @@ struct Stopped {
 
 // A hub with a running record at seq 3 (stage "analysis", 40 %) and a completed one, as stored.
 Stopped run_and_store() {
-  Hub hub(durable_config(), 0, 1);
-  EXPECT_TRUE(hub.publish(update("running", 10, "extract"), 1).ok());
-  EXPECT_TRUE(hub.publish(update("running", 20, "analysis"), 2).ok());
-  EXPECT_TRUE(hub.publish(update("running", 40), 3).ok());
-  EXPECT_TRUE(hub.publish(update("done", 50, "only"), 4).ok());
-  EXPECT_TRUE(hub.publish(update("done", std::nullopt, std::nullopt, State::completed), 5).ok());
+  Hub hub(durable_config(), at(0), 1);
+  EXPECT_TRUE(hub.publish(update("running", 10, "extract"), at(1)).ok());
+  EXPECT_TRUE(hub.publish(update("running", 20, "analysis"), at(2)).ok());
+  EXPECT_TRUE(hub.publish(update("running", 40), at(3)).ok());
+  EXPECT_TRUE(hub.publish(update("done", 50, "only"), at(4)).ok());
+  EXPECT_TRUE(hub.publish(update("done", std::nullopt, std::nullopt, State::completed), at(5)).ok());
   return Stopped{stored_records(hub), hub.snapshot("running")->epoch, hub.snapshot("done")->epoch};
 }
 
 TEST(Restore, AfterACleanShutdownRecordsKeepEpochAndSeqAndAnUpToDateClientResumesWithoutASnapshot) {
   Stopped stopped = run_and_store();
-  Hub hub(durable_config(), 100, 2);
-  const RestoreSummary summary = hub.restore(stopped.records, true);
+  Hub hub(durable_config(), at(100), 2);
+  const RestoreSummary summary = hub.restore(stopped.records, true, at(100));
   EXPECT_EQ(summary.restored, 2u);
   EXPECT_EQ(summary.new_epochs, 0u);
   EXPECT_TRUE(changes(hub).empty());  // nothing new to write
@@ -189,15 +190,15 @@ TEST(Restore, AfterACleanShutdownRecordsKeepEpochAndSeqAndAnUpToDateClientResume
   ASSERT_EQ(behind.size(), 1u);
   EXPECT_EQ(std::get<Snapshot>(behind[0]).seq, 3u);
 
-  auto next = hub.publish(update("running", 60), 101);
+  auto next = hub.publish(update("running", 60), at(101));
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next.value().seq, 4u);
 }
 
 TEST(Restore, AfterAnUncleanStopRunningRecordsGetANewEpochAndSeqContinuesTerminalOnesKeepTheirs) {
   Stopped stopped = run_and_store();
-  Hub hub(durable_config(), 100, 2);
-  const RestoreSummary summary = hub.restore(stopped.records, false);
+  Hub hub(durable_config(), at(100), 2);
+  const RestoreSummary summary = hub.restore(stopped.records, false, at(100));
   EXPECT_EQ(summary.restored, 2u);
   EXPECT_EQ(summary.new_epochs, 1u);
 
@@ -222,27 +223,27 @@ TEST(Restore, AfterAnUncleanStopRunningRecordsGetANewEpochAndSeqContinuesTermina
   // A client of the finished record resumes as if nothing happened.
   EXPECT_TRUE(resume(hub, "done", 2, stopped.done_epoch, 100).empty());
 
-  auto next = hub.publish(update("running", 45), 101);
+  auto next = hub.publish(update("running", 45), at(101));
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next.value().seq, 4u);
-  EXPECT_EQ(hub.publish(update("done", 100), 101).error().code, ErrorCode::process_finished);
+  EXPECT_EQ(hub.publish(update("done", 100), at(101)).error().code, ErrorCode::process_finished);
 }
 
 TEST(Restore, ALeaseThatRanOutWhileTheHubWasDownFailsTheProcessOnTheFirstTick) {
-  Hub before(durable_config(), 0, 1);
+  Hub before(durable_config(), at(0), 1);
   Publish leased = update("job", 30, "work");
   leased.lease_ms = 1000;
-  ASSERT_TRUE(before.publish(leased, 10).ok());
+  ASSERT_TRUE(before.publish(leased, at(10)).ok());
   auto records = stored_records(before);
 
-  Hub hub(durable_config(), 5000, 2);
-  hub.restore(records, true);
+  Hub hub(durable_config(), at(5000), 2);
+  hub.restore(records, true, at(5000));
   ASSERT_TRUE(hub.poll_timeout().has_value());
-  EXPECT_LE(*hub.poll_timeout(), 5000);  // due already
+  EXPECT_LE(*hub.poll_timeout(), mono(5000));  // due already
   const ConnId conn =
-      hub.open(Target{Endpoint::progress, "job", std::nullopt, std::nullopt, std::nullopt}, 5000);
+      hub.open(Target{Endpoint::progress, "job", std::nullopt, std::nullopt, std::nullopt}, at(5000));
   drain(hub, conn);
-  hub.handle_timeout(5000);
+  hub.handle_timeout(at(5000));
   auto frames = drain(hub, conn);
   ASSERT_EQ(frames.size(), 1u);
   const auto& failed = std::get<ProgressEvent>(frames[0]);
@@ -256,11 +257,11 @@ TEST(Restore, ALeaseThatRanOutWhileTheHubWasDownFailsTheProcessOnTheFirstTick) {
 
 TEST(Restore, RetentionContinuesFromTheStoredFinishTime) {
   Stopped stopped = run_and_store();  // "done" finished at 5; retention 60 s
-  Hub hub(durable_config(), 100, 2);
-  hub.restore(stopped.records, true);
-  hub.handle_timeout(60'004);
+  Hub hub(durable_config(), at(100), 2);
+  hub.restore(stopped.records, true, at(100));
+  hub.handle_timeout(at(60'004));
   EXPECT_TRUE(hub.snapshot("done").has_value());
-  hub.handle_timeout(60'005);
+  hub.handle_timeout(at(60'005));
   EXPECT_FALSE(hub.snapshot("done").has_value());
   auto removed = changes(hub);
   ASSERT_EQ(removed.size(), 1u);
@@ -278,27 +279,27 @@ TEST(Restore, SkipsDuplicatesInvalidIdsAndRecordsOverTheProcessLimit) {
   records.push_back(invalid);
   HubConfig config = durable_config();
   config.max_processes = 1;
-  Hub hub(config, 100, 2);
-  const RestoreSummary summary = hub.restore(records, true);
+  Hub hub(config, at(100), 2);
+  const RestoreSummary summary = hub.restore(records, true, at(100));
   EXPECT_EQ(summary.restored, 1u);
   EXPECT_EQ(summary.skipped, 3u);
 }
 
 TEST(StoreUnavailable, PublishesAndCreationsAreRefusedUntilTheStoreRecovers) {
-  Hub hub(durable_config(), 0, 1);
+  Hub hub(durable_config(), at(0), 1);
   hub.set_unavailable("the store cannot write: disk full");
   Publish p = update("job", 5);
   p.id = "p1";
-  auto refused = hub.publish(p, 1);
+  auto refused = hub.publish(p, at(1));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::unavailable);
   EXPECT_EQ(refused.error().id, "p1");
-  EXPECT_EQ(hub.create_process(std::string("job"), 1).error().code, ErrorCode::unavailable);
+  EXPECT_EQ(hub.create_process(std::string("job"), at(1)).error().code, ErrorCode::unavailable);
 
   const ConnId producer =
-      hub.open(Target{Endpoint::publish, "", std::nullopt, std::nullopt, std::nullopt}, 1);
+      hub.open(Target{Endpoint::publish, "", std::nullopt, std::nullopt, std::nullopt}, at(1));
   drain(hub, producer);
-  hub.on_text(producer, R"({"type":"publish","id":"w1","process_id":"job","percent":5})", 1);
+  hub.on_text(producer, R"({"type":"publish","id":"w1","process_id":"job","percent":5})", at(1));
   auto frames = drain(hub, producer);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(std::get<Error>(frames[0]).code, ErrorCode::unavailable);
@@ -306,7 +307,7 @@ TEST(StoreUnavailable, PublishesAndCreationsAreRefusedUntilTheStoreRecovers) {
   EXPECT_TRUE(changes(hub).empty());
 
   hub.set_unavailable(std::nullopt);
-  EXPECT_TRUE(hub.publish(p, 2).ok());
+  EXPECT_TRUE(hub.publish(p, at(2)).ok());
 }
 
 }  // namespace

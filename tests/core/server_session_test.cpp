@@ -7,6 +7,7 @@
 
 #include "progress/codec.hpp"
 #include "progress/server_session.hpp"
+#include "test_clock.hpp"
 
 namespace progress {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 class SessionTest : public ::testing::Test {
  protected:
   ServerSession make(Endpoint endpoint, Millis now = 0) {
-    return ServerSession(endpoint, config_, counters_, now);
+    return ServerSession(endpoint, config_, counters_, at(now));
   }
 
   static std::vector<ServerFrame> drain(ServerSession& session) {
@@ -44,7 +45,7 @@ class SessionTest : public ::testing::Test {
 
 TEST_F(SessionTest, AnswersPingWithTheSameTs) {
   auto session = make(Endpoint::progress_multi);
-  EXPECT_FALSE(session.on_text(R"({"type":"ping","ts":42})", 1).has_value());
+  EXPECT_FALSE(session.on_text(R"({"type":"ping","ts":42})", at(1)).has_value());
   auto frames = drain(session);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(std::get<Pong>(frames[0]).ts, 42);
@@ -52,7 +53,7 @@ TEST_F(SessionTest, AnswersPingWithTheSameTs) {
 
 TEST_F(SessionTest, HandsSubscribeToTheHub) {
   auto session = make(Endpoint::progress_multi);
-  auto frame = session.on_text(R"({"type":"subscribe","process_id":"job","after_seq":3})", 1);
+  auto frame = session.on_text(R"({"type":"subscribe","process_id":"job","after_seq":3})", at(1));
   ASSERT_TRUE(frame.has_value());
   EXPECT_EQ(std::get<Subscribe>(*frame).after_seq, 3u);
   EXPECT_TRUE(drain(session).empty());
@@ -61,20 +62,20 @@ TEST_F(SessionTest, HandsSubscribeToTheHub) {
 TEST_F(SessionTest, PublishOutsideThePublishEndpointIsUnauthorized) {
   auto session = make(Endpoint::progress);
   EXPECT_FALSE(
-      session.on_text(R"({"type":"publish","id":"r1","process_id":"job","percent":1})", 1).has_value());
+      session.on_text(R"({"type":"publish","id":"r1","process_id":"job","percent":1})", at(1)).has_value());
   auto frames = drain(session);
   ASSERT_EQ(frames.size(), 1u);
   const auto& error = std::get<Error>(frames[0]);
   EXPECT_EQ(error.code, ErrorCode::unauthorized);
   EXPECT_EQ(error.id, "r1");
   auto producer = make(Endpoint::publish);
-  EXPECT_TRUE(producer.on_text(R"({"type":"publish","process_id":"job","percent":1})", 1).has_value());
+  EXPECT_TRUE(producer.on_text(R"({"type":"publish","process_id":"job","percent":1})", at(1)).has_value());
 }
 
 TEST_F(SessionTest, MalformedInputIsAnsweredAndTheSocketStaysOpen) {
   auto session = make(Endpoint::progress_multi);
-  session.on_text("{oops", 1);
-  session.on_text(R"({"type":"warp"})", 1);
+  session.on_text("{oops", at(1));
+  session.on_text(R"({"type":"warp"})", at(1));
   auto frames = drain(session);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(std::get<Error>(frames[0]).code, ErrorCode::bad_frame);
@@ -85,7 +86,7 @@ TEST_F(SessionTest, MalformedInputIsAnsweredAndTheSocketStaysOpen) {
 
 TEST_F(SessionTest, BinaryAndOversizeCloseAfterTheirErrorFrame) {
   auto binary = make(Endpoint::progress_multi);
-  binary.on_binary(1);
+  binary.on_binary(at(1));
   EXPECT_FALSE(binary.poll_close().has_value());  // not before the error frame is written
   ASSERT_EQ(drain(binary).size(), 1u);
   auto close = binary.poll_close();
@@ -94,7 +95,7 @@ TEST_F(SessionTest, BinaryAndOversizeCloseAfterTheirErrorFrame) {
   EXPECT_FALSE(binary.poll_close().has_value());  // asked once
 
   auto big = make(Endpoint::progress_multi);
-  big.on_oversize(1);
+  big.on_oversize(at(1));
   auto frames = drain(big);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(std::get<Error>(frames[0]).code, ErrorCode::too_large);
@@ -105,13 +106,13 @@ TEST_F(SessionTest, HeartbeatPingsThenStaleClose) {
   config_.heartbeat_ms = 100;
   config_.stale_grace_ms = 50;
   auto session = make(Endpoint::progress_multi, 1000);
-  EXPECT_EQ(session.next_deadline(), 1100);
-  session.on_timer(1100);
+  EXPECT_EQ(session.next_deadline(), mono(1100));
+  session.on_timer(at(1100));
   auto frames = drain(session);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(std::get<Ping>(frames[0]).ts, 1100);
-  EXPECT_EQ(session.next_deadline(), 1150);  // stale before the next ping
-  session.on_timer(1150);
+  EXPECT_EQ(session.next_deadline(), mono(1150));  // stale before the next ping
+  session.on_timer(at(1150));
   auto close = session.poll_close();
   ASSERT_TRUE(close.has_value());
   EXPECT_EQ(close->code, 1001);
@@ -122,11 +123,11 @@ TEST_F(SessionTest, HeartbeatPingsThenStaleClose) {
 TEST_F(SessionTest, EchoEndpointIsRawAndHasNoHeartbeat) {
   auto session = make(Endpoint::test_echo);
   EXPECT_FALSE(session.next_deadline().has_value());
-  session.on_text("ping", 1);
-  session.on_text("anything", 1);
+  session.on_text("ping", at(1));
+  session.on_text("anything", at(1));
   EXPECT_EQ(**session.poll_outgoing(), "pong");
   EXPECT_EQ(**session.poll_outgoing(), "anything");
-  session.on_binary(2);
+  session.on_binary(at(2));
   EXPECT_FALSE(session.poll_outgoing().has_value());  // no JSON error on the raw endpoint
   EXPECT_EQ(session.poll_close()->code, 1003);
 }

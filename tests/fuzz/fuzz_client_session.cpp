@@ -68,14 +68,18 @@ class Script {
   explicit Script(FuzzedDataProvider& in) : in_(in), session_(make_config(in)) {}
 
   void run() {
-    session_.start(now_);
+    session_.start(clocks());
     settle();
     while (in_.remaining_bytes() > 0) {
       if (in_.ConsumeBool()) now_ += in_.ConsumeIntegralInRange<Millis>(0, in_.ConsumeBool() ? 50 : 200'000);
+      // Now and then the wall clock steps or the machine sleeps (the wall clock runs on alone).
+      if (in_.ConsumeIntegralInRange(0, 15) == 0) {
+        wall_ahead_ += in_.ConsumeIntegralInRange<Millis>(-3'600'000, 3'600'000);
+      }
       step();
       settle();
     }
-    session_.stop(now_);
+    session_.stop(clocks());
     settle();
   }
 
@@ -173,7 +177,7 @@ class Script {
       case 0: {
         std::string id = pick_id();
         trace("subscribe " + id);
-        session_.subscribe(id, now_);
+        session_.subscribe(id, clocks());
         // Subscribing again revives a finished watch (a new incarnation); a live one goes on.
         if (auto it = views_.find(id); it != views_.end() && it->second.finished) views_.erase(it);
         return;
@@ -181,29 +185,29 @@ class Script {
       case 1: {
         std::string id = pick_id();
         trace("unsubscribe " + id);
-        session_.unsubscribe(id, now_);
+        session_.unsubscribe(id, clocks());
         views_.erase(id);  // the watch is gone; a later subscribe starts from a blank view
         return;
       }
       case 2:
         trace("reconnect");
-        session_.reconnect(now_);
+        session_.reconnect(clocks());
         // reconnect() is the user's retry: finished watches start a new incarnation.
         std::erase_if(views_, [](const auto& entry) { return entry.second.finished; });
         return;
       case 3:
         trace("stop");
-        session_.stop(now_);
+        session_.stop(clocks());
         return;
       case 4: {
         progress::Generation generation = pick_generation();
         trace("open " + std::to_string(generation));
-        session_.on_open(generation, now_);
+        session_.on_open(generation, clocks());
         return;
       }
       case 5: {
         progress::Generation generation = pick_generation();
-        session_.on_close(generation, in_.ConsumeBool() ? 1000 : 1006, "gone", now_);
+        session_.on_close(generation, in_.ConsumeBool() ? 1000 : 1006, "gone", clocks());
         trace("close " + std::to_string(generation));
         live_.erase(generation);
         return;
@@ -211,29 +215,29 @@ class Script {
       case 6: {
         progress::Generation generation = pick_generation();
         trace("error " + std::to_string(generation));
-        session_.on_error(generation, now_);
+        session_.on_error(generation, clocks());
         return;
       }
       case 7:
-        if (auto at = session_.poll_timeout(); at && in_.ConsumeBool()) now_ = std::max(now_, *at);
+        if (auto at = session_.poll_timeout(); at && in_.ConsumeBool()) now_ = std::max(now_, at->count());
         trace("timer at " + std::to_string(now_));
-        session_.on_timer(now_);
+        session_.on_timer(clocks());
         return;
       case 8:
         trace("online");
-        session_.on_online(now_);
+        session_.on_online(clocks());
         return;
       case 9:
         trace("offline");
-        session_.on_offline(now_);
+        session_.on_offline(clocks());
         return;
       case 10:
         trace("visible");
-        session_.on_visible(now_);
+        session_.on_visible(clocks());
         return;
       case 11:
         trace("hidden");
-        session_.on_hidden(now_);
+        session_.on_hidden(clocks());
         return;
       case 12:
       case 13: server_advance(pick_id()); return;
@@ -241,7 +245,7 @@ class Script {
         progress::Generation generation = pick_generation();
         std::string text = server_frame();
         trace("text " + std::to_string(generation) + " " + text);
-        session_.on_text(generation, text, now_);
+        session_.on_text(generation, text, clocks());
         return;
       }
     }
@@ -264,7 +268,7 @@ class Script {
         check(close->code == 1000 || close->code == 4000, "close code a browser script cannot send");
         live_.erase(close->generation);
       } else if (auto* timer = std::get_if<progress::SetTimer>(&action)) {
-        if (timer->at) check(*timer->at >= now_, "timer armed in the past");
+        if (timer->at) check(timer->at->count() >= now_, "timer armed in the past");
       }
     }
     for (auto& event : session_.poll_events()) {
@@ -294,8 +298,11 @@ class Script {
         view.status == progress::WatchStatus::done || view.status == progress::WatchStatus::failed;
   }
 
+  progress::Now clocks() const { return progress::Now{progress::MonoMillis(now_), now_ + wall_ahead_}; }
+
   FuzzedDataProvider& in_;
-  Millis now_ = 1'000'000;
+  Millis now_ = 1'000'000;  // the monotonic clock
+  Millis wall_ahead_ = 0;   // the wall clock is now_ + wall_ahead_
   progress::ClientSession session_;
   std::set<progress::Generation> live_;
   progress::Generation last_generation_ = 0;

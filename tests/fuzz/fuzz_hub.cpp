@@ -54,16 +54,20 @@ struct Client {
 class Script {
  public:
   explicit Script(FuzzedDataProvider& in)
-      : in_(in), config_(make_config(in)), hub_(config_, now_, in.ConsumeIntegral<std::uint64_t>()) {}
+      : in_(in), config_(make_config(in)), hub_(config_, clocks(), in.ConsumeIntegral<std::uint64_t>()) {}
 
   void run() {
     while (in_.remaining_bytes() > 0) {
       now_ += in_.ConsumeIntegralInRange<Millis>(0, in_.ConsumeBool() ? 100 : 400'000);
+      // Now and then the wall clock steps (NTP, a VM resumed): no countdown may notice.
+      if (in_.ConsumeIntegralInRange(0, 15) == 0) {
+        wall_ahead_ += in_.ConsumeIntegralInRange<Millis>(-3'600'000, 3'600'000);
+      }
       step();
       drain(false);
       check_bounds();
     }
-    hub_.close_all(now_);
+    hub_.close_all(clocks());
     drain(true);
   }
 
@@ -153,7 +157,7 @@ class Script {
     remember_for_undo(client, id);
     restart_track(client, id, after, epoch);
     // A random epoch may not be UTF-8; the client's JSON library would replace such bytes too.
-    send_text(conn, frame.dump(-1, ' ', false, Json::error_handler_t::replace), now_);
+    send_text(conn, frame.dump(-1, ' ', false, Json::error_handler_t::replace));
     drain_one(conn, client, true);
     client.undo.reset();
   }
@@ -163,7 +167,7 @@ class Script {
     drain_one(conn, client, true);
     remember_for_undo(client, id);
     client.tracks.erase(id);
-    send_text(conn, Json{{"type", "unsubscribe"}, {"process_id", id}}.dump(), now_);
+    send_text(conn, Json{{"type", "unsubscribe"}, {"process_id", id}}.dump());
     drain_one(conn, client, true);
     client.undo.reset();
   }
@@ -189,9 +193,9 @@ class Script {
     client.tracks[id] = track;
   }
 
-  void send_text(progress::ConnId conn, const std::string& text, Millis now) {
-    trace("at " + std::to_string(now) + " text " + std::to_string(conn) + " " + text);
-    hub_.on_text(conn, text, now);
+  void send_text(progress::ConnId conn, const std::string& text) {
+    trace("at " + std::to_string(now_) + " text " + std::to_string(conn) + " " + text);
+    hub_.on_text(conn, text, clocks());
   }
 
   void step() {
@@ -200,7 +204,7 @@ class Script {
         std::string target_text = make_target();
         auto target = progress::parse_target(target_text);
         if (!target) return;
-        progress::ConnId conn = hub_.open(*target, now_);
+        progress::ConnId conn = hub_.open(*target, clocks());
         trace("at " + std::to_string(now_) + " open " + std::to_string(conn) + " " + target_text);
         Client& client = clients_[conn];
         client.endpoint = target->endpoint;
@@ -224,7 +228,7 @@ class Script {
       }
       case 3:
         if (auto conn = pick_conn()) {
-          send_text(*conn, in_.ConsumeBool() ? R"({"type":"ping","ts":1})" : R"({"type":"pong"})", now_);
+          send_text(*conn, in_.ConsumeBool() ? R"({"type":"ping","ts":1})" : R"({"type":"pong"})");
         }
         return;
       case 4:
@@ -237,32 +241,32 @@ class Script {
                         std::holds_alternative<progress::Unsubscribe>(frame.value()))) {
             return;
           }
-          send_text(*conn, text, now_);
+          send_text(*conn, text);
         }
         return;
       case 5:
         if (auto conn = pick_conn())
-          send_text(*conn, progress::encode(progress::ClientFrame{make_publish()}), now_);
+          send_text(*conn, progress::encode(progress::ClientFrame{make_publish()}));
         return;
       case 6: {
         progress::Publish publish = make_publish();
         trace("at " + std::to_string(now_) + " publish " + progress::encode(progress::ClientFrame{publish}));
-        auto ack = hub_.publish(publish, now_);
+        auto ack = hub_.publish(publish, clocks());
         if (!ack) check(!ack.error().message.empty(), "publish error without a message");
         return;
       }
       case 7: {
         auto created = hub_.create_process(
-            in_.ConsumeBool() ? std::optional<std::string>(pick_id()) : std::nullopt, now_);
+            in_.ConsumeBool() ? std::optional<std::string>(pick_id()) : std::nullopt, clocks());
         trace("at " + std::to_string(now_) + " create -> " +
               (created ? created.value().process_id + " " + created.value().epoch : created.error().message));
         if (created) seen_epoch_ = created.value().epoch;
         return;
       }
       case 8:
-        if (auto at = hub_.poll_timeout(); at && in_.ConsumeBool()) now_ = std::max(now_, *at);
+        if (auto at = hub_.poll_timeout(); at && in_.ConsumeBool()) now_ = std::max(now_, at->count());
         trace("at " + std::to_string(now_) + " tick");
-        hub_.handle_timeout(now_);
+        hub_.handle_timeout(clocks());
         return;
       case 9:
         if (auto conn = pick_conn()) {
@@ -275,9 +279,9 @@ class Script {
         if (auto conn = pick_conn()) {
           trace("at " + std::to_string(now_) + " binary/oversize " + std::to_string(*conn));
           if (in_.ConsumeBool()) {
-            hub_.on_binary(*conn, now_);
+            hub_.on_binary(*conn, clocks());
           } else {
-            hub_.on_oversize(*conn, now_);
+            hub_.on_oversize(*conn, clocks());
           }
         }
         return;
@@ -378,8 +382,11 @@ class Script {
           "more pending subscriptions than subscriptions");
   }
 
+  progress::Now clocks() const { return progress::Now{progress::MonoMillis(now_), now_ + wall_ahead_}; }
+
   FuzzedDataProvider& in_;
-  Millis now_ = 1'700'000'000'000;
+  Millis now_ = 1'700'000'000'000;  // the monotonic clock
+  Millis wall_ahead_ = 0;             // the wall clock is now_ + wall_ahead_
   progress::HubConfig config_;
   progress::Hub hub_;
   std::map<progress::ConnId, Client> clients_;

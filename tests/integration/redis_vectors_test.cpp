@@ -144,7 +144,10 @@ class RedisTarget final : public vectors::HubTarget {
   std::optional<CloseRequest> poll_close(ConnId conn) override { return service_.poll_close(conn); }
   bool poll_control_ping(ConnId conn) override { return service_.poll_control_ping(conn); }
   std::size_t queued_bytes(ConnId conn) const override { return service_.queued_bytes(conn); }
-  std::optional<Millis> poll_timeout() const override { return service_.poll_timeout(); }
+  std::optional<Millis> poll_timeout() const override {
+    const auto at = service_.poll_timeout();  // the scripted clock: monotonic is the script's
+    return at ? std::optional<Millis>(at->count()) : std::nullopt;
+  }
 
  private:
   // Stands in for a WebSocket session: the service kicks it when its connection has output.

@@ -14,6 +14,7 @@
 
 namespace progress::vectors {
 
+// Times are the script's `at`: one clock, which the core target reads as both (Now::scripted).
 class HubTarget {
  public:
   virtual ~HubTarget() = default;

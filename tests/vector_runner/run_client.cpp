@@ -37,10 +37,11 @@ json action_json(const Action& action) {
   return out;
 }
 
-const std::set<std::string> kStepKeys = {"at",    "do",     "process_id", "generation", "text",  "frame", "code",
-                                         "reason", "actions", "events",    "state",      "timeout", "note", "persisted", "token", "why"};
+const std::set<std::string> kStepKeys = {"at",      "wall",    "do",    "process_id", "generation", "text",
+                                         "frame",   "code",    "reason", "actions",   "events",     "state",
+                                         "timeout", "note",    "persisted", "token",  "why"};
 
-void run_step(ClientSession& session, const json& step, Millis now) {
+void run_step(ClientSession& session, const json& step, Now now) {
   const std::string what = step.at("do").get<std::string>();
   auto generation = [&] { return step.at("generation").get<Generation>(); };
   if (what == "start") session.start(now);
@@ -81,14 +82,18 @@ void run_client_case(const json& vcase) {
   defaults.url = "ws://hub.test";
   ClientSession session(client_config_from_json(vcase.value("config", json::object()), defaults));
   JsonMatcher matcher;
-  Millis now = 0;
+  // `at` is the monotonic clock; the wall clock runs beside it, `wall` ahead, until a step's
+  // `wall` moves it (a sleep, a clock step).
+  Millis at = 0;
+  Millis wall_ahead = 0;
   int index = 0;
   for (const auto& step : vcase.at("steps")) {
     for (const auto& [key, value] : step.items()) {
       ASSERT_TRUE(kStepKeys.count(key)) << "step " << index << ": unknown key " << key;
     }
-    now = step.value("at", now);
-    run_step(session, step, now);
+    at = step.value("at", at);
+    if (step.contains("wall")) wall_ahead = step["wall"].get<Millis>() - at;
+    run_step(session, step, Now{MonoMillis(at), at + wall_ahead});
     json actions = json::array();
     for (const auto& action : session.poll_actions()) actions.push_back(action_json(action));
     json events = json::array();
@@ -108,7 +113,7 @@ void run_client_case(const json& vcase) {
     }
     if (step.contains("timeout")) {
       const auto timeout = session.poll_timeout();
-      const json actual = timeout ? json(*timeout) : json(nullptr);
+      const json actual = timeout ? json(timeout->count()) : json(nullptr);
       EXPECT_TRUE(matcher.match(step["timeout"], actual, why)) << where << " timeout: " << why;
     }
     ++index;

@@ -66,30 +66,35 @@ json error_json(const Error& e) {
 class CoreTarget final : public HubTarget {
  public:
   explicit CoreTarget(const json& vcase)
-      : hub_(hub_config(vcase.value("config", json::object())), vcase.value("start", Millis{0}),
+      : hub_(hub_config(vcase.value("config", json::object())), Now::scripted(vcase.value("start", Millis{0})),
              vcase.value("seed", std::uint64_t{0})) {}
 
-  ConnId open(const Target& target, Millis now) override { return hub_.open(target, now); }
-  void on_text(ConnId conn, std::string_view text, Millis now) override { hub_.on_text(conn, text, now); }
-  void on_binary(ConnId conn, Millis now) override { hub_.on_binary(conn, now); }
-  void on_oversize(ConnId conn, Millis now) override { hub_.on_oversize(conn, now); }
-  void on_control(ConnId conn, Millis now) override { hub_.on_control(conn, now); }
-  void on_closed(ConnId conn) override { hub_.on_closed(conn); }
-  void tick(Millis now) override { hub_.handle_timeout(now); }
-  Result<Snapshot> create_process(std::optional<std::string> process_id, Millis now) override {
-    return hub_.create_process(std::move(process_id), now);
+  ConnId open(const Target& target, Millis now) override { return hub_.open(target, Now::scripted(now)); }
+  void on_text(ConnId conn, std::string_view text, Millis now) override {
+    hub_.on_text(conn, text, Now::scripted(now));
   }
-  Result<Ack> publish(const Publish& publish, Millis now) override { return hub_.publish(publish, now); }
+  void on_binary(ConnId conn, Millis now) override { hub_.on_binary(conn, Now::scripted(now)); }
+  void on_oversize(ConnId conn, Millis now) override { hub_.on_oversize(conn, Now::scripted(now)); }
+  void on_control(ConnId conn, Millis now) override { hub_.on_control(conn, Now::scripted(now)); }
+  void on_closed(ConnId conn) override { hub_.on_closed(conn); }
+  void tick(Millis now) override { hub_.handle_timeout(Now::scripted(now)); }
+  Result<Snapshot> create_process(std::optional<std::string> process_id, Millis now) override {
+    return hub_.create_process(std::move(process_id), Now::scripted(now));
+  }
+  Result<Ack> publish(const Publish& publish, Millis now) override { return hub_.publish(publish, Now::scripted(now)); }
   std::optional<Snapshot> snapshot(const std::string& process_id) override {
     return hub_.snapshot(process_id);
   }
-  void shutdown(Millis now) override { hub_.close_all(now); }
+  void shutdown(Millis now) override { hub_.close_all(Now::scripted(now)); }
   std::vector<ConnId> poll_dirty() override { return hub_.poll_dirty(); }
   std::optional<SharedText> poll_outgoing(ConnId conn) override { return hub_.poll_outgoing(conn); }
   std::optional<CloseRequest> poll_close(ConnId conn) override { return hub_.poll_close(conn); }
   bool poll_control_ping(ConnId conn) override { return hub_.poll_control_ping(conn); }
   std::size_t queued_bytes(ConnId conn) const override { return hub_.queued_bytes(conn); }
-  std::optional<Millis> poll_timeout() const override { return hub_.poll_timeout(); }
+  std::optional<Millis> poll_timeout() const override {
+    const auto at = hub_.poll_timeout();
+    return at ? std::optional<Millis>(at->count()) : std::nullopt;
+  }
 
  private:
   Hub hub_;

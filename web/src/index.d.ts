@@ -231,39 +231,46 @@ export type SessionEvent =
   | { error: ProtocolError }
   | { removed: string };
 
+/**
+ * Both clocks, read once per input: `mono` from performance.now() runs the session's timers, and
+ * `wall` from Date.now() beside it tells the session the machine slept. A host with one clock may
+ * pass one number for both.
+ */
+export type SessionTime = number | { mono: number; wall: number };
+
 /** The session itself, one call per input; for hosts other than ProgressClient (and tests). */
 export class WasmSession {
   /** `config` uses the C++ ClientConfig names: url, backoff_min_ms, heartbeat_ms, seed, ... */
   constructor(module: WasmModule, config: Record<string, string | number>);
-  start(now: number): void;
+  start(now: SessionTime): void;
   /** Any input of the core's table by its name (wasm/bindings.cpp), `now` last. */
-  input(name: string, ...args: (string | number | boolean)[]): void;
-  watch(processId: string, now: number): void;
-  release(processId: string, now: number): void;
-  retain(now: number): void;
-  releaseClient(now: number): void;
-  onSendFailed(generation: number, now: number): void;
-  onPageshow(persisted: boolean, now: number): void;
+  input(name: string, ...args: (string | number | boolean | SessionTime)[]): void;
+  watch(processId: string, now: SessionTime): void;
+  release(processId: string, now: SessionTime): void;
+  retain(now: SessionTime): void;
+  releaseClient(now: SessionTime): void;
+  onSendFailed(generation: number, now: SessionTime): void;
+  onPageshow(persisted: boolean, now: SessionTime): void;
   /** The answer to a need_token action: "<process id> <token>" (an empty token: none). */
-  onToken(idAndToken: string, now: number): void;
+  onToken(idAndToken: string, now: SessionTime): void;
   /** The token source failed: "<process id> <why>"; the watch fails with it. */
-  onTokenFailed(idAndWhy: string, now: number): void;
-  subscribe(processId: string, now: number): void;
-  unsubscribe(processId: string, now: number): void;
-  reconnect(now: number): void;
-  stop(now: number): void;
-  onOpen(generation: number, now: number): void;
-  onText(generation: number, text: string, now: number): void;
-  onClose(generation: number, code: number, reason: string, now: number): void;
-  onError(generation: number, now: number): void;
-  onTimer(now: number): void;
-  onOnline(now: number): void;
-  onOffline(now: number): void;
-  onVisible(now: number): void;
-  onHidden(now: number): void;
+  onTokenFailed(idAndWhy: string, now: SessionTime): void;
+  subscribe(processId: string, now: SessionTime): void;
+  unsubscribe(processId: string, now: SessionTime): void;
+  reconnect(now: SessionTime): void;
+  stop(now: SessionTime): void;
+  onOpen(generation: number, now: SessionTime): void;
+  onText(generation: number, text: string, now: SessionTime): void;
+  onClose(generation: number, code: number, reason: string, now: SessionTime): void;
+  onError(generation: number, now: SessionTime): void;
+  onTimer(now: SessionTime): void;
+  onOnline(now: SessionTime): void;
+  onOffline(now: SessionTime): void;
+  onVisible(now: SessionTime): void;
+  onHidden(now: SessionTime): void;
   /** Everything queued since the last poll; carry out the actions in order. */
   poll(): { actions: SessionAction[]; events: SessionEvent[] };
-  /** When the session wants onTimer, or null. */
+  /** When the session wants onTimer, on the `mono` clock, or null. */
   timeout(): number | null;
   state(): SessionState;
   view(processId: string): ProcessView | null;

@@ -224,7 +224,7 @@ export class ProgressClient {
       this.queued_.push([name, ...args]);
       return;
     }
-    this.session_.input(name, ...args, Date.now());
+    this.session_.input(name, ...args, { mono: performance.now(), wall: Date.now() });
     this.drain_();
   }
 
@@ -328,7 +328,7 @@ export class ProgressClient {
         this.timer_ = null;
         this.input_('on_timer');
       },
-      Math.max(0, at - Date.now()),
+      Math.max(0, at - performance.now()),
     );
   }
 

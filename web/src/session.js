@@ -99,7 +99,9 @@ export class WasmSession {
   /**
    * Feeds one input of the core's table by name, its arguments as the table lists them and
    * `now` last: subscribe(id, now), onOpen(gen, now), onText(gen, text, now),
-   * onClose(gen, code, reason, now), onPageshow(persisted, now).
+   * onClose(gen, code, reason, now), onPageshow(persisted, now). `now` is both clocks,
+   * `{ mono: performance.now(), wall: Date.now() }`: timers run on `mono`, and the two together
+   * tell the session the machine slept. A host with one clock may pass one number for both.
    */
   input(name, ...args) {
     const input = this.inputs_.get(name);
@@ -109,9 +111,11 @@ export class WasmSession {
       values[key] = key === 't' ? args[i] : Number(args[i]);
     });
     const now = args[input.args.length];
+    const mono = typeof now === 'object' && now !== null ? now.mono : now;
+    const wall = typeof now === 'object' && now !== null ? now.wall : now;
     const handle = this.live_();
     const m = this.module_;
-    check(m, withText(m, values.t, (p, n) => m._pw_input(handle, input.index, p, n, values.a, values.b, now)));
+    check(m, withText(m, values.t, (p, n) => m._pw_input(handle, input.index, p, n, values.a, values.b, mono, wall)));
   }
 
   /** @returns {{actions: object[], events: object[]}} everything queued since the last poll */
@@ -119,7 +123,7 @@ export class WasmSession {
     return parsed(take(this.module_, this.module_._pw_poll(this.live_())));
   }
 
-  /** @returns {number|null} when the session wants on_timer, or null */
+  /** @returns {number|null} when the session wants on_timer (on the `mono` clock), or null */
   timeout() {
     const at = this.module_._pw_timeout(this.live_());
     return at < 0 ? null : at;

@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   FakeWebSocket.reset();
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
   vi.setSystemTime(1_700_000_000_000);
 });
 

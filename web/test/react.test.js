@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   FakeWebSocket.reset();
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
   container = document.createElement('div');
   document.body.appendChild(container);
   root = createRoot(container);

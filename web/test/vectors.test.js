@@ -50,6 +50,7 @@ const CALLS = {
 // The keys a step may carry (as the native runner): a typo must fail, not be skipped silently.
 const STEP_KEYS = new Set([
   'at',
+  'wall',
   'do',
   'process_id',
   'generation',
@@ -70,16 +71,19 @@ const STEP_KEYS = new Set([
 function runCase(module, vcase) {
   const session = new WasmSession(module, { url: 'ws://hub.test', ...vcase.config });
   const matcher = new JsonMatcher();
-  let now = 0;
+  // `at` is the monotonic clock; the wall clock runs beside it until a step's `wall` moves it.
+  let at = 0;
+  let wallAhead = 0;
   try {
     vcase.steps.forEach((step, index) => {
       const where = `${vcase.id} step ${index} (${step.do})`;
       for (const key of Object.keys(step))
         expect(STEP_KEYS.has(key), `${where}: unknown key ${key}`).toBe(true);
-      if (step.at !== undefined) now = step.at;
+      if (step.at !== undefined) at = step.at;
+      if (step.wall !== undefined) wallAhead = step.wall - at;
       const call = CALLS[step.do];
       if (!call) throw new Error(`${where}: unknown step ${step.do}`);
-      call(session, step, now);
+      call(session, step, { mono: at, wall: at + wallAhead });
       const { actions, events } = session.poll();
       if ('actions' in step) {
         const why = matcher.match(step.actions, actions.map(actionForVector), '$.actions');

@@ -13,14 +13,16 @@
 //   outputs  poll_actions() -> Connect, Send, Close, SetTimer, NeedToken
 //            poll_events()  -> StateChanged, ProgressChanged, ErrorEvent, WatchRemoved
 //
-// Host contract: carry out the actions in order. SetTimer replaces the one timer (nullopt
-// cancels it); once it fires and on_timer(now) is called it is spent, and the session arms
-// whatever remains. Close carries 1000 for a normal end (done, idle, stop, reconnect) and 4000
-// for a socket the session gave up on (stale, connect/probe timeout, error), and a reason of
-// at most kMaxCloseReason bytes: browsers let scripts close with nothing else, so a host passes
-// both on unchanged. A Send the host cannot carry out (its socket is no longer open) is
-// reported with on_send_failed, never dropped. While offline, attempts run only every
-// suspended_retry_ms. With `tokens` set, every subscribe waits for a NeedToken to be answered
+// Host contract: every input carries both clocks read once (time.hpp: performance.now() or
+// steady_clock as `mono`, Date.now() or system_clock as `wall`); deadlines run on `mono`, and the
+// two together tell sleep apart. Carry out the actions in order. SetTimer (a monotonic time)
+// replaces the one timer (nullopt cancels it); once it fires and on_timer(now) is called it is
+// spent, and the session arms whatever remains. Close carries 1000 for a normal end (done, idle,
+// stop, reconnect) and 4000 for a socket the session gave up on (stale, connect/probe timeout,
+// error), and a reason of at most kMaxCloseReason bytes: browsers let scripts close with nothing
+// else, so a host passes both on unchanged. A Send the host cannot carry out (its socket is no
+// longer open) is reported with on_send_failed, never dropped. While offline, attempts run only
+// every suspended_retry_ms. With `tokens` set, every subscribe waits for a NeedToken to be answered
 // with on_token (or on_token_failed) within token_timeout_ms.
 #include <cstddef>
 #include <cstdint>
@@ -52,7 +54,7 @@ struct ClientConfig {
   std::int64_t suspended_retry_ms = 30'000;
   std::int64_t probe_timeout_ms = 3'000;    // ping deadline after online/visible/clock jump
   std::int64_t min_stable_ms = 5'000;       // connection up this long -> backoff resets
-  std::int64_t clock_jump_ms = 30'000;      // timer this late -> assume sleep, probe
+  std::int64_t clock_jump_ms = 30'000;      // timer this late, or the clocks this far apart -> sleep, probe
   std::int64_t linger_ms = 3'000;           // a released watch or client lives on this long
   std::uint64_t seed = 0;                   // jitter PRNG seed
   bool tokens = false;                      // the host has a token source: ask it per subscribe
@@ -81,7 +83,7 @@ using Generation = std::uint32_t;
 struct Connect { std::string url; Generation generation = 0; };
 struct Send { Generation generation = 0; std::string text; };
 struct Close { Generation generation = 0; int code = 1000; std::string reason; };
-struct SetTimer { std::optional<Millis> at; };  // nullopt: cancel the timer
+struct SetTimer { std::optional<MonoMillis> at; };  // on the monotonic clock; nullopt: cancel the timer
 // Ask the host's token source for a subscription token for this process; answer with on_token
 // or on_token_failed.
 struct NeedToken { std::string process_id; };
@@ -101,41 +103,41 @@ class ClientSession {
   ClientSession(ClientSession&&) noexcept;
   ClientSession& operator=(ClientSession&&) noexcept;
 
-  void start(Millis now);
-  void subscribe(std::string_view process_id, Millis now);
-  void unsubscribe(std::string_view process_id, Millis now);
-  void reconnect(Millis now);
-  void stop(Millis now);
+  void start(Now now);
+  void subscribe(std::string_view process_id, Now now);
+  void unsubscribe(std::string_view process_id, Now now);
+  void reconnect(Now now);
+  void stop(Now now);
   // One more holder of a process's watch (subscribes on the first); release() drops one, and
   // the last release unsubscribes after linger_ms unless watch() takes it again meanwhile.
-  void watch(std::string_view process_id, Millis now);
-  void release(std::string_view process_id, Millis now);
+  void watch(std::string_view process_id, Now now);
+  void release(std::string_view process_id, Now now);
   // One more user of the whole session; the last release_client() stops it after linger_ms
   // unless retain() comes first.
-  void retain(Millis now);
-  void release_client(Millis now);
+  void retain(Now now);
+  void release_client(Now now);
 
-  void on_open(Generation generation, Millis now);
-  void on_text(Generation generation, std::string_view text, Millis now);
-  void on_close(Generation generation, int code, std::string_view reason, Millis now);
-  void on_error(Generation generation, Millis now);
+  void on_open(Generation generation, Now now);
+  void on_text(Generation generation, std::string_view text, Now now);
+  void on_close(Generation generation, int code, std::string_view reason, Now now);
+  void on_error(Generation generation, Now now);
   // The host could not carry out a Send of this generation (its socket is closing or closed).
-  void on_send_failed(Generation generation, Millis now);
-  void on_timer(Millis now);
-  void on_online(Millis now);
-  void on_offline(Millis now);
-  void on_visible(Millis now);
-  void on_hidden(Millis now);
+  void on_send_failed(Generation generation, Now now);
+  void on_timer(Now now);
+  void on_online(Now now);
+  void on_offline(Now now);
+  void on_visible(Now now);
+  void on_hidden(Now now);
   // The page was shown; `persisted`: restored from the back/forward cache, its socket dead.
-  void on_pageshow(bool persisted, Millis now);
+  void on_pageshow(bool persisted, Now now);
   // The token source's answer to NeedToken{process_id} (empty: subscribe without one); an
   // answer nothing waits for is ignored.
-  void on_token(std::string_view process_id, std::string_view token, Millis now);
-  void on_token_failed(std::string_view process_id, std::string_view why, Millis now);
+  void on_token(std::string_view process_id, std::string_view token, Now now);
+  void on_token_failed(std::string_view process_id, std::string_view why, Now now);
 
   std::vector<Action> poll_actions();
   std::vector<ClientEvent> poll_events();
-  std::optional<Millis> poll_timeout() const;
+  std::optional<MonoMillis> poll_timeout() const;
 
   SessionState state() const noexcept;
   // The server base URL the session connects to, or why the configured one was refused.

@@ -16,7 +16,7 @@ class Deadlines {
  public:
   // Arms (or moves) the deadline of `key`. The hub re-arms a producer's deadline after each of its
   // frames, mostly to the same millisecond: that costs a lookup, and moving it re-uses the nodes.
-  void set(const Key& key, Millis at) {
+  void set(const Key& key, MonoMillis at) {
     auto it = by_key_.find(key);
     if (it == by_key_.end()) {
       by_key_.emplace(key, at);
@@ -37,19 +37,19 @@ class Deadlines {
     by_key_.erase(it);
   }
 
-  std::optional<Millis> at(const Key& key) const {
+  std::optional<MonoMillis> at(const Key& key) const {
     auto it = by_key_.find(key);
     if (it == by_key_.end()) return std::nullopt;
     return it->second;
   }
 
-  std::optional<Millis> next() const {
+  std::optional<MonoMillis> next() const {
     if (by_time_.empty()) return std::nullopt;
     return by_time_.begin()->first;
   }
 
   // Removes and returns every key due at `now`, earliest first.
-  std::vector<Key> poll_due(Millis now) {
+  std::vector<Key> poll_due(MonoMillis now) {
     std::vector<Key> due;
     while (!by_time_.empty() && by_time_.begin()->first <= now) {
       due.push_back(by_time_.begin()->second);
@@ -62,8 +62,8 @@ class Deadlines {
   std::size_t size() const noexcept { return by_key_.size(); }
 
  private:
-  std::map<Key, Millis> by_key_;
-  std::set<std::pair<Millis, Key>> by_time_;
+  std::map<Key, MonoMillis> by_key_;
+  std::set<std::pair<MonoMillis, Key>> by_time_;
 };
 
 }  // namespace progress

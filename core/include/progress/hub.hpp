@@ -59,7 +59,7 @@ struct HubConfig {
   // Access and abuse limits (docs/security.md). The token check returns why a
   // subscription's token is refused (nullopt: allowed); unset, subscriptions need no token. The
   // server plugs its JWT verifier in here so the core stays free of crypto.
-  std::function<std::optional<TokenRefusal>(std::string_view process_id, std::string_view token, Millis now)>
+  std::function<std::optional<TokenRefusal>(std::string_view process_id, std::string_view token, Millis wall_now)>
       subscription_check;
   std::size_t max_frames_per_s = 50;        // inbound frames per connection -> rate_limited; 0 = off
   std::size_t frame_burst = 200;            // frames a connection may send at once
@@ -126,7 +126,7 @@ struct HubStats {
 class Hub {
  public:
   // `seed` feeds the epoch generator (a record's epoch is random per creation).
-  Hub(HubConfig config, Millis now, std::uint64_t seed);
+  Hub(HubConfig config, Now now, std::uint64_t seed);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -134,18 +134,18 @@ class Hub {
   // A WebSocket (or SSE stream) was accepted for `target`. Queues `hello` (not for test_echo or
   // sse) and, for /ws/progress/{id}, the initial subscription's frames; an invalid id queues an
   // `invalid_process_id` error and a close 1008.
-  ConnId open(const Target& target, Millis now);
-  void on_text(ConnId conn, std::string_view text, Millis now);
-  void on_binary(ConnId conn, Millis now);    // -> error bad_frame, close 1003
-  void on_oversize(ConnId conn, Millis now);  // -> error too_large, close 1009
+  ConnId open(const Target& target, Now now);
+  void on_text(ConnId conn, std::string_view text, Now now);
+  void on_binary(ConnId conn, Now now);    // -> error bad_frame, close 1003
+  void on_oversize(ConnId conn, Now now);  // -> error too_large, close 1009
   // A WebSocket control ping or pong arrived. It carries nothing for the protocol, but it is a sign
   // of life: a browser answers the driver's control pings without any application code.
-  void on_control(ConnId conn, Millis now);
+  void on_control(ConnId conn, Now now);
   void on_closed(ConnId conn);                // the socket is gone; forget it
-  void handle_timeout(Millis now);            // heartbeats, stale sockets, pending/lease/TTL expiry
-  std::optional<Millis> poll_timeout() const;
+  void handle_timeout(Now now);            // heartbeats, stale sockets, pending/lease/TTL expiry
+  std::optional<MonoMillis> poll_timeout() const;  // on the monotonic clock
   // Graceful shutdown: every connection gets close 1001 after its queue.
-  void close_all(Millis now);
+  void close_all(Now now);
 
   // External records (records_are_external); an embedded hub asks nothing and ignores these.
   std::vector<StoreRequest> poll_store_requests();
@@ -155,14 +155,14 @@ class Hub {
   std::vector<std::string> watched() const;
   // The store's record after a load or reload (nullopt: no such process): subscribers waiting for
   // the load get their reply (snapshot, replay or pending), subscribers behind it a snapshot.
-  void ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Millis now);
+  void ingest_record(const std::string& process_id, std::optional<ProcessRecord> record, Now now);
   // A write announced by the store (from any node).
-  void ingest_change(SharedChange change, Millis now);
+  void ingest_change(SharedChange change, Now now);
 
   // HTTP API. create_process with an existing id returns that record unchanged. With external
   // records both are the driver's (they answer unavailable here).
-  Result<Snapshot> create_process(std::optional<std::string> process_id, Millis now);
-  Result<Ack> publish(const Publish& publish, Millis now);
+  Result<Snapshot> create_process(std::optional<std::string> process_id, Now now);
+  Result<Ack> publish(const Publish& publish, Now now);
   std::optional<Snapshot> snapshot(std::string_view process_id) const;
 
   // Output side.
@@ -185,7 +185,7 @@ class Hub {
   // Durability (record_store.hpp). Records changed since the last call, appended to `out`.
   void poll_changes(std::vector<RecordChange>& out);
   // At start-up, before the first connection.
-  RestoreSummary restore(std::vector<StoredRecord> records, bool clean_shutdown);
+  RestoreSummary restore(std::vector<StoredRecord> records, bool clean_shutdown, Now now);
   // While set (the store cannot commit), publishes and creations get `unavailable` with `reason`.
   void set_unavailable(std::optional<std::string> reason);
 

@@ -35,11 +35,11 @@ class IdempotencyKeys {
   struct Entry {
     std::uint64_t fingerprint = 0;
     Seq seq = 0;
-    Millis at = 0;
+    MonoMillis at;
   };
 
-  std::optional<Entry> find(const std::string& key, Millis now) const;
-  void remember(const std::string& key, std::uint64_t fingerprint, Seq seq, Millis now);
+  std::optional<Entry> find(const std::string& key, MonoMillis now) const;
+  void remember(const std::string& key, std::uint64_t fingerprint, Seq seq, MonoMillis now);
   std::size_t size() const noexcept { return by_key_.size(); }
 
  private:
@@ -49,6 +49,6 @@ class IdempotencyKeys {
 
 // What a keyed publish is owed before it is applied: nullopt (new key: apply it), its first seq
 // (same update), or the reuse error.
-std::optional<Result<Seq>> recall(const IdempotencyKeys& keys, const Publish& publish, Millis now);
+std::optional<Result<Seq>> recall(const IdempotencyKeys& keys, const Publish& publish, MonoMillis now);
 
 }  // namespace progress

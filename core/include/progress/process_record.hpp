@@ -62,12 +62,14 @@ class ProcessRecord {
   // copied (its ids stay); a refused one is left as it was.
   Result<SharedEvent> apply(Publish&& publish, Millis now);
   Result<SharedEvent> apply(const Publish& publish, Millis now) { return apply(Publish(publish), now); }
-  // The lease ran out (R7): the failing event, or null when no lease is due at `now`.
-  SharedEvent expire_lease(Millis now);
+  // The lease ran out (R7): the failing event, or null when no lease is due at wall time `now`.
+  // `due`: the caller's monotonic countdown ran out, so the wall clock, which an NTP step may have
+  // moved, is not asked again; `now` only stamps the event.
+  SharedEvent expire_lease(Millis now, bool due = false);
   // R10: when idle expiry falls due for a record with no lease (nullopt: it never does).
   std::optional<Millis> idle_deadline(std::int64_t idle_ms) const noexcept;
   // R10: the failing event, or null when the record is not idle past `idle_ms` at `now`.
-  SharedEvent expire_idle(Millis now, std::int64_t idle_ms);
+  SharedEvent expire_idle(Millis now, std::int64_t idle_ms, bool due = false);
 
   // R8: the byte bound of the history (none until set), applied at once.
   void bound_history_bytes(std::size_t bytes);

@@ -107,30 +107,30 @@ class Registry {
   // connection bound), unavailable (total bound).
   Result<SubscribeReply> subscribe(SubscriberId subscriber, const std::string& process_id,
                                    std::optional<Seq> after_seq, const std::optional<std::string>& epoch,
-                                   Millis now);
+                                   Now now);
   bool unsubscribe(SubscriberId subscriber, const std::string& process_id);
   void remove_subscriber(SubscriberId subscriber);
 
   // A generated id when `process_id` is nullopt. Error: unavailable (process limit reached).
-  Result<Created> create(std::optional<std::string> process_id, Millis now);
+  Result<Created> create(std::optional<std::string> process_id, Now now);
   // Creates the record on first publish. Errors: those of ProcessRecord::apply, unavailable, and
   // invalid_update for an idempotency key reused for another update; a key repeated with the same
   // update answers `repeated` (idempotency.hpp). Like apply, it takes the update's payload and
   // leaves its ids.
-  Result<Fanout> publish(Publish&& publish, Millis now);
+  Result<Fanout> publish(Publish&& publish, Now now);
 
   // External records (the mirror of a shared store). `record` is the store's current one, `event`
   // the change that made it when known. An event directly after the mirror's record goes to the
   // subscribers; a new, recreated or further-ahead record replaces the mirror and every subscriber
   // is owed its snapshot (`activated`); an older or equal one changes nothing.
-  Fanout mirror(ProcessRecord record, const SharedEvent& event);
+  Fanout mirror(ProcessRecord record, const SharedEvent& event, Now now);
   // Drops the mirror of a process nobody here listens to any more (it would go stale).
   void forget(const std::string& process_id);
   std::size_t listeners(const std::string& process_id) const;
   std::vector<std::string> processes_of(SubscriberId subscriber) const;
 
-  TickResult tick(Millis now);
-  std::optional<Millis> next_deadline() const { return deadlines_.next(); }
+  TickResult tick(Now now);
+  std::optional<MonoMillis> next_deadline() const { return deadlines_.next(); }
 
   // Durability (record_store.hpp): the records changed since the last call, one entry per id,
   // durable when any of its changes was; only while config.record_changes is set.
@@ -138,7 +138,7 @@ class Registry {
   // Loads stored records at start-up (before any subscriber) under the restore rule; leases and
   // retention continue from the stored times, so what fell due while the hub was down fires on
   // the first tick.
-  RestoreSummary restore(std::vector<StoredRecord> records, bool clean_shutdown);
+  RestoreSummary restore(std::vector<StoredRecord> records, bool clean_shutdown, Now now);
 
   const ProcessRecord* find(std::string_view process_id) const;
   std::size_t process_count() const noexcept { return records_; }
@@ -180,7 +180,8 @@ class Registry {
   void add(Entry& entry, SubscriberId subscriber, const std::string& process_id);
   void remove(Entry& entry, SubscriberId subscriber, const std::string& process_id);
   void forget_if_empty(const std::string& process_id);
-  void arm_record_timers(const ProcessRecord& record);
+  // The record's wall-clock deadlines as countdowns from `now` on the monotonic clock.
+  void arm_record_timers(const ProcessRecord& record, Now now);
   void note_change(const std::string& process_id, bool durable);
   std::string generate_id();
   // After `entry`'s record changed: its history was `before` bytes; the newest event, when one was
@@ -193,7 +194,7 @@ class Registry {
   void account(Entry& entry, HistorySize before, bool added);
   void drop_history(const Entry& entry);
   void enforce_budget();
-  SharedEvent expire(Entry& entry, TimerKind kind, Millis now);
+  SharedEvent expire(Entry& entry, TimerKind kind, Now now);
 
   // One mark per event added to a history, oldest first: the global budget trims in this order.
   struct HistoryMark {

@@ -43,15 +43,15 @@ struct SessionCounters {
 
 class ServerSession {
  public:
-  ServerSession(Endpoint endpoint, const HubConfig& config, SessionCounters& counters, Millis now);
+  ServerSession(Endpoint endpoint, const HubConfig& config, SessionCounters& counters, Now now);
 
   // Decodes one text frame. Returns the frame when the Hub must act on it (subscribe,
   // unsubscribe, publish on the publish endpoint); everything else is answered here.
-  std::optional<ClientFrame> on_text(std::string_view text, Millis now);
-  void on_binary(Millis now);
-  void on_oversize(Millis now);
+  std::optional<ClientFrame> on_text(std::string_view text, Now now);
+  void on_binary(Now now);
+  void on_oversize(Now now);
   // A control ping or pong from the peer: only a sign of life.
-  void on_control(Millis now) noexcept {
+  void on_control(Now now) noexcept {
     if (!closing()) heard(now);
   }
   // True once after each heartbeat of a WebSocket: the driver sends a control ping.
@@ -59,10 +59,10 @@ class ServerSession {
   // The subscription token check of HubConfig: an `unauthorized` error naming the process and
   // the reason, or nullopt when the subscription may go ahead (also when no check is configured).
   std::optional<Error> authorize(const std::string& process_id, const std::optional<std::string>& token,
-                                 Millis now) const;
+                                 Now now) const;
   // Heartbeat pings and stale close. Returns true when a /ws/health report is due.
-  bool on_timer(Millis now);
-  std::optional<Millis> next_deadline() const;
+  bool on_timer(Now now);
+  std::optional<MonoMillis> next_deadline() const;
 
   PushResult push(OutFrame frame);
   void send(const ServerFrame& frame);  // encodes a control/one-off frame and queues it
@@ -84,9 +84,9 @@ class ServerSession {
   bool listed_dirty() const noexcept { return listed_dirty_; }
 
  private:
-  void heard(Millis now) noexcept { last_heard_ = now; }
+  void heard(Now now) noexcept { last_heard_ = now.mono; }
   // False when the frame must not be processed (refused or closed for its rate).
-  bool admit_frame(Millis now);
+  bool admit_frame(Now now);
   void conflate();
   bool has_heartbeat() const noexcept { return endpoint_ != Endpoint::test_echo; }
   bool detects_stale() const noexcept {
@@ -98,9 +98,9 @@ class ServerSession {
   Endpoint endpoint_;
   const HubConfig& config_;
   SessionCounters& counters_;
-  Millis last_heard_;
-  Millis next_ping_;
-  std::optional<Millis> next_health_;
+  MonoMillis last_heard_;
+  MonoMillis next_ping_;
+  std::optional<MonoMillis> next_health_;
   std::optional<FrameRateLimit> rate_;  // unset: this endpoint has no frame rate limit
   // The queue is queue_[head_..]: a vector that is emptied when drained, so a quiet connection holds
   // a few entries of storage instead of a deque's first 512-byte block and its map.

@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
   }
   ps::engine& records = redis ? static_cast<ps::engine&>(*redis) : embedded;
   ps::http_metrics metrics;
-  metrics.started_at = ps::wall_now();
+  metrics.started_at = ps::clock_now().mono;
   ps::upload_worker uploads(ioc, hub, metrics, log, cfg.max_queued_uploads);
   ps::upload_quota upload_limits(cfg.max_uploads_per_address, cfg.max_uploads, cfg.limit_loopback,
                                  [&hub](std::string_view id) { return hub.snapshot(id).has_value(); });

@@ -23,12 +23,23 @@ Millis wall_now() {
       .count();
 }
 
+Now clock_now() {
+  const auto mono = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+  return Now{MonoMillis(mono.count()), wall_now()};
+}
+
+Now hub_service::now() const {
+  if (!scripted_clock_) return clock_now();
+  return Now::scripted(scripted_clock_());
+}
+
 hub_service::hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log,
                          std::unique_ptr<store_writer> store, std::function<Millis()> scripted_clock)
-    : hub_(with_random_ids(std::move(config)), scripted_clock ? scripted_clock() : wall_now(), seed),
+    : hub_(with_random_ids(std::move(config)), scripted_clock ? Now::scripted(scripted_clock()) : clock_now(), seed),
       store_(std::move(store)),
       log_(log), ioc_(ioc), timer_(ioc), scripted_clock_(std::move(scripted_clock)) {
-  if (store_) store_->restore(hub_);
+  if (store_) store_->restore(hub_, now());
   arm_timer();
 }
 
@@ -192,7 +203,7 @@ void hub_service::arm_timer() {
     timer_.cancel();
     return;
   }
-  const Millis delay = std::max<Millis>(0, *at - now());
+  const Millis delay = std::max<Millis>(0, *at - now().mono);
   timer_.expires_after(std::chrono::milliseconds(delay));
   timer_.async_wait([this](error_code ec) { on_timer(ec); });
 }

@@ -37,8 +37,10 @@ class record_authority {
   virtual void pump() = 0;
 };
 
-// Wall-clock milliseconds since the Unix epoch; the only place the server reads the clock for the hub.
+// Wall-clock milliseconds since the Unix epoch: what the server stamps, stores and signs.
 Millis wall_now();
+// Both clocks, read where the server reads them for the hub: steady_clock runs its countdowns.
+Now clock_now();
 
 class hub_service {
  public:
@@ -48,7 +50,7 @@ class hub_service {
   hub_service(net::io_context& ioc, HubConfig config, std::uint64_t seed, const logger& log,
               std::unique_ptr<store_writer> store = nullptr, std::function<Millis()> scripted_clock = {});
 
-  Millis now() const { return scripted_clock_ ? scripted_clock_() : wall_now(); }
+  Now now() const;
   void tick();  // scripted time: the hub's deadlines up to now()
 
   // Registers the session; call deliver() once the session has stored the id.
@@ -96,7 +98,7 @@ class hub_service {
   HubStats stats() const;
   std::size_t total_queued_bytes() const;
   std::size_t queued_bytes(ConnId conn) const { return hub_.queued_bytes(conn); }
-  std::optional<Millis> poll_timeout() const { return hub_.poll_timeout(); }  // the hub's next deadline
+  std::optional<MonoMillis> poll_timeout() const { return hub_.poll_timeout(); }  // the hub's next deadline
   std::size_t open_streams() const noexcept { return sinks_.size(); }
   const HubConfig& config() const noexcept { return hub_.config(); }
 
@@ -124,7 +126,7 @@ class hub_service {
   bool kicking_ = false;
   bool kick_posted_ = false;
   net::steady_timer timer_;
-  std::optional<Millis> armed_at_;
+  std::optional<MonoMillis> armed_at_;
   std::unordered_map<ConnId, sink_entry> sinks_;
   bool stopping_ = false;
   std::function<void()> drained_;

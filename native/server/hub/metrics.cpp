@@ -76,7 +76,7 @@ std::string render_metrics(const hub_service& hub, const http_metrics& http) {
   sample(out, "progress_jobs_total", http.jobs_completed, "outcome=\"completed\"");
   sample(out, "progress_jobs_total", http.jobs_failed, "outcome=\"failed\"");
   family(out, "progress_uptime_seconds", "gauge", "Seconds since start.");
-  sample(out, "progress_uptime_seconds", static_cast<std::uint64_t>((wall_now() - http.started_at) / 1000));
+  sample(out, "progress_uptime_seconds", static_cast<std::uint64_t>((clock_now().mono - http.started_at) / 1000));
   return out;
 }
 

@@ -18,7 +18,7 @@ struct http_metrics {
   std::uint64_t jobs_completed = 0;
   std::uint64_t jobs_failed = 0;
   std::uint64_t handler_failures = 0;  // exceptions caught while handling one connection
-  Millis started_at = 0;
+  MonoMillis started_at;  // uptime runs on the monotonic clock: a wall-clock step leaves it alone
 
   void count(std::string route, unsigned status) { ++requests[{std::move(route), status}]; }
 };

@@ -144,7 +144,7 @@ void redis_engine::step(const std::string& process_id) {
     return;
   }
   const std::optional<ProcessRecord> base = cached->second;
-  const Millis now = hub_.now();
+  const Millis now = hub_.now().wall;
   if (base && lease_lapsed(*base, now) && !job.expire_lease) {
     // The lease ran out before this write arrived: its expiry goes first, as the embedded hub's
     // timer would have written it, and this write then meets the failed record.
@@ -228,7 +228,7 @@ void redis_engine::compare_and_set(const std::string& process_id, const std::opt
   // A finished record lives `retention_ms`; an unfinished one as long as its lease or idle timeout
   // and then that long again, so a record nobody follows or touches (no node's timer sees it) still
   // leaves Redis. Any node reading or writing it before then writes its `stalled` failure.
-  const Millis now = hub_.now();
+  const Millis now = hub_.now().wall;
   std::optional<Millis> due = finished ? std::optional<Millis>(now) : next.lease_deadline();
   if (!due) due = next.idle_deadline(config.idle_timeout_ms);
   const std::string ttl = due ? std::to_string(std::max<Millis>(*due - now, 0) + config.retention_ms) : "0";
@@ -394,9 +394,9 @@ void redis_engine::get_process(std::string process_id, record_handler done) {
       return;
     }
     auto record = parse_record(reply, 0);
-    if (record && lease_lapsed(*record, hub_.now())) {
+    if (record && lease_lapsed(*record, hub_.now().wall)) {
       // Nobody may be following it to notice: answer it failed and write the expiry now.
-      expire(*record, hub_.now());
+      expire(*record, hub_.now().wall);
       write_job expiry;
       expiry.expire_lease = true;
       enqueue(process_id, std::move(expiry));

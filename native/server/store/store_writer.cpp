@@ -20,12 +20,12 @@ store_writer::~store_writer() {
   }
 }
 
-void store_writer::restore(Hub& hub) {
+void store_writer::restore(Hub& hub, Now now) {
   hub_ = &hub;
   if (loaded_.unreadable > 0) {
     log_.warn("store_unreadable_records", {{"skipped", std::to_string(loaded_.unreadable)}});
   }
-  const RestoreSummary summary = hub.restore(std::move(loaded_.records), loaded_.clean_shutdown);
+  const RestoreSummary summary = hub.restore(std::move(loaded_.records), loaded_.clean_shutdown, now);
   log_.info("store_restored", {{"records", std::to_string(summary.restored)},
                                {"clean_shutdown", loaded_.clean_shutdown ? "true" : "false"},
                                {"new_epochs", std::to_string(summary.new_epochs)},

@@ -29,7 +29,7 @@ class store_writer {
   store_writer& operator=(const store_writer&) = delete;
 
   // Loads the stored records into `hub` (which must outlive this writer) under the restore rule.
-  void restore(Hub& hub);
+  void restore(Hub& hub, Now now);
   // After every hub call, before anything is sent.
   void after_call();
   // Shutdown: write the pending batch now instead of on the timer.
