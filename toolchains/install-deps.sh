@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libgtest-dev googletest libssl-dev
   emscripten
   python3 python3-websockets python3-fastapi python3-uvicorn python3-multipart
-  redis-server libhiredis-dev pkg-config libmimalloc-dev liburing-dev libsystemd-dev systemd dpkg-dev
+  redis-server libhiredis-dev pkg-config libmimalloc-dev liburing-dev libsystemd-dev systemd dpkg-dev faketime
   chromium curl
 )
 
