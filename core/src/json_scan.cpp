@@ -4,6 +4,7 @@
 #include "json_scan.hpp"
 
 #include "progress/codec.hpp"
+#include "progress/json_writer.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -21,29 +22,9 @@ void fail(ErrorCode code, std::string message) {
 }
 
 std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t tail = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    tail = 1;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    tail = 2;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    tail = 3;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() - i <= tail) return 0;
-  for (std::size_t k = 1; k <= tail; ++k) {
-    const auto t = static_cast<unsigned char>(s[i + k]);
-    if (t < (k == 1 ? lo : 0x80) || t > (k == 1 ? hi : 0xBF)) return 0;
-  }
-  return tail + 1;
+  // The encoder's check (json_writer.hpp), so what one writes the other reads.
+  const std::ptrdiff_t length = json_writer::utf8_sequence(s, i);
+  return length > 0 ? static_cast<std::size_t>(length) : 0;
 }
 
 namespace {
